@@ -1,0 +1,50 @@
+# PGXS build of the `vector` extension (a C++20 module).
+#
+#   make PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config && make install
+#
+# Every .cpp under src/ is part of the module; per-ISA kernel files get their
+# own -m flags below and nothing else is built with them.
+
+EXTENSION = vector
+EXTVERSION = 0.8.1
+
+MODULE_big = vector
+SRCS = $(sort $(wildcard src/*.cpp src/*/*.cpp))
+OBJS = $(SRCS:.cpp=.o)
+HEADERS = $(wildcard include/vx/types/*.h)
+
+DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) sql/$(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+
+REGRESS = vector_input vector_functions vector_binary halfvec sparsevec bit cast aggregate btree
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+
+PG_CPPFLAGS += -I$(CURDIR)/include
+PG_CXXFLAGS += -std=c++20 -fno-strict-aliasing -Wall -Wextra -Wno-missing-field-initializers -Wno-unused-parameter -Wno-register -Wno-cast-function-type
+ifdef WERROR
+PG_CXXFLAGS += -Werror
+endif
+SHLIB_LINK += -lstdc++ -lm
+
+# JIT bitcode: PGXS compiles every source to LLVM bitcode for inlining when the
+# server was built --with-llvm. Our SQL functions are C++ and gain nothing from
+# inlining, and clang may be absent, so no bitcode is emitted.
+override with_llvm = no
+
+include $(PGXS)
+
+# Per-ISA kernel translation units (the only files built with -m flags).
+src/kernels/avx2.o: PG_CXXFLAGS += -mavx2 -mfma -mf16c
+src/kernels/avx512.o: PG_CXXFLAGS += -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -mavx512vpopcntdq
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
+	cp $< $@
+
+all: sql/$(EXTENSION)--$(EXTVERSION).sql
+
+print-%:
+	@echo $($*)

@@ -1,0 +1,82 @@
+/*
+ * pg.h -- the one place that includes PostgreSQL headers.
+ *
+ * Every PG-zone translation unit includes this file first and nothing else
+ * from PostgreSQL directly. PG headers are C: they are wrapped in extern "C",
+ * and the macros from port.h that collide with the C++ standard library are
+ * removed afterwards. PG_VERSION_NUM shims live at the bottom.
+ */
+#ifndef VX_PG_H
+#define VX_PG_H
+
+/* PG headers are not warning-clean under C++ -Wextra; silence them only here. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wregister"
+#pragma GCC diagnostic ignored "-Wdeprecated-enum-enum-conversion"
+extern "C" {
+#include "postgres.h"
+
+#include "access/generic_xlog.h"
+#include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "port.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/varbit.h"
+}
+#pragma GCC diagnostic pop
+
+/* port.h redefines these to pg_* wrappers; C++ headers want the real ones. */
+#undef printf
+#undef fprintf
+#undef sprintf
+#undef snprintf
+#undef vsnprintf
+#undef vfprintf
+#undef strerror
+#undef qsort
+#undef bsearch
+
+#if PG_VERSION_NUM < 130000
+#error "vector requires PostgreSQL 13 or later"
+#endif
+
+/* palloc_object/palloc_array appeared in PG 16. */
+#ifndef palloc_object
+#define palloc_object(type) ((type *) palloc(sizeof(type)))
+#define palloc_array(type, count) ((type *) palloc(sizeof(type) * (count)))
+#define palloc0_object(type) ((type *) palloc0(sizeof(type)))
+#define palloc0_array(type, count) ((type *) palloc0(sizeof(type) * (count)))
+#endif
+
+/* PG_MODULE_MAGIC_EXT is PG 18+; older servers take the plain form. */
+#ifndef PG_MODULE_MAGIC_EXT
+#define VX_MODULE_MAGIC PG_MODULE_MAGIC
+#else
+#define VX_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "vector", .version = "0.8.1")
+#endif
+
+/*
+ * Declare an SQL-callable function with C linkage. PG_FUNCTION_INFO_V1 emits
+ * the info function with extern "C" already (via PGDLLEXPORT + extern), but the
+ * function itself must be declared extern "C" so the symbol name is unmangled.
+ */
+#define VX_FUNCTION(name)                                                                                              \
+	extern "C" {                                                                                                       \
+	PGDLLEXPORT Datum name(PG_FUNCTION_ARGS);                                                                          \
+	PG_FUNCTION_INFO_V1(name);                                                                                         \
+	}                                                                                                                  \
+	Datum name(PG_FUNCTION_ARGS)
+
+#endif /* VX_PG_H */

@@ -1,0 +1,254 @@
+/*
+ * scalar.cpp -- portable reference kernels.
+ *
+ * These are the test oracle for every SIMD level and the fallback on CPUs
+ * without one. They accumulate in float32 in index order, exactly as the
+ * definitions read; no reassociation flags are used on this file.
+ */
+#include "vx/kernels/kernels.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include "vx/cpp_only.hpp"
+
+namespace vx::kernels {
+
+float
+half_to_float(uint16_t h) noexcept
+{
+	uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+	uint32_t exponent = (h >> 10) & 0x1fu;
+	uint32_t mantissa = h & 0x3ffu;
+	uint32_t bits;
+
+	if (exponent == 0x1f) {
+		bits = sign | 0x7f800000u | (mantissa << 13); /* inf or nan */
+	} else if (exponent != 0) {
+		bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+	} else if (mantissa == 0) {
+		bits = sign; /* signed zero */
+	} else {
+		/* subnormal half: normalize into a float */
+		int shift = 0;
+		while ((mantissa & 0x400u) == 0) {
+			mantissa <<= 1;
+			shift++;
+		}
+		mantissa &= 0x3ffu;
+		bits = sign | (static_cast<uint32_t>(113 - shift) << 23) | (mantissa << 13);
+	}
+	float f;
+	std::memcpy(&f, &bits, sizeof(f));
+	return f;
+}
+
+uint16_t
+float_to_half(float f) noexcept
+{
+	uint32_t bits;
+	std::memcpy(&bits, &f, sizeof(bits));
+	uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
+	uint32_t abs = bits & 0x7fffffffu;
+
+	if (abs >= 0x7f800000u) /* inf or nan */
+		return sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0);
+	if (abs >= 0x477ff000u) /* rounds to >= 65520: overflow to inf */
+		return sign | 0x7c00u;
+	if (abs < 0x33000001u) /* below half the smallest subnormal: zero */
+		return sign;
+
+	int32_t exponent = static_cast<int32_t>(abs >> 23) - 127;
+	uint32_t mantissa = (abs & 0x7fffffu) | 0x800000u;
+	int shift = exponent >= -14 ? 13 : 13 + (-14 - exponent); /* subnormals lose more bits */
+	uint32_t half_mantissa = mantissa >> shift;
+	uint32_t rest = mantissa & ((1u << shift) - 1);
+	uint32_t halfway = 1u << (shift - 1);
+
+	/* round to nearest, ties to even */
+	if (rest > halfway || (rest == halfway && (half_mantissa & 1u)))
+		half_mantissa++;
+
+	uint32_t result;
+	if (exponent >= -14)
+		result = (static_cast<uint32_t>(exponent + 15) << 10) + (half_mantissa - 0x400u); /* carry bumps exponent */
+	else
+		result = half_mantissa; /* may carry into the smallest normal, which is correct */
+	return static_cast<uint16_t>(sign | result);
+}
+
+namespace {
+
+float
+l2sq_f32(const float *a, const float *b, size_t n) noexcept
+{
+	float sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		float d = a[i] - b[i];
+		sum += d * d;
+	}
+	return sum;
+}
+
+float
+ip_f32(const float *a, const float *b, size_t n) noexcept
+{
+	float sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += a[i] * b[i];
+	return sum;
+}
+
+CosineParts
+cosine_f32(const float *a, const float *b, size_t n) noexcept
+{
+	CosineParts p{0, 0, 0};
+	for (size_t i = 0; i < n; i++) {
+		p.dot += a[i] * b[i];
+		p.norm_a += a[i] * a[i];
+		p.norm_b += b[i] * b[i];
+	}
+	return p;
+}
+
+float
+l1_f32(const float *a, const float *b, size_t n) noexcept
+{
+	float sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += std::fabs(a[i] - b[i]);
+	return sum;
+}
+
+float
+l2sq_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept
+{
+	float sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		float d = half_to_float(a[i]) - half_to_float(b[i]);
+		sum += d * d;
+	}
+	return sum;
+}
+
+float
+ip_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept
+{
+	float sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += half_to_float(a[i]) * half_to_float(b[i]);
+	return sum;
+}
+
+CosineParts
+cosine_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept
+{
+	CosineParts p{0, 0, 0};
+	for (size_t i = 0; i < n; i++) {
+		float x = half_to_float(a[i]);
+		float y = half_to_float(b[i]);
+		p.dot += x * y;
+		p.norm_a += x * x;
+		p.norm_b += y * y;
+	}
+	return p;
+}
+
+float
+l1_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept
+{
+	float sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += std::fabs(half_to_float(a[i]) - half_to_float(b[i]));
+	return sum;
+}
+
+void
+f16_to_f32(const uint16_t *in, float *out, size_t n) noexcept
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = half_to_float(in[i]);
+}
+
+uint64_t
+hamming(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept
+{
+	uint64_t count = 0;
+	for (size_t i = 0; i < nbytes; i++)
+		count += static_cast<uint64_t>(__builtin_popcount(static_cast<unsigned>(a[i] ^ b[i])));
+	return count;
+}
+
+JaccardCounts
+jaccard(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept
+{
+	JaccardCounts c{0, 0, 0};
+	for (size_t i = 0; i < nbytes; i++) {
+		c.both += static_cast<uint64_t>(__builtin_popcount(static_cast<unsigned>(a[i] & b[i])));
+		c.a += static_cast<uint64_t>(__builtin_popcount(a[i]));
+		c.b += static_cast<uint64_t>(__builtin_popcount(b[i]));
+	}
+	return c;
+}
+
+} // namespace
+
+extern const KernelTable kScalarTable;
+const KernelTable kScalarTable = {
+	Level::Scalar, "scalar", l2sq_f32, ip_f32, cosine_f32, l1_f32, l2sq_f16, ip_f16, cosine_f16, l1_f16, f16_to_f32,
+	hamming,	   jaccard,
+};
+
+float
+sparse_ip(const int32_t *ia, const float *va, int na, const int32_t *ib, const float *vb, int nb) noexcept
+{
+	float sum = 0;
+	int i = 0, j = 0;
+	while (i < na && j < nb) {
+		if (ia[i] == ib[j])
+			sum += va[i++] * vb[j++];
+		else if (ia[i] < ib[j])
+			i++;
+		else
+			j++;
+	}
+	return sum;
+}
+
+float
+sparse_l2sq(const int32_t *ia, const float *va, int na, const int32_t *ib, const float *vb, int nb) noexcept
+{
+	float sum = 0;
+	int i = 0, j = 0;
+	while (i < na || j < nb) {
+		float d;
+		if (j >= nb || (i < na && ia[i] < ib[j]))
+			d = va[i++];
+		else if (i >= na || ib[j] < ia[i])
+			d = vb[j++];
+		else
+			d = va[i++] - vb[j++];
+		sum += d * d;
+	}
+	return sum;
+}
+
+float
+sparse_l1(const int32_t *ia, const float *va, int na, const int32_t *ib, const float *vb, int nb) noexcept
+{
+	float sum = 0;
+	int i = 0, j = 0;
+	while (i < na || j < nb) {
+		float d;
+		if (j >= nb || (i < na && ia[i] < ib[j]))
+			d = va[i++];
+		else if (i >= na || ib[j] < ia[i])
+			d = vb[j++];
+		else
+			d = va[i++] - vb[j++];
+		sum += std::fabs(d);
+	}
+	return sum;
+}
+
+} // namespace vx::kernels

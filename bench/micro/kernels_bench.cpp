@@ -90,8 +90,8 @@ struct Data
 void
 set_per_distance(benchmark::State &state, double distances_per_iteration)
 {
-	state.counters["per_dist"] = benchmark::Counter(distances_per_iteration, benchmark::Counter::kIsIterationInvariantRate |
-																				 benchmark::Counter::kInvert);
+	using C = benchmark::Counter;
+	state.counters["per_dist"] = C(distances_per_iteration, C::kIsIterationInvariantRate | C::kInvert);
 }
 
 /* Benchmark kernel(q, v[i], n) for one table entry. */
@@ -131,20 +131,25 @@ register_level(const KernelTable *t)
 {
 	const std::string level = t->name;
 	for (size_t n : {128, 768, 1536}) {
-		auto name = [&](const char *kernel) { return std::string(kernel) + "/" + level + "/" + std::to_string(n); };
-		benchmark::RegisterBenchmark(name("l2sq_f32").c_str(), [t, n](benchmark::State &s) { bench_pair<float>(s, t->l2sq_f32, n); });
-		benchmark::RegisterBenchmark(name("ip_f32").c_str(), [t, n](benchmark::State &s) { bench_pair<float>(s, t->ip_f32, n); });
-		benchmark::RegisterBenchmark(name("cosine_f32").c_str(), [t, n](benchmark::State &s) { bench_pair<float>(s, t->cosine_f32, n); });
-		benchmark::RegisterBenchmark(name("l1_f32").c_str(), [t, n](benchmark::State &s) { bench_pair<float>(s, t->l1_f32, n); });
-		benchmark::RegisterBenchmark(name("l2sq_f16").c_str(), [t, n](benchmark::State &s) { bench_pair<uint16_t>(s, t->l2sq_f16, n); });
-		benchmark::RegisterBenchmark(name("ip_f16").c_str(), [t, n](benchmark::State &s) { bench_pair<uint16_t>(s, t->ip_f16, n); });
-		benchmark::RegisterBenchmark(name("cosine_f16").c_str(), [t, n](benchmark::State &s) { bench_pair<uint16_t>(s, t->cosine_f16, n); });
-		benchmark::RegisterBenchmark(name("l1_f16").c_str(), [t, n](benchmark::State &s) { bench_pair<uint16_t>(s, t->l1_f16, n); });
+		/* register fn as kernel/level/n */
+		auto add = [&](const char *kernel, auto fn) {
+			std::string name = std::string(kernel) + "/" + level + "/" + std::to_string(n);
+			benchmark::RegisterBenchmark(name.c_str(), fn);
+		};
+		using S = benchmark::State;
+		add("l2sq_f32", [t, n](S &s) { bench_pair<float>(s, t->l2sq_f32, n); });
+		add("ip_f32", [t, n](S &s) { bench_pair<float>(s, t->ip_f32, n); });
+		add("cosine_f32", [t, n](S &s) { bench_pair<float>(s, t->cosine_f32, n); });
+		add("l1_f32", [t, n](S &s) { bench_pair<float>(s, t->l1_f32, n); });
+		add("l2sq_f16", [t, n](S &s) { bench_pair<uint16_t>(s, t->l2sq_f16, n); });
+		add("ip_f16", [t, n](S &s) { bench_pair<uint16_t>(s, t->ip_f16, n); });
+		add("cosine_f16", [t, n](S &s) { bench_pair<uint16_t>(s, t->cosine_f16, n); });
+		add("l1_f16", [t, n](S &s) { bench_pair<uint16_t>(s, t->l1_f16, n); });
 		/* bit strings of n bits */
-		benchmark::RegisterBenchmark(name("hamming").c_str(), [t, n](benchmark::State &s) { bench_pair<uint8_t>(s, t->hamming, n / 8); });
-		benchmark::RegisterBenchmark(name("jaccard").c_str(), [t, n](benchmark::State &s) { bench_pair<uint8_t>(s, t->jaccard, n / 8); });
-		benchmark::RegisterBenchmark(name("l2sq_f32_batch4").c_str(), [t, n](benchmark::State &s) { bench_batch4<float>(s, t->l2sq_f32_batch4, n); });
-		benchmark::RegisterBenchmark(name("ip_f16_batch4").c_str(), [t, n](benchmark::State &s) { bench_batch4<uint16_t>(s, t->ip_f16_batch4, n); });
+		add("hamming", [t, n](S &s) { bench_pair<uint8_t>(s, t->hamming, n / 8); });
+		add("jaccard", [t, n](S &s) { bench_pair<uint8_t>(s, t->jaccard, n / 8); });
+		add("l2sq_f32_batch4", [t, n](S &s) { bench_batch4<float>(s, t->l2sq_f32_batch4, n); });
+		add("ip_f16_batch4", [t, n](S &s) { bench_batch4<uint16_t>(s, t->ip_f16_batch4, n); });
 	}
 }
 

@@ -24,7 +24,8 @@ template struct impl::Kernels<impl::BaselineArch>;
 #endif
 
 extern const KernelTable kBaselineTable;
-constinit const KernelTable kBaselineTable = impl::Kernels<impl::BaselineArch>::table(Level::Baseline, VX_BASELINE_NAME);
+constinit const KernelTable kBaselineTable =
+	impl::Kernels<impl::BaselineArch>::table(Level::Baseline, VX_BASELINE_NAME);
 
 } // namespace vx::kernels
 

@@ -601,7 +601,8 @@ TEST(Dispatch, TablesExactlyUpToTheDetectedLevel)
 		const void *const *slot = reinterpret_cast<const void *const *>(&t->l2sq_f32);
 		const void *const *end = reinterpret_cast<const void *const *>(&t->l1_f16_batch4) + 1;
 		for (; slot < end; slot++)
-			EXPECT_NE(*slot, nullptr) << "level " << l << " slot " << (slot - reinterpret_cast<const void *const *>(&t->l2sq_f32));
+			EXPECT_NE(*slot, nullptr) << "level " << l << " slot "
+									  << (slot - reinterpret_cast<const void *const *>(&t->l2sq_f32));
 	}
 }
 

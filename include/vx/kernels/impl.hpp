@@ -13,10 +13,13 @@
  * for SSE2. test/lib/isa_symbols.sh checks the objects for such shared
  * weak symbols.
  *
- * Shape of the float kernels: four independent accumulators over four
- * vectors per iteration (hides FMA latency), then one vector at a time, then
- * one zero-padded partial vector (masked loads on AVX-512 and AVX2 f32, a
- * small stack buffer elsewhere). Zero padding is neutral for every metric.
+ * Shape of the float kernels: on AVX2/AVX-512 a long loop first consumes a
+ * masked partial vector so that loads from the first operand are aligned
+ * (split loads halve AVX-512 throughput); then eight independent accumulators
+ * (four on SSE2) over eight vectors per iteration, which hides FMA latency so
+ * that loads bound the loop; then two, one, and finally one zero-padded
+ * partial vector (masked loads on AVX-512 and AVX2, register inserts on SSE2,
+ * a small stack buffer elsewhere). Zero padding is neutral for every metric.
  * Everything accumulates in float32; summation order differs from the scalar
  * reference, so results agree within the usual n*eps bound.
  *
@@ -32,6 +35,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include <xsimd/xsimd.hpp>
 
@@ -109,7 +113,7 @@ sum_u64(U64<A> v, arch_tag<xsimd::generic>) noexcept
  * position and scale by 2^112 (rebias 15 -> 127; also normalises subnormal
  * halfs exactly), then patch inf/NaN (quiet bit set, as F16C does) and the sign.
  */
-VX_ALWAYS_INLINE __m128
+static VX_ALWAYS_INLINE __m128
 sse2_half4_to_float(__m128i h32) noexcept
 {
 	const __m128i em = _mm_and_si128(h32, _mm_set1_epi32(0x7fff));
@@ -233,8 +237,8 @@ template <class A>
 VX_ALWAYS_INLINE U64<A>
 popcount_u64(U8<A> x, arch_tag<xsimd::avx>) noexcept
 {
-	const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2,
-										   3, 2, 3, 3, 4);
+	const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, /* both lanes */
+										   0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
 	const __m256i low4 = _mm256_set1_epi8(0x0f);
 	__m256i v = x;
 	__m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(v, low4));
@@ -296,7 +300,8 @@ VX_ALWAYS_INLINE uint64_t
 sum_u64(U64<A> v, arch_tag<xsimd::avx512f>) noexcept
 {
 	__m512i x = v;
-	__m256i y = _mm256_add_epi64(_mm512_maskz_extracti64x4_epi64(0xff, x, 0), _mm512_maskz_extracti64x4_epi64(0xff, x, 1));
+	__m256i y =
+		_mm256_add_epi64(_mm512_maskz_extracti64x4_epi64(0xff, x, 0), _mm512_maskz_extracti64x4_epi64(0xff, x, 1));
 	__m128i z = _mm_add_epi64(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
 	return static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_add_epi64(z, _mm_unpackhi_epi64(z, z))));
 }
@@ -424,9 +429,12 @@ struct L1Step
 
 /*
  * Independent accumulators per kernel: enough to cover FMA latency (4 cycles,
- * 2 per cycle) so that loads, not the dependency chains, bound the loop.
+ * 2 per cycle) so that loads, not the dependency chains, bound the loop. SSE2
+ * has only 16 registers and its half conversion needs six constants, so it
+ * gets four (it has no FMA and is bound by the conversion anyway).
  */
-inline constexpr size_t kPairAccumulators = 8;
+template <class A>
+inline constexpr size_t kPairAccumulators = std::is_base_of_v<xsimd::sse2, A> ? 4 : 8;
 inline constexpr size_t kCosineAccumulators = 4; /* times three sums */
 
 /* Whether the ISA has cheap masked loads, so a loop can start with a partial
@@ -448,17 +456,15 @@ head_count(const T *p, size_t n) noexcept
 	}
 }
 
-/* Sum of an array of batches, pairwise. */
+/* Sum of an array of N (a power of two) batches, pairwise. */
 template <size_t N, class B>
 VX_ALWAYS_INLINE B
-sum_batches(B *acc) noexcept
+sum_batches(const B *acc) noexcept
 {
-#pragma GCC unroll 8
-	for (size_t width = N / 2; width > 0; width /= 2)
-#pragma GCC unroll 8
-		for (size_t u = 0; u < width; u++)
-			acc[u] = acc[u] + acc[u + width];
-	return acc[0];
+	if constexpr (N == 1)
+		return acc[0];
+	else
+		return sum_batches<N / 2>(acc) + sum_batches<N / 2>(acc + N / 2);
 }
 
 /* sum over i of Step(a[i], b[i]). */
@@ -468,7 +474,7 @@ reduce_pair(const T *a, const T *b, size_t n) noexcept
 {
 	using B = F32<A>;
 	using L = Loader<A, T>;
-	constexpr size_t W = B::size, U = kPairAccumulators;
+	constexpr size_t W = B::size, U = kPairAccumulators<A>;
 	B acc[U];
 #pragma GCC unroll 8
 	for (size_t u = 0; u < U; u++)
@@ -531,11 +537,11 @@ cosine_parts(const T *a, const T *b, size_t n) noexcept
 			na[u] = xsimd::fma(x, x, na[u]);
 			nb[u] = xsimd::fma(y, y, nb[u]);
 		}
-	for (size_t u = 0; i + W <= n; i += W, u = (u + 1) % U) {
+	for (; i + W <= n; i += W) {
 		B x = L::full(a + i), y = L::full(b + i);
-		dot[u] = xsimd::fma(x, y, dot[u]);
-		na[u] = xsimd::fma(x, x, na[u]);
-		nb[u] = xsimd::fma(y, y, nb[u]);
+		dot[0] = xsimd::fma(x, y, dot[0]);
+		na[0] = xsimd::fma(x, x, na[0]);
+		nb[0] = xsimd::fma(y, y, nb[0]);
 	}
 	if (i < n)
 		partial(a + i, b + i, n - i);
@@ -586,7 +592,7 @@ template <class A>
 inline constexpr bool kMaskedByteTail = std::is_base_of_v<xsimd::avx512f, A>;
 
 /* A 64-bit word from p (unaligned). */
-VX_ALWAYS_INLINE uint64_t
+static VX_ALWAYS_INLINE uint64_t
 load_word(const uint8_t *p) noexcept
 {
 	uint64_t w;
@@ -595,54 +601,57 @@ load_word(const uint8_t *p) noexcept
 }
 
 /*
- * Popcounts of Combine(a, b) summed over nbytes bytes, for each of the
- * NOut combiners (generic lambdas, applied to byte batches and to uint64_t
- * words alike).
+ * out[k] = popcount of combine[k](a, b) over nbytes bytes, for each combiner
+ * (generic lambdas, applied to byte batches and to uint64_t words alike). The
+ * index pack I numbers the combiners so that every accumulator index is a
+ * constant and the accumulators stay in registers.
  */
-template <class A, class... Combine>
+template <class A, size_t... I, class... Combine>
 VX_ALWAYS_INLINE void
-popcounts(const uint8_t *a, const uint8_t *b, size_t n, uint64_t *out, Combine... combine) noexcept
+popcounts_impl(std::index_sequence<I...>, const uint8_t *a, const uint8_t *b, size_t n, uint64_t *out,
+			   Combine... combine) noexcept
 {
 	using V = U8<A>;
-	constexpr size_t W = V::size, K = sizeof...(Combine);
-	U64<A> acc0[K], acc1[K];
-	for (size_t k = 0; k < K; k++)
-		acc0[k] = acc1[k] = U64<A>(uint64_t{0});
+	constexpr size_t W = V::size;
+	U64<A> acc0[] = {((void) I, U64<A>(uint64_t{0}))...};
+	U64<A> acc1[] = {((void) I, U64<A>(uint64_t{0}))...};
 	size_t i = 0;
 	for (; i + 2 * W <= n; i += 2 * W) {
 		V x0 = V::load_unaligned(a + i), y0 = V::load_unaligned(b + i);
 		V x1 = V::load_unaligned(a + i + W), y1 = V::load_unaligned(b + i + W);
-		size_t k = 0;
-		((acc0[k] += popcount_u64<A>(combine(x0, y0), A{}), acc1[k] += popcount_u64<A>(combine(x1, y1), A{}), k++),
-		 ...);
+		((acc0[I] += popcount_u64<A>(combine(x0, y0), A{})), ...);
+		((acc1[I] += popcount_u64<A>(combine(x1, y1), A{})), ...);
 	}
-	for (; i + W <= n; i += W) {
+	if (i + W <= n) {
 		V x = V::load_unaligned(a + i), y = V::load_unaligned(b + i);
-		size_t k = 0;
-		((acc0[k] += popcount_u64<A>(combine(x, y), A{}), k++), ...);
+		((acc0[I] += popcount_u64<A>(combine(x, y), A{})), ...);
+		i += W;
 	}
 	if constexpr (kMaskedByteTail<A>) {
 		if (i < n) {
 			V x = load_u8_tail<A>(a + i, n - i, A{}), y = load_u8_tail<A>(b + i, n - i, A{});
-			size_t k = 0;
-			((acc1[k] += popcount_u64<A>(combine(x, y), A{}), k++), ...);
+			((acc1[I] += popcount_u64<A>(combine(x, y), A{})), ...);
 		}
-		for (size_t k = 0; k < K; k++)
-			out[k] = sum_u64<A>(acc0[k] + acc1[k], A{});
+		((out[I] = sum_u64<A>(acc0[I] + acc1[I], A{})), ...);
 	} else {
-		for (size_t k = 0; k < K; k++)
-			out[k] = sum_u64<A>(acc0[k] + acc1[k], A{});
+		((out[I] = sum_u64<A>(acc0[I] + acc1[I], A{})), ...);
 		for (; i + 8 <= n; i += 8) {
 			uint64_t x = load_word(a + i), y = load_word(b + i);
-			size_t k = 0;
-			((out[k] += static_cast<uint64_t>(__builtin_popcountll(combine(x, y))), k++), ...);
+			((out[I] += static_cast<uint64_t>(__builtin_popcountll(combine(x, y)))), ...);
 		}
 		for (; i < n; i++) {
 			uint64_t x = a[i], y = b[i];
-			size_t k = 0;
-			((out[k] += static_cast<uint64_t>(__builtin_popcountll(combine(x, y))), k++), ...);
+			((out[I] += static_cast<uint64_t>(__builtin_popcountll(combine(x, y)))), ...);
 		}
 	}
+}
+
+/* See popcounts_impl. */
+template <class A, class... Combine>
+VX_ALWAYS_INLINE void
+popcounts(const uint8_t *a, const uint8_t *b, size_t n, uint64_t *out, Combine... combine) noexcept
+{
+	popcounts_impl<A>(std::index_sequence_for<Combine...>{}, a, b, n, out, combine...);
 }
 
 /* ---- the kernels of one ISA (the KernelTable entries) -------------------- */

@@ -627,22 +627,25 @@ popcounts_impl(std::index_sequence<I...>, const uint8_t *a, const uint8_t *b, si
 		((acc0[I] += popcount_u64<A>(combine(x, y), A{})), ...);
 		i += W;
 	}
+	/* a masked tail after full vectors; short strings are cheaper word by word */
 	if constexpr (kMaskedByteTail<A>) {
-		if (i < n) {
+		if (i < n && n >= W) {
 			V x = load_u8_tail<A>(a + i, n - i, A{}), y = load_u8_tail<A>(b + i, n - i, A{});
 			((acc1[I] += popcount_u64<A>(combine(x, y), A{})), ...);
+			i = n;
 		}
+	}
+	if (i == 0) /* no vector work: skip the horizontal sums */
+		((out[I] = 0), ...);
+	else
 		((out[I] = sum_u64<A>(acc0[I] + acc1[I], A{})), ...);
-	} else {
-		((out[I] = sum_u64<A>(acc0[I] + acc1[I], A{})), ...);
-		for (; i + 8 <= n; i += 8) {
-			uint64_t x = load_word(a + i), y = load_word(b + i);
-			((out[I] += static_cast<uint64_t>(__builtin_popcountll(combine(x, y)))), ...);
-		}
-		for (; i < n; i++) {
-			uint64_t x = a[i], y = b[i];
-			((out[I] += static_cast<uint64_t>(__builtin_popcountll(combine(x, y)))), ...);
-		}
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x = load_word(a + i), y = load_word(b + i);
+		((out[I] += static_cast<uint64_t>(__builtin_popcountll(combine(x, y)))), ...);
+	}
+	for (; i < n; i++) {
+		uint64_t x = a[i], y = b[i];
+		((out[I] += static_cast<uint64_t>(__builtin_popcountll(combine(x, y)))), ...);
 	}
 }
 

@@ -5,5 +5,5 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$root/build" -j2 --target vx_micro_bench
+cmake --build "$root/build" -j2 --target vx_micro_bench >&2
 exec "$root/build/vx_micro_bench" "$@"

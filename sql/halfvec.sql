@@ -194,3 +194,6 @@ END
 $$;
 SELECT id, s.v IS NOT DISTINCT FROM d.v AS same, s.v::text IS NOT DISTINCT FROM d.v::text AS same_text, vector_dims(d.v)
 FROM hbin_src s JOIN hbin_dst d USING (id) ORDER BY id;
+
+DROP FUNCTION recv_as(regclass, text);
+DROP TABLE hbin_raw, hrecv, hrecv3, hbin_src, hbin_dst;

@@ -96,3 +96,6 @@ SELECT recv_as('vrecv', '00010000ffc00001');
 SELECT recv_as('vrecv', '000100007f800000');
 SELECT recv_as('vrecv', '00020000ff8000007fc00000');
 SELECT recv_as('vrecv', '000300007fc00000');
+
+DROP FUNCTION copy_binary_roundtrip(regclass, regclass), copy_binary_bytes(vector), recv_as(regclass, text);
+DROP TABLE vbin_src, vbin_dst, vbin_raw, vrecv, vrecv3;

@@ -29,7 +29,7 @@ static ArrayType *
 NewStateArray(int n)
 {
 	Size size = ARR_OVERHEAD_NONULLS(1) + n * sizeof(float8);
-	ArrayType *result = (ArrayType *) palloc0(size);
+	ArrayType *result = (ArrayType *)palloc0(size);
 
 	SET_VARSIZE(result, size);
 	result->ndim = 1;
@@ -57,7 +57,7 @@ AccumState(FunctionCallInfo fcinfo, const char *caller, int dim, Get get)
 	if (state_dim == 0) {
 		/* first row: the sums are the row itself */
 		result = NewStateArray(dim + 1);
-		out = (float8 *) ARR_DATA_PTR(result);
+		out = (float8 *)ARR_DATA_PTR(result);
 		out[0] = state[0] + 1.0;
 		for (int i = 0; i < dim; i++)
 			out[i + 1] = get(i);
@@ -68,7 +68,7 @@ AccumState(FunctionCallInfo fcinfo, const char *caller, int dim, Get get)
 
 	/* in an aggregate the state is ours to modify; otherwise build a new one */
 	result = AggCheckCallContext(fcinfo, NULL) ? statearray : NewStateArray(dim + 1);
-	out = (float8 *) ARR_DATA_PTR(result);
+	out = (float8 *)ARR_DATA_PTR(result);
 	out[0] = state[0] + 1.0;
 	for (int i = 0; i < dim; i++) {
 		double v = state[i + 1] + get(i);
@@ -86,7 +86,7 @@ VX_FUNCTION(vector_accum)
 	Vector *newval = PG_GETARG_VECTOR_P(1);
 	const float *x = newval->x;
 
-	PG_RETURN_ARRAYTYPE_P(AccumState(fcinfo, "vector_accum", newval->dim, [x](int i) { return (double) x[i]; }));
+	PG_RETURN_ARRAYTYPE_P(AccumState(fcinfo, "vector_accum", newval->dim, [x](int i) { return (double)x[i]; }));
 }
 
 /* avg(halfvec) transition: add a row. */
@@ -96,7 +96,7 @@ VX_FUNCTION(halfvec_accum)
 	const half *x = newval->x;
 
 	PG_RETURN_ARRAYTYPE_P(AccumState(fcinfo, "halfvec_accum", newval->dim,
-									 [x](int i) { return (double) vx::kernels::half_to_float(x[i]); }));
+									 [x](int i) { return (double)vx::kernels::half_to_float(x[i]); }));
 }
 
 /* A copy of a state array (same layout). */
@@ -134,7 +134,7 @@ VX_FUNCTION(vector_combine)
 	CheckExpectedDim(dim, StateDims(statearray2));
 
 	result = in_agg ? statearray1 : NewStateArray(dim + 1);
-	out = (float8 *) ARR_DATA_PTR(result);
+	out = (float8 *)ARR_DATA_PTR(result);
 	out[0] = state1[0] + state2[0];
 	for (int i = 1; i <= dim; i++) {
 		double v = state1[i] + state2[i];
@@ -170,7 +170,7 @@ VX_FUNCTION(vector_avg)
 	CheckDim(dim, "vector", VECTOR_MAX_DIM);
 	result = InitVector(dim);
 	for (int i = 0; i < dim; i++) {
-		result->x[i] = (float) (state[i + 1] / state[0]);
+		result->x[i] = (float)(state[i + 1] / state[0]);
 		CheckFloatElement(result->x[i], "vector");
 	}
 	PG_RETURN_VECTOR_P(result);
@@ -189,7 +189,7 @@ VX_FUNCTION(halfvec_avg)
 	CheckDim(dim, "halfvec", HALFVEC_MAX_DIM);
 	result = InitHalfVector(dim);
 	for (int i = 0; i < dim; i++) {
-		result->x[i] = Float4ToHalfChecked((float) (state[i + 1] / state[0]));
+		result->x[i] = Float4ToHalfChecked((float)(state[i + 1] / state[0]));
 		CheckHalfElement(result->x[i]);
 	}
 	PG_RETURN_HALFVEC_P(result);

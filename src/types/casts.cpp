@@ -58,7 +58,7 @@ ForEachArrayFloat(ArrayType *array, int n, Store store)
 			int32 v;
 
 			memcpy(&v, data + i * sizeof(int32), sizeof(v));
-			store(i, (float) v);
+			store(i, (float)v);
 		}
 		break;
 	case FLOAT4OID:
@@ -74,7 +74,7 @@ ForEachArrayFloat(ArrayType *array, int n, Store store)
 			double v;
 
 			memcpy(&v, data + i * sizeof(double), sizeof(v));
-			store(i, (float) v);
+			store(i, (float)v);
 		}
 		break;
 	case NUMERICOID: {
@@ -97,7 +97,7 @@ static ArrayType *
 NewFloat4Array(int n)
 {
 	Size size = ARR_OVERHEAD_NONULLS(1) + n * sizeof(float4);
-	ArrayType *result = (ArrayType *) palloc0(size);
+	ArrayType *result = (ArrayType *)palloc0(size);
 
 	SET_VARSIZE(result, size);
 	result->ndim = 1;
@@ -154,7 +154,7 @@ VX_FUNCTION(halfvec_to_float4)
 	HalfVector *vec = PG_GETARG_HALFVEC_P(0);
 	ArrayType *result = NewFloat4Array(vec->dim);
 
-	vx::kernels::active().f16_to_f32(vec->x, (float *) ARR_DATA_PTR(result), vec->dim);
+	vx::kernels::active().f16_to_f32(vec->x, (float *)ARR_DATA_PTR(result), vec->dim);
 	PG_RETURN_ARRAYTYPE_P(result);
 }
 

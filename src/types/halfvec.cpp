@@ -45,15 +45,16 @@ VX_FUNCTION(halfvec_in)
 	half *x = result->x;
 	int dim;
 
-	dim = ParseDenseText(lit, HALFVEC_NAME, HALFVEC_MAX_DIM, [x](int i, float value, const char *start, const char *end) {
-		half h = float_to_half(value);
+	dim =
+		ParseDenseText(lit, HALFVEC_NAME, HALFVEC_MAX_DIM, [x](int i, float value, const char *start, const char *end) {
+			half h = float_to_half(value);
 
-		/* beyond float, or finite but beyond half: quoted as written */
-		if ((errno == ERANGE && std::isinf(value)) || (HalfIsInf(h) && !std::isinf(value)))
-			ReportTextOutOfRange(HALFVEC_NAME, start, end);
-		CheckHalfElement(h);
-		x[i] = h;
-	});
+			/* beyond float, or finite but beyond half: quoted as written */
+			if ((errno == ERANGE && std::isinf(value)) || (HalfIsInf(h) && !std::isinf(value)))
+				ReportTextOutOfRange(HALFVEC_NAME, start, end);
+			CheckHalfElement(h);
+			x[i] = h;
+		});
 	CheckExpectedDim(typmod, dim);
 
 	/* shrink to the parsed size (the allocation may hold a few extra elements) */
@@ -84,7 +85,7 @@ VX_FUNCTION(halfvec_typmod_in)
 /* Binary input: int16 dim, int16 unused (0), dim big-endian half bit patterns. */
 VX_FUNCTION(halfvec_recv)
 {
-	StringInfo buf = (StringInfo) PG_GETARG_POINTER(0);
+	StringInfo buf = (StringInfo)PG_GETARG_POINTER(0);
 	int32 typmod = PG_GETARG_INT32(2);
 	int dim = RecvDenseHeader(buf, typmod, HALFVEC_NAME, HALFVEC_MAX_DIM);
 	HalfVector *result = InitHalfVector(dim);
@@ -99,7 +100,7 @@ VX_FUNCTION(halfvec_recv)
 			memcpy(&bits, p, sizeof(bits));
 			value = pg_ntoh16(bits);
 		} else
-			value = (half) pq_getmsgint(buf, sizeof(uint16)); /* raises "insufficient data left in message" */
+			value = (half)pq_getmsgint(buf, sizeof(uint16)); /* raises "insufficient data left in message" */
 
 		CheckHalfElement(value);
 		result->x[i] = value;
@@ -115,8 +116,8 @@ VX_FUNCTION(halfvec_send)
 
 	pq_begintypsend(&buf);
 	enlargeStringInfo(&buf, 2 * sizeof(int16) + vec->dim * sizeof(half));
-	pq_writeint16(&buf, (uint16) vec->dim);
-	pq_writeint16(&buf, (uint16) vec->unused);
+	pq_writeint16(&buf, (uint16)vec->dim);
+	pq_writeint16(&buf, (uint16)vec->unused);
 	for (int i = 0; i < vec->dim; i++)
 		pq_writeint16(&buf, vec->x[i]);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
@@ -139,7 +140,7 @@ VX_FUNCTION(halfvec_l2_distance)
 	HalfVector *b = PG_GETARG_HALFVEC_P(1);
 
 	CheckHalfvecDims(a, b);
-	PG_RETURN_FLOAT8(std::sqrt((double) vx::kernels::active().l2sq_f16(a->x, b->x, a->dim)));
+	PG_RETURN_FLOAT8(std::sqrt((double)vx::kernels::active().l2sq_f16(a->x, b->x, a->dim)));
 }
 
 /* Squared Euclidean distance (index support: saves the sqrt). */
@@ -149,7 +150,7 @@ VX_FUNCTION(halfvec_l2_squared_distance)
 	HalfVector *b = PG_GETARG_HALFVEC_P(1);
 
 	CheckHalfvecDims(a, b);
-	PG_RETURN_FLOAT8((double) vx::kernels::active().l2sq_f16(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double)vx::kernels::active().l2sq_f16(a->x, b->x, a->dim));
 }
 
 /* Inner product. */
@@ -159,7 +160,7 @@ VX_FUNCTION(halfvec_inner_product)
 	HalfVector *b = PG_GETARG_HALFVEC_P(1);
 
 	CheckHalfvecDims(a, b);
-	PG_RETURN_FLOAT8((double) vx::kernels::active().ip_f16(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double)vx::kernels::active().ip_f16(a->x, b->x, a->dim));
 }
 
 /* Negative inner product: the <#> operator. */
@@ -169,7 +170,7 @@ VX_FUNCTION(halfvec_negative_inner_product)
 	HalfVector *b = PG_GETARG_HALFVEC_P(1);
 
 	CheckHalfvecDims(a, b);
-	PG_RETURN_FLOAT8((double) -vx::kernels::active().ip_f16(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double)-vx::kernels::active().ip_f16(a->x, b->x, a->dim));
 }
 
 /* Cosine distance 1 - cos(a, b); NaN if either vector is zero. */
@@ -199,7 +200,7 @@ VX_FUNCTION(halfvec_l1_distance)
 	HalfVector *b = PG_GETARG_HALFVEC_P(1);
 
 	CheckHalfvecDims(a, b);
-	PG_RETURN_FLOAT8((double) vx::kernels::active().l1_f16(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double)vx::kernels::active().l1_f16(a->x, b->x, a->dim));
 }
 
 /* Number of dimensions. */
@@ -217,7 +218,7 @@ HalfvecNormSquared(const HalfVector *a)
 	double norm = 0;
 
 	for (int i = 0; i < a->dim; i++) {
-		double v = (double) half_to_float(a->x[i]);
+		double v = (double)half_to_float(a->x[i]);
 
 		norm += v * v;
 	}
@@ -241,7 +242,7 @@ VX_FUNCTION(halfvec_l2_normalize)
 
 	if (norm > 0) {
 		for (int i = 0; i < a->dim; i++)
-			result->x[i] = float_to_half((float) (half_to_float(a->x[i]) / norm));
+			result->x[i] = float_to_half((float)(half_to_float(a->x[i]) / norm));
 
 		for (int i = 0; i < a->dim; i++)
 			if (HalfIsInf(result->x[i]))
@@ -257,8 +258,9 @@ VX_FUNCTION(halfvec_binary_quantize)
 	VarBit *result = InitBitVector(a->dim);
 	unsigned char *rx = VARBITS(result);
 
+	/* x > 0 for a finite half: sign bit clear and not (+)0 */
 	for (int i = 0; i < a->dim; i++)
-		rx[i / 8] |= (unsigned char) ((half_to_float(a->x[i]) > 0) << (7 - (i % 8)));
+		rx[i / 8] |= (unsigned char)((a->x[i] - 1u < 0x7fffu) << (7 - (i % 8)));
 	PG_RETURN_VARBIT_P(result);
 }
 
@@ -306,22 +308,13 @@ HalfvecArith(const HalfVector *a, const HalfVector *b)
 }
 
 /* a + b */
-VX_FUNCTION(halfvec_add)
-{
-	PG_RETURN_HALFVEC_P(HalfvecArith<'+'>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1)));
-}
+VX_FUNCTION(halfvec_add) { PG_RETURN_HALFVEC_P(HalfvecArith<'+'>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1))); }
 
 /* a - b */
-VX_FUNCTION(halfvec_sub)
-{
-	PG_RETURN_HALFVEC_P(HalfvecArith<'-'>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1)));
-}
+VX_FUNCTION(halfvec_sub) { PG_RETURN_HALFVEC_P(HalfvecArith<'-'>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1))); }
 
 /* Element-wise a * b. */
-VX_FUNCTION(halfvec_mul)
-{
-	PG_RETURN_HALFVEC_P(HalfvecArith<'*'>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1)));
-}
+VX_FUNCTION(halfvec_mul) { PG_RETURN_HALFVEC_P(HalfvecArith<'*'>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1))); }
 
 /* a || b */
 VX_FUNCTION(halfvec_concat)
@@ -338,6 +331,18 @@ VX_FUNCTION(halfvec_concat)
 	PG_RETURN_HALFVEC_P(result);
 }
 
+/*
+ * An integer with the same order as the value of a non-NaN half (sign and
+ * magnitude to two's complement); -0 and +0 both map to 0.
+ */
+static inline int
+HalfOrderKey(half h)
+{
+	int magnitude = h & 0x7fff;
+
+	return (h & 0x8000) ? -magnitude : magnitude;
+}
+
 /* Total order for btree: by element values, then the shorter halfvec first. */
 static int
 HalfvecCmp(const HalfVector *a, const HalfVector *b)
@@ -345,8 +350,8 @@ HalfvecCmp(const HalfVector *a, const HalfVector *b)
 	int dim = Min(a->dim, b->dim);
 
 	for (int i = 0; i < dim; i++) {
-		float x = half_to_float(a->x[i]);
-		float y = half_to_float(b->x[i]);
+		int x = HalfOrderKey(a->x[i]);
+		int y = HalfOrderKey(b->x[i]);
 
 		if (x < y)
 			return -1;
@@ -372,7 +377,4 @@ HALFVEC_CMP_FUNCTION(halfvec_ge, c >= 0)
 HALFVEC_CMP_FUNCTION(halfvec_gt, c > 0)
 
 /* btree support function 1. */
-VX_FUNCTION(halfvec_cmp)
-{
-	PG_RETURN_INT32(HalfvecCmp(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1)));
-}
+VX_FUNCTION(halfvec_cmp) { PG_RETURN_INT32(HalfvecCmp(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1))); }

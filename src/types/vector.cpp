@@ -77,7 +77,7 @@ VX_FUNCTION(vector_typmod_in)
 /* Binary input: int16 dim, int16 unused (0), dim big-endian float4. */
 VX_FUNCTION(vector_recv)
 {
-	StringInfo buf = (StringInfo) PG_GETARG_POINTER(0);
+	StringInfo buf = (StringInfo)PG_GETARG_POINTER(0);
 	int32 typmod = PG_GETARG_INT32(2);
 	int dim = RecvDenseHeader(buf, typmod, VECTOR_NAME, VECTOR_MAX_DIM);
 	Vector *result = InitVector(dim);
@@ -109,8 +109,8 @@ VX_FUNCTION(vector_send)
 
 	pq_begintypsend(&buf);
 	enlargeStringInfo(&buf, 2 * sizeof(int16) + vec->dim * sizeof(float));
-	pq_writeint16(&buf, (uint16) vec->dim);
-	pq_writeint16(&buf, (uint16) vec->unused);
+	pq_writeint16(&buf, (uint16)vec->dim);
+	pq_writeint16(&buf, (uint16)vec->unused);
 	for (int i = 0; i < vec->dim; i++) {
 		uint32 bits;
 
@@ -137,7 +137,7 @@ VX_FUNCTION(l2_distance)
 	Vector *b = PG_GETARG_VECTOR_P(1);
 
 	CheckVectorDims(a, b);
-	PG_RETURN_FLOAT8(std::sqrt((double) vx::kernels::active().l2sq_f32(a->x, b->x, a->dim)));
+	PG_RETURN_FLOAT8(std::sqrt((double)vx::kernels::active().l2sq_f32(a->x, b->x, a->dim)));
 }
 
 /* Squared Euclidean distance (index support: saves the sqrt). */
@@ -147,7 +147,7 @@ VX_FUNCTION(vector_l2_squared_distance)
 	Vector *b = PG_GETARG_VECTOR_P(1);
 
 	CheckVectorDims(a, b);
-	PG_RETURN_FLOAT8((double) vx::kernels::active().l2sq_f32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double)vx::kernels::active().l2sq_f32(a->x, b->x, a->dim));
 }
 
 /* Inner product. */
@@ -157,7 +157,7 @@ VX_FUNCTION(inner_product)
 	Vector *b = PG_GETARG_VECTOR_P(1);
 
 	CheckVectorDims(a, b);
-	PG_RETURN_FLOAT8((double) vx::kernels::active().ip_f32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double)vx::kernels::active().ip_f32(a->x, b->x, a->dim));
 }
 
 /* Negative inner product: the <#> operator, so that smaller is closer. */
@@ -167,7 +167,7 @@ VX_FUNCTION(vector_negative_inner_product)
 	Vector *b = PG_GETARG_VECTOR_P(1);
 
 	CheckVectorDims(a, b);
-	PG_RETURN_FLOAT8((double) -vx::kernels::active().ip_f32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double)-vx::kernels::active().ip_f32(a->x, b->x, a->dim));
 }
 
 /* Cosine distance 1 - cos(a, b); NaN if either vector is zero. */
@@ -197,7 +197,7 @@ VX_FUNCTION(l1_distance)
 	Vector *b = PG_GETARG_VECTOR_P(1);
 
 	CheckVectorDims(a, b);
-	PG_RETURN_FLOAT8((double) vx::kernels::active().l1_f32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8((double)vx::kernels::active().l1_f32(a->x, b->x, a->dim));
 }
 
 /* Number of dimensions. */
@@ -215,7 +215,7 @@ VectorNormSquared(const Vector *a)
 	double norm = 0;
 
 	for (int i = 0; i < a->dim; i++)
-		norm += (double) a->x[i] * (double) a->x[i];
+		norm += (double)a->x[i] * (double)a->x[i];
 	return norm;
 }
 
@@ -236,7 +236,7 @@ VX_FUNCTION(l2_normalize)
 
 	if (norm > 0) {
 		for (int i = 0; i < a->dim; i++)
-			result->x[i] = (float) (a->x[i] / norm);
+			result->x[i] = (float)(a->x[i] / norm);
 
 		/* denormal inputs can have a norm so small that the quotient overflows */
 		for (int i = 0; i < a->dim; i++)
@@ -254,7 +254,7 @@ VX_FUNCTION(binary_quantize)
 	unsigned char *rx = VARBITS(result);
 
 	for (int i = 0; i < a->dim; i++)
-		rx[i / 8] |= (unsigned char) ((a->x[i] > 0) << (7 - (i % 8)));
+		rx[i / 8] |= (unsigned char)((a->x[i] > 0) << (7 - (i % 8)));
 	PG_RETURN_VARBIT_P(result);
 }
 
@@ -299,22 +299,13 @@ VectorArith(const Vector *a, const Vector *b)
 }
 
 /* a + b */
-VX_FUNCTION(vector_add)
-{
-	PG_RETURN_VECTOR_P(VectorArith<'+'>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
-}
+VX_FUNCTION(vector_add) { PG_RETURN_VECTOR_P(VectorArith<'+'>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
 
 /* a - b */
-VX_FUNCTION(vector_sub)
-{
-	PG_RETURN_VECTOR_P(VectorArith<'-'>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
-}
+VX_FUNCTION(vector_sub) { PG_RETURN_VECTOR_P(VectorArith<'-'>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
 
 /* Element-wise a * b. */
-VX_FUNCTION(vector_mul)
-{
-	PG_RETURN_VECTOR_P(VectorArith<'*'>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
-}
+VX_FUNCTION(vector_mul) { PG_RETURN_VECTOR_P(VectorArith<'*'>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
 
 /* a || b */
 VX_FUNCTION(vector_concat)
@@ -365,7 +356,4 @@ VECTOR_CMP_FUNCTION(vector_ge, c >= 0)
 VECTOR_CMP_FUNCTION(vector_gt, c > 0)
 
 /* btree support function 1. */
-VX_FUNCTION(vector_cmp)
-{
-	PG_RETURN_INT32(VectorCmp(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
-}
+VX_FUNCTION(vector_cmp) { PG_RETURN_INT32(VectorCmp(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }

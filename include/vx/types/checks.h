@@ -121,7 +121,7 @@ CheckStateArray(ArrayType *statearray, const char *caller)
 	if (ARR_NDIM(statearray) != 1 || ARR_DIMS(statearray)[0] < 1 || ARR_HASNULL(statearray) ||
 		ARR_ELEMTYPE(statearray) != FLOAT8OID)
 		elog(ERROR, "%s: expected state array", caller);
-	return (float8 *) ARR_DATA_PTR(statearray);
+	return (float8 *)ARR_DATA_PTR(statearray);
 }
 
 /* Number of summed dimensions held by a state array. */
@@ -136,7 +136,7 @@ static inline VarBit *
 InitBitVector(int dim)
 {
 	int size = VARBITTOTALLEN(dim);
-	VarBit *result = (VarBit *) palloc0(size);
+	VarBit *result = (VarBit *)palloc0(size);
 
 	SET_VARSIZE(result, size);
 	VARBITLEN(result) = dim;

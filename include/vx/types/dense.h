@@ -116,7 +116,7 @@ static inline char *
 FormatDenseText(int dim, Get get)
 {
 	/* per element: at most FLOAT_SHORTEST_DECIMAL_LEN - 1 chars plus a separator; then "[", "]", NUL */
-	char *buf = (char *) palloc(FLOAT_SHORTEST_DECIMAL_LEN * dim + 2);
+	char *buf = (char *)palloc(FLOAT_SHORTEST_DECIMAL_LEN * dim + 2);
 	char *ptr = buf;
 
 	*ptr++ = '[';
@@ -137,8 +137,8 @@ FormatDenseText(int dim, Get get)
 static inline int
 RecvDenseHeader(StringInfo buf, int32 typmod, const char *type_name, int max_dim)
 {
-	int16 dim = (int16) pq_getmsgint(buf, sizeof(int16));
-	int16 unused = (int16) pq_getmsgint(buf, sizeof(int16));
+	int16 dim = (int16)pq_getmsgint(buf, sizeof(int16));
+	int16 unused = (int16)pq_getmsgint(buf, sizeof(int16));
 
 	CheckDim(dim, type_name, max_dim);
 	CheckExpectedDim(typmod, dim);
@@ -198,7 +198,7 @@ SubvectorBounds(int dim, int32 start, int32 count, const char *type_name, int ma
 static inline double
 CosineDistanceFromParts(vx::kernels::CosineParts p)
 {
-	double similarity = (double) p.dot / std::sqrt((double) p.norm_a * (double) p.norm_b);
+	double similarity = (double)p.dot / std::sqrt((double)p.norm_a * (double)p.norm_b);
 
 	if (similarity > 1)
 		similarity = 1;
@@ -211,7 +211,7 @@ CosineDistanceFromParts(vx::kernels::CosineParts p)
 static inline double
 SphericalDistanceFromIp(float ip)
 {
-	double distance = (double) ip;
+	double distance = (double)ip;
 
 	/* rounding can push |ip| of unit vectors past 1, where acos is NaN */
 	if (distance > 1)

@@ -1,0 +1,393 @@
+/*
+ * hnsw_algo.hpp -- HNSW search and neighbour selection over a GraphView.
+ *
+ * CONSTRAINT (read this first). Every function in this header may run over a
+ * page-backed view whose methods raise a PostgreSQL ERROR, which longjmps
+ * through these frames without running destructors. So no object alive in
+ * these frames may have a non-trivial destructor: no std::vector/std::string
+ * with the default allocator, no unique_ptr, no RAII lock guards. All working
+ * memory comes from the caller as plain pointers (SearchScratch, VisitedSet,
+ * output arrays); the view, the distance object and the pair-distance
+ * callable must be trivially destructible as well. The functions are not
+ * noexcept, so a view that reports errors as C++ exceptions (pg_try) also
+ * unwinds cleanly.
+ *
+ * The algorithm is the one of the HNSW paper (Malkov & Yashunin) as hnswlib
+ * and pgvector implement it:
+ *  - Elements have dense uint32 ids. A GraphView gives an element's level, its
+ *    neighbour ids on a level, the entry point and the top level.
+ *  - search_layer() is the ef-bounded beam search of one level: a min-heap of
+ *    candidates still to expand and a max-heap of the ef best results; it stops
+ *    when the nearest unexpanded candidate is farther than the worst result.
+ *    The candidate heap is bounded by the scratch: when it fills up, entries
+ *    farther than the current worst result (which can never be expanded) are
+ *    dropped first.
+ *  - greedy_search_layer() is the ef=1 descent used on the upper levels.
+ *  - select_neighbors_heuristic() is the paper's heuristic (algorithm 4), as
+ *    hnswlib's getNeighborsByHeuristic2: walking candidates nearest first, keep
+ *    one only if it is nearer to the base element than to every neighbour kept
+ *    so far. With keep_pruned (pgvector's behaviour, "keepPrunedConnections" in
+ *    the paper) the list is then filled up to the maximum with the nearest
+ *    rejected candidates; without it (hnswlib) the list may stay short.
+ *
+ * Distances: a QueryDistance object is bound to one query and returns the
+ * distance to an element id (and can prefetch the element's vector). Smaller
+ * is nearer. For the vector types the PG zone builds it from one kernel of
+ * vx::kernels::active(), fetched once per scan or build. Cosine is handled by
+ * normalising vectors (stored ones at build time, the query at scan start)
+ * and using the negative inner product, as pgvector does; l2 uses the squared
+ * distance (same order).
+ */
+#ifndef VX_CORE_HNSW_ALGO_HPP
+#define VX_CORE_HNSW_ALGO_HPP
+
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "vx/core/heap.hpp"
+#include "vx/core/status.hpp"
+#include "vx/core/visited.hpp"
+#include "vx/kernels/kernels.hpp"
+
+namespace vx::core {
+
+inline constexpr uint32_t kInvalidId = UINT32_MAX;
+
+/* Highest level an element may get (levels are 0..kMaxLevel). */
+inline constexpr int kMaxLevel = 16;
+
+/*
+ * What search needs from a graph. neighbors() either returns a span into the
+ * view's own memory (valid until the next call on the view) or copies the ids
+ * into buf, which has room for max_degree() ids, and returns a span over buf.
+ * A level above level_of(id) yields an empty span.
+ */
+template <class V>
+concept GraphView = requires(const V &v, uint32_t id, int level, uint32_t *buf) {
+	{ v.entry_point() } -> std::convertible_to<uint32_t>; /* kInvalidId if empty */
+	{ v.max_level() } -> std::convertible_to<int>;
+	{ v.level_of(id) } -> std::convertible_to<int>;
+	{ v.max_degree() } -> std::convertible_to<uint32_t>;
+	{ v.neighbors(id, level, buf) } -> std::same_as<std::span<const uint32_t>>;
+};
+
+/* Distance from one fixed query to an element, plus a prefetch hint for the element's vector. */
+template <class D>
+concept QueryDistance = requires(const D &d, uint32_t id) {
+	{ d(id) } -> std::convertible_to<float>;
+	d.prefetch(id);
+};
+
+/* A set of ids marked during one search (VisitedSet, or a hash set for sparse ids). */
+template <class S>
+concept VisitedTracker = requires(S &s, uint32_t id) {
+	{ s.test_and_set(id) } -> std::convertible_to<bool>;
+};
+
+/* ---------------------------------------------------------------------------
+ * Distances between two stored values, over the kernel table.
+ * ------------------------------------------------------------------------- */
+
+/* Distance of two values of n elements of type Elem through one kernel; Negate for inner product. */
+template <class Elem, bool Negate>
+struct KernelMetric
+{
+	float (*fn)(const Elem *a, const Elem *b, size_t n) noexcept;
+	size_t n;
+
+	float
+	operator()(const void *a, const void *b) const noexcept
+	{
+		float d = fn(static_cast<const Elem *>(a), static_cast<const Elem *>(b), n);
+		return Negate ? -d : d;
+	}
+};
+
+/* vector: l2sq_f32 or l1_f32 */
+using MetricF32 = KernelMetric<float, false>;
+/* vector: -ip_f32 (inner product; cosine on normalised vectors) */
+using MetricF32NegIp = KernelMetric<float, true>;
+/* halfvec: l2sq_f16 or l1_f16 */
+using MetricF16 = KernelMetric<uint16_t, false>;
+/* halfvec: -ip_f16 (inner product; cosine on normalised vectors) */
+using MetricF16NegIp = KernelMetric<uint16_t, true>;
+
+/* bit: Hamming distance over nbytes bytes. */
+struct MetricHamming
+{
+	uint64_t (*fn)(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept;
+	size_t nbytes;
+
+	float
+	operator()(const void *a, const void *b) const noexcept
+	{
+		return static_cast<float>(fn(static_cast<const uint8_t *>(a), static_cast<const uint8_t *>(b), nbytes));
+	}
+};
+
+/* bit: Jaccard distance 1 - |a&b| / |a|b| over nbytes bytes (1 when both are empty). */
+struct MetricJaccard
+{
+	kernels::JaccardCounts (*fn)(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept;
+	size_t nbytes;
+
+	float
+	operator()(const void *a, const void *b) const noexcept
+	{
+		kernels::JaccardCounts c = fn(static_cast<const uint8_t *>(a), static_cast<const uint8_t *>(b), nbytes);
+		uint64_t either = c.a + c.b - c.both;
+		if (either == 0)
+			return 1.0f;
+		return static_cast<float>(1.0 - static_cast<double>(c.both) / static_cast<double>(either));
+	}
+};
+
+/* Scale v to unit L2 norm (norm summed in double, as pgvector); false, v unchanged, if the norm is 0. */
+bool normalize_f32(float *v, size_t n) noexcept;
+
+/* Same for a halfvec stored as IEEE binary16 bits. */
+bool normalize_f16(uint16_t *v, size_t n) noexcept;
+
+/* ---------------------------------------------------------------------------
+ * Levels
+ * ------------------------------------------------------------------------- */
+
+/* pgvector's level multiplier mL = 1 / ln(m). */
+inline double
+level_multiplier(uint32_t m) noexcept
+{
+	return 1.0 / std::log(static_cast<double>(m));
+}
+
+/* Level for a uniform draw u in (0, 1]: floor(-ln(u) * ml), capped at kMaxLevel. */
+int level_from_uniform(double u, double ml) noexcept;
+
+/* Small seeded generator (SplitMix64) for levels in tests, benchmarks and threads; no global state. */
+struct SplitMix64
+{
+	uint64_t state;
+
+	/* Next 64 random bits. */
+	uint64_t
+	next() noexcept
+	{
+		uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		return z ^ (z >> 31);
+	}
+
+	/* Uniform double in (0, 1]. */
+	double
+	uniform() noexcept
+	{
+		return static_cast<double>((next() >> 11) + 1) * 0x1.0p-53;
+	}
+};
+
+/* ---------------------------------------------------------------------------
+ * Scratch memory of one search
+ * ------------------------------------------------------------------------- */
+
+/* Optional counters a search adds to (for benchmarks and EXPLAIN-like stats). */
+struct SearchStats
+{
+	uint64_t distances = 0; /* distance computations */
+	uint64_t expansions = 0; /* neighbour lists read */
+};
+
+/*
+ * Working memory for search_layer/greedy_search_layer, carved from one caller
+ * buffer. Plain pointers: allocate once per scan (or per build worker) and
+ * reuse for every query.
+ */
+struct SearchScratch
+{
+	Candidate *candidates = nullptr; /* frontier min-heap */
+	uint32_t candidate_capacity = 0;
+	Candidate *results = nullptr; /* result max-heap */
+	uint32_t max_ef = 0;
+	uint32_t *neighbor_buf = nullptr; /* view copy-out buffer, max_degree ids */
+	uint32_t *pending = nullptr;	  /* unvisited neighbours of one expansion */
+	uint32_t max_degree = 0;
+	SearchStats *stats = nullptr; /* may be null */
+
+	/* Bytes needed for searches with ef <= max_ef over views with max_degree() <= max_degree. */
+	static size_t bytes_needed(uint32_t max_ef, uint32_t max_degree) noexcept;
+
+	/* Lay the scratch out in mem (8-byte aligned, >= bytes_needed()); false if too small. */
+	static bool carve(void *mem, size_t bytes, uint32_t max_ef, uint32_t max_degree, SearchScratch *out) noexcept;
+};
+
+/* ---------------------------------------------------------------------------
+ * Search
+ * ------------------------------------------------------------------------- */
+
+/*
+ * ef=1 greedy walk on one level from start: move to the nearest neighbour while
+ * it improves. Returns the local minimum reached.
+ */
+template <GraphView View, QueryDistance Dist>
+Candidate
+greedy_search_layer(const View &view, const Dist &dist, Candidate cur, int level, SearchScratch &s)
+{
+	for (;;) {
+		std::span<const uint32_t> nb = view.neighbors(cur.id, level, s.neighbor_buf);
+		for (uint32_t id : nb)
+			dist.prefetch(id);
+		bool moved = false;
+		for (uint32_t id : nb) {
+			float d = dist(id);
+			if (d < cur.dist) {
+				cur = Candidate{d, id};
+				moved = true;
+			}
+		}
+		if (s.stats) {
+			s.stats->distances += nb.size();
+			s.stats->expansions++;
+		}
+		if (!moved)
+			return cur;
+	}
+}
+
+/*
+ * Beam search of one level from the entry points eps[0..n_eps) (distances
+ * filled in). Writes up to ef results, nearest first, to out (room for ef;
+ * may alias eps) and returns their count. Ids already marked in visited are
+ * skipped, so the caller resets it (or pre-marks ids to exclude). ef must be
+ * in 1..s.max_ef.
+ */
+template <GraphView View, QueryDistance Dist, VisitedTracker Visited>
+uint32_t
+search_layer(const View &view, const Dist &dist, const Candidate *eps, uint32_t n_eps, int level, uint32_t ef,
+			 Visited &visited, SearchScratch &s, Candidate *out)
+{
+	MinHeap frontier(s.candidates, s.candidate_capacity);
+	MaxHeap results(s.results, ef < s.max_ef ? ef : s.max_ef);
+	uint64_t ndist = 0, nexp = 0;
+
+	for (uint32_t i = 0; i < n_eps; i++) {
+		if (visited.test_and_set(eps[i].id))
+			continue;
+		if (results.push_bounded(eps[i]) && !frontier.full())
+			frontier.push(eps[i]);
+	}
+
+	while (!frontier.empty()) {
+		Candidate c = frontier.top();
+		if (results.full() && c.dist > results.top().dist)
+			break; /* nothing left can improve the results */
+		frontier.pop();
+
+		std::span<const uint32_t> nb = view.neighbors(c.id, level, s.neighbor_buf);
+		nexp++;
+
+		/* First pass: filter visited ids and start fetching their vectors. */
+		uint32_t npending = 0;
+		for (uint32_t id : nb) {
+			if (visited.test_and_set(id))
+				continue;
+			dist.prefetch(id);
+			s.pending[npending++] = id;
+		}
+		ndist += npending;
+
+		/* Second pass: distances, while later vectors are still arriving. */
+		for (uint32_t i = 0; i < npending; i++) {
+			uint32_t id = s.pending[i];
+			float d = dist(id);
+			if (results.full() && !(d < results.top().dist))
+				continue;
+			Candidate nc{d, id};
+			results.push_bounded(nc);
+			if (frontier.full())
+				frontier.remove_farther_than(results.top().dist); /* they can never be expanded */
+			if (!frontier.full())
+				frontier.push(nc);
+		}
+	}
+
+	if (s.stats) {
+		s.stats->distances += ndist;
+		s.stats->expansions += nexp;
+	}
+	return results.drain_sorted(out);
+}
+
+/*
+ * Full k-NN search: greedy descent from the entry point to level 1, then a
+ * beam search of width ef on level 0. Writes up to ef results, nearest first,
+ * to out (room for ef) and returns their count; the caller takes the first k.
+ * Resets visited.
+ */
+template <GraphView View, QueryDistance Dist, VisitedTracker Visited>
+uint32_t
+hnsw_search(const View &view, const Dist &dist, uint32_t ef, Visited &visited, SearchScratch &s, Candidate *out)
+{
+	uint32_t ep = view.entry_point();
+	if (ep == kInvalidId || ef == 0)
+		return 0;
+	Candidate cur{dist(ep), ep};
+	for (int level = view.level_of(ep); level > 0; level--)
+		cur = greedy_search_layer(view, dist, cur, level, s);
+	visited.reset();
+	return search_layer(view, dist, &cur, 1, 0, ef, visited, s, out);
+}
+
+/* ---------------------------------------------------------------------------
+ * Neighbour selection
+ * ------------------------------------------------------------------------- */
+
+/*
+ * The HNSW heuristic. cand[0..n) is sorted nearest first by distance to the
+ * base element; pair_dist(a, b) is the distance between elements a and b.
+ * Writes at most max_keep selected candidates to out and returns their count:
+ * first the kept ones (nearest first), then, with keep_pruned, the nearest
+ * rejected ones until max_keep. A candidate is kept unless some kept element
+ * is strictly nearer to it than the base is (ties keep it, as hnswlib).
+ * Without keep_pruned, fewer than max_keep candidates are all kept unpruned
+ * (hnswlib's shortcut). pruned needs room for n candidates; out for max_keep.
+ */
+template <class PairDist>
+uint32_t
+select_neighbors_heuristic(const Candidate *cand, uint32_t n, uint32_t max_keep, bool keep_pruned,
+						   const PairDist &pair_dist, Candidate *out, Candidate *pruned)
+{
+	uint32_t kept = 0, npruned = 0;
+
+	if (n <= max_keep && (keep_pruned || n < max_keep)) {
+		for (uint32_t i = 0; i < n; i++)
+			out[i] = cand[i];
+		return n; /* everything fits: the heuristic could only reorder */
+	}
+	for (uint32_t i = 0; i < n && kept < max_keep; i++) {
+		const Candidate &e = cand[i];
+		bool good = true;
+		for (uint32_t j = 0; j < kept; j++) {
+			if (pair_dist(e.id, out[j].id) < e.dist) {
+				good = false;
+				break;
+			}
+		}
+		if (good)
+			out[kept++] = e;
+		else
+			pruned[npruned++] = e;
+	}
+	if (keep_pruned)
+		for (uint32_t j = 0; j < npruned && kept < max_keep; j++)
+			out[kept++] = pruned[j];
+	return kept;
+}
+
+/* Sort cand[0..n) nearest first (insertion sort: n is a neighbour list, <= 2m + 1). */
+void sort_candidates(Candidate *cand, uint32_t n) noexcept;
+
+} // namespace vx::core
+
+#endif /* VX_CORE_HNSW_ALGO_HPP */

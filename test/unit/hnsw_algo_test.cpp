@@ -1,0 +1,890 @@
+/*
+ * hnsw_algo_test.cpp -- GoogleTest for the HNSW core (visited set, heaps,
+ * neighbour heuristic, in-arena graph, search, concurrent build, interrupts).
+ *
+ * Recall tests compare against brute force computed here with the scalar
+ * kernels, on seeded Gaussian-cluster data; their thresholds are set so a
+ * graph with broken linking (e.g. missing back-links or a wrong heuristic)
+ * fails them. Data is small (10k x 32) so the suite runs in seconds.
+ */
+#include "vx/core/heap.hpp"
+#include "vx/core/hnsw_algo.hpp"
+#include "vx/core/hnsw_graph.hpp"
+#include "vx/core/visited.hpp"
+#include "vx/kernels/kernels.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <random>
+#include <thread>
+#include <vector>
+
+namespace vx::core {
+namespace {
+
+/* ---------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------- */
+
+/* 64-byte aligned heap buffer for arenas. */
+struct AlignedBuf
+{
+	struct Free
+	{
+		void operator()(std::byte *p) const { ::operator delete[](p, std::align_val_t(64)); }
+	};
+	std::unique_ptr<std::byte[], Free> p;
+	size_t size = 0;
+
+	explicit AlignedBuf(size_t n) : p(new (std::align_val_t(64)) std::byte[n]), size(n) {}
+	std::byte *get() const { return p.get(); }
+};
+
+/* n points in dim dimensions from `clusters` Gaussian clusters, seeded. */
+std::vector<float>
+gaussian_clusters(uint32_t n, uint32_t dim, uint32_t clusters, uint64_t seed)
+{
+	std::mt19937_64 rng(seed);
+	std::normal_distribution<float> normal(0.0f, 1.0f);
+	std::vector<float> centers(static_cast<size_t>(clusters) * dim);
+	for (float &c : centers)
+		c = 3.0f * normal(rng);
+	std::uniform_int_distribution<uint32_t> pick(0, clusters - 1);
+	std::vector<float> out(static_cast<size_t>(n) * dim);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t c = pick(rng);
+		for (uint32_t d = 0; d < dim; d++)
+			out[static_cast<size_t>(i) * dim + d] = centers[static_cast<size_t>(c) * dim + d] + normal(rng);
+	}
+	return out;
+}
+
+/* Base rows and queries drawn from the same clusters. */
+struct Dataset
+{
+	std::vector<float> base, queries;
+};
+
+/* n base rows and nq queries of dim dims from the same seeded cluster centres. */
+Dataset
+make_dataset(uint32_t n, uint32_t nq, uint32_t dim, uint32_t clusters, uint64_t seed)
+{
+	std::vector<float> all = gaussian_clusters(n + nq, dim, clusters, seed);
+	Dataset d;
+	d.base.assign(all.begin(), all.begin() + static_cast<size_t>(n) * dim);
+	d.queries.assign(all.begin() + static_cast<size_t>(n) * dim, all.end());
+	return d;
+}
+
+/* Exact top-k row numbers of each query under metric. */
+template <class Metric>
+std::vector<uint32_t>
+brute_force(const std::vector<float> &base, const std::vector<float> &queries, uint32_t dim, uint32_t k,
+			const Metric &metric)
+{
+	uint32_t n = static_cast<uint32_t>(base.size() / dim), nq = static_cast<uint32_t>(queries.size() / dim);
+	std::vector<uint32_t> out(static_cast<size_t>(nq) * k);
+	std::vector<Candidate> all(n);
+	for (uint32_t q = 0; q < nq; q++) {
+		for (uint32_t i = 0; i < n; i++)
+			all[i] = Candidate{metric(&queries[static_cast<size_t>(q) * dim], &base[static_cast<size_t>(i) * dim]), i};
+		std::partial_sort(all.begin(), all.begin() + k, all.end(), nearer);
+		for (uint32_t j = 0; j < k; j++)
+			out[static_cast<size_t>(q) * k + j] = all[j].id;
+	}
+	return out;
+}
+
+/* A graph in its own arena plus one insert scratch, for single-threaded tests. */
+template <class Policy>
+struct TestGraph
+{
+	HnswGraphParams params;
+	AlignedBuf arena;
+	HnswGraph<Policy> g;
+
+	explicit TestGraph(const HnswGraphParams &p) : params(p), arena(hnsw_graph_layout(p).total_bytes)
+	{
+		EXPECT_EQ(HnswGraph<Policy>::create(arena.get(), arena.size, p, &g), Status::Ok);
+	}
+};
+
+/* Owned insert scratch. */
+struct OwnedInsertScratch
+{
+	std::vector<uint64_t> mem;
+	InsertScratch s;
+
+	explicit OwnedInsertScratch(const HnswGraphParams &p) : mem(InsertScratch::bytes_needed(p) / 8 + 1)
+	{
+		EXPECT_TRUE(InsertScratch::carve(mem.data(), mem.size() * 8, p, &s));
+	}
+};
+
+/* Owned search scratch + visited set + result buffer for queries. */
+struct Searcher
+{
+	std::vector<uint64_t> mem;
+	std::vector<uint16_t> tags;
+	std::vector<Candidate> out;
+	SearchScratch s;
+	VisitedSet visited;
+
+	Searcher(uint32_t capacity, uint32_t max_ef, uint32_t max_degree)
+		: mem(SearchScratch::bytes_needed(max_ef, max_degree) / 8 + 1), tags(capacity), out(max_ef)
+	{
+		EXPECT_TRUE(SearchScratch::carve(mem.data(), mem.size() * 8, max_ef, max_degree, &s));
+		visited = VisitedSet(tags.data(), capacity);
+	}
+};
+
+/* Insert every row of data (payload = row number) with one thread. */
+template <class Policy, class Metric>
+Status
+build_all(HnswGraph<Policy> &g, const std::vector<float> &data, uint32_t dim, const Metric &metric, uint64_t seed,
+		  const volatile int *flag = nullptr)
+{
+	OwnedInsertScratch scratch(g.params());
+	SplitMix64 rng{seed};
+	uint32_t cursor = 0;
+	uint32_t n = static_cast<uint32_t>(data.size() / dim);
+	uint32_t row_id = 0;
+	auto row = [&](uint32_t i, const void **value, const void **payload) {
+		*value = &data[static_cast<size_t>(i) * dim];
+		row_id = i;
+		*payload = &row_id;
+	};
+	return build_rows(g, n, &cursor, row, metric, rng, scratch.s, flag);
+}
+
+/* Mean recall@k of the graph over the queries; graph ids map to rows through the uint32 payload. */
+template <class Policy, class Metric>
+double
+recall_at(const HnswGraph<Policy> &g, const std::vector<float> &queries, const std::vector<uint32_t> &truth,
+		  uint32_t dim, uint32_t k, uint32_t ef, const Metric &metric)
+{
+	uint32_t nq = static_cast<uint32_t>(queries.size() / dim);
+	Searcher srch(g.params().capacity, ef, g.max_degree());
+	uint64_t hits = 0;
+	for (uint32_t q = 0; q < nq; q++) {
+		auto dist = g.query_distance(metric, &queries[static_cast<size_t>(q) * dim]);
+		uint32_t got = hnsw_search(g, dist, ef, srch.visited, srch.s, srch.out.data());
+		for (uint32_t j = 0; j < std::min(got, k); j++) {
+			uint32_t row;
+			std::memcpy(&row, g.payload(srch.out[j].id), sizeof(row));
+			const uint32_t *t = &truth[static_cast<size_t>(q) * k];
+			hits += std::find(t, t + k, row) != t + k;
+		}
+	}
+	return static_cast<double>(hits) / (static_cast<double>(nq) * k);
+}
+
+class HnswCore : public ::testing::Test
+{
+protected:
+	static void SetUpTestSuite() { kernels::kernels_init(kernels::Level::Scalar); }
+};
+
+/* ---------------------------------------------------------------------------
+ * Visited set and heaps
+ * ------------------------------------------------------------------------- */
+
+TEST(Visited, MarksAndResets)
+{
+	std::vector<uint16_t> tags(100, 0xffff); /* garbage: the constructor must clear it */
+	VisitedSet v(tags.data(), 100);
+	EXPECT_FALSE(v.contains(7));
+	EXPECT_FALSE(v.test_and_set(7));
+	EXPECT_TRUE(v.test_and_set(7));
+	EXPECT_TRUE(v.contains(7));
+	EXPECT_FALSE(v.contains(8));
+	v.reset();
+	EXPECT_FALSE(v.contains(7));
+	EXPECT_FALSE(v.test_and_set(99));
+	EXPECT_EQ(v.capacity(), 100u);
+}
+
+TEST(Visited, EpochWrapClearsTags)
+{
+	std::vector<uint16_t> tags(10);
+	VisitedSet v(tags.data(), 10);
+	v.test_and_set(3);
+	/* Mark 5 in every epoch; after a wrap an old tag equal to the new epoch must not leak. */
+	for (int i = 0; i < 70000; i++) {
+		v.reset();
+		ASSERT_FALSE(v.contains(3)) << "reset " << i;
+		if (i % 1000 == 0)
+			v.test_and_set(3);
+	}
+}
+
+TEST(Heap, MinAndMaxOrder)
+{
+	std::mt19937 rng(1);
+	std::uniform_real_distribution<float> u(0.0f, 1.0f);
+	std::vector<Candidate> in(500);
+	for (uint32_t i = 0; i < in.size(); i++)
+		in[i] = Candidate{u(rng), i};
+	in[10].dist = in[20].dist; /* a tie, broken by id */
+
+	std::vector<Candidate> a(in.size()), b(in.size()), out(in.size());
+	MinHeap mn(a.data(), static_cast<uint32_t>(a.size()));
+	MaxHeap mx(b.data(), static_cast<uint32_t>(b.size()));
+	for (const Candidate &c : in) {
+		mn.push(c);
+		mx.push(c);
+	}
+	EXPECT_TRUE(mn.full());
+	std::vector<Candidate> sorted = in;
+	std::sort(sorted.begin(), sorted.end(), nearer);
+	for (size_t i = 0; i < sorted.size(); i++) {
+		ASSERT_EQ(mn.top().id, sorted[i].id);
+		ASSERT_EQ(mx.top().id, sorted[sorted.size() - 1 - i].id);
+		mn.pop();
+		mx.pop();
+	}
+	EXPECT_TRUE(mn.empty() && mx.empty());
+}
+
+TEST(Heap, BoundedKeepsNearestAndDrainsSorted)
+{
+	std::mt19937 rng(2);
+	std::uniform_real_distribution<float> u(0.0f, 100.0f);
+	std::vector<Candidate> in(1000);
+	for (uint32_t i = 0; i < in.size(); i++)
+		in[i] = Candidate{u(rng), i};
+	std::vector<Candidate> buf(10), out(10);
+	MaxHeap mx(buf.data(), 10);
+	for (const Candidate &c : in)
+		mx.push_bounded(c);
+	EXPECT_EQ(mx.drain_sorted(out.data()), 10u);
+	std::vector<Candidate> sorted = in;
+	std::sort(sorted.begin(), sorted.end(), nearer);
+	for (int i = 0; i < 10; i++)
+		EXPECT_EQ(out[i].id, sorted[i].id);
+	EXPECT_TRUE(mx.empty());
+
+	/* A bounded min-heap keeps the farthest; drain is still ascending. */
+	MinHeap mn(buf.data(), 10);
+	for (const Candidate &c : in)
+		mn.push_bounded(c);
+	EXPECT_EQ(mn.drain_sorted(out.data()), 10u);
+	for (int i = 0; i < 10; i++)
+		EXPECT_EQ(out[i].id, sorted[990 + i].id);
+}
+
+TEST(Heap, ReplaceTopAndRemoveFarther)
+{
+	std::vector<Candidate> buf(8), out(8);
+	MinHeap mn(buf.data(), 8);
+	for (uint32_t i = 0; i < 8; i++)
+		mn.push(Candidate{static_cast<float>(i), i});
+	EXPECT_FALSE(mn.push_bounded(Candidate{-1.0f, 99})); /* full min-heap refuses a smaller one */
+	mn.replace_top(Candidate{5.5f, 55});				  /* drops 0 */
+	EXPECT_EQ(mn.top().id, 1u);
+	mn.remove_farther_than(4.0f); /* keeps 1,2,3,4 */
+	EXPECT_EQ(mn.size(), 4u);
+	EXPECT_EQ(mn.drain_sorted(out.data()), 4u);
+	for (uint32_t i = 0; i < 4; i++)
+		EXPECT_EQ(out[i].id, i + 1);
+}
+
+/* ---------------------------------------------------------------------------
+ * Heuristic on hand-made 1-D points
+ * ------------------------------------------------------------------------- */
+
+/* Points on a line; the base element is at 0 and ids index xs. */
+struct Line
+{
+	std::vector<float> xs;
+	float operator()(uint32_t a, uint32_t b) const { return std::fabs(xs[a] - xs[b]); }
+
+	std::vector<Candidate>
+	candidates() const
+	{
+		std::vector<Candidate> c;
+		for (uint32_t i = 0; i < xs.size(); i++)
+			c.push_back(Candidate{std::fabs(xs[i]), i});
+		std::sort(c.begin(), c.end(), nearer);
+		return c;
+	}
+};
+
+TEST(Heuristic, KeepsOnlyDiverseNeighbours)
+{
+	/* 1 is kept; -1.5 is farther from 1 (2.5) than from the base (1.5): kept;
+	 * 2 is nearer to 1 (1) than to the base (2): pruned; 3 likewise (2 < 3). */
+	Line line{{1.0f, 2.0f, -1.5f, 3.0f}};
+	std::vector<Candidate> cand = line.candidates(), out(4), pruned(4);
+	uint32_t n = select_neighbors_heuristic(cand.data(), 4, 3, false, line, out.data(), pruned.data());
+	ASSERT_EQ(n, 2u);
+	EXPECT_EQ(out[0].id, 0u);
+	EXPECT_EQ(out[1].id, 2u);
+
+	/* With keep_pruned the nearest rejected (2, id 1) fills the third slot. */
+	n = select_neighbors_heuristic(cand.data(), 4, 3, true, line, out.data(), pruned.data());
+	ASSERT_EQ(n, 3u);
+	EXPECT_EQ(out[0].id, 0u);
+	EXPECT_EQ(out[1].id, 2u);
+	EXPECT_EQ(out[2].id, 1u);
+
+	/* max_keep = 1 keeps just the nearest. */
+	n = select_neighbors_heuristic(cand.data(), 4, 1, false, line, out.data(), pruned.data());
+	ASSERT_EQ(n, 1u);
+	EXPECT_EQ(out[0].id, 0u);
+}
+
+TEST(Heuristic, TiesAreKeptAndSmallSetsUnpruned)
+{
+	/* 1 kept; -1 is 2 from 1 and 1 from the base: kept; 2 is 1 from 1 and 2 from the base: pruned. */
+	Line tie{{1.0f, -1.0f, 2.0f}};
+	std::vector<Candidate> cand = tie.candidates(), out(3), pruned(3);
+	EXPECT_EQ(select_neighbors_heuristic(cand.data(), 3, 4, false, tie, out.data(), pruned.data()), 3u)
+		<< "fewer candidates than max_keep: hnswlib keeps them all";
+	EXPECT_EQ(select_neighbors_heuristic(cand.data(), 3, 3, false, tie, out.data(), pruned.data()), 2u)
+		<< "as many candidates as max_keep: the heuristic runs";
+
+	/* Exact tie: candidate at 2 with kept element at 0 -> |2-0| == base distance 2: kept (strict <). */
+	Line exact{{0.0f, 2.0f}};
+	cand = exact.candidates();
+	/* n == max_keep, so the heuristic runs: 0 (distance 0) is kept; 2 is 2 from it and 2 from the base. */
+	uint32_t n = select_neighbors_heuristic(cand.data(), 2, 2, false, exact, out.data(), pruned.data());
+	EXPECT_EQ(n, 2u);
+}
+
+TEST(Heuristic, SortCandidates)
+{
+	std::vector<Candidate> c{{3.0f, 1}, {1.0f, 7}, {2.0f, 2}, {1.0f, 3}};
+	sort_candidates(c.data(), 4);
+	EXPECT_EQ(c[0].id, 3u);
+	EXPECT_EQ(c[1].id, 7u);
+	EXPECT_EQ(c[2].id, 2u);
+	EXPECT_EQ(c[3].id, 1u);
+}
+
+/* ---------------------------------------------------------------------------
+ * search_layer on a hand-made view
+ * ------------------------------------------------------------------------- */
+
+/* A path 0-1-2-...-n-1 on level 0 over points x = id; level 1 holds 0 and n-1 linked. */
+struct PathView
+{
+	uint32_t n;
+	std::vector<std::vector<uint32_t>> adj;
+	std::vector<uint32_t> top{0, 0};
+
+	explicit PathView(uint32_t count) : n(count), adj(count)
+	{
+		for (uint32_t i = 0; i + 1 < n; i++) {
+			adj[i].push_back(i + 1);
+			adj[i + 1].push_back(i);
+		}
+		top = {0, n - 1};
+	}
+	uint32_t entry_point() const { return 0; }
+	int max_level() const { return 1; }
+	int level_of(uint32_t id) const { return id == 0 || id == n - 1 ? 1 : 0; }
+	uint32_t max_degree() const { return 2; }
+	std::span<const uint32_t>
+	neighbors(uint32_t id, int level, uint32_t *buf) const
+	{
+		if (level == 1) {
+			if (level_of(id) < 1)
+				return {};
+			buf[0] = id == 0 ? n - 1 : 0;
+			return {buf, 1};
+		}
+		return {adj[id].data(), adj[id].size()};
+	}
+};
+
+/* Distance |x - q| on the path. */
+struct PathDist
+{
+	float q;
+	float operator()(uint32_t id) const { return std::fabs(static_cast<float>(id) - q); }
+	void prefetch(uint32_t) const {}
+};
+
+static_assert(GraphView<PathView>);
+static_assert(QueryDistance<PathDist>);
+
+TEST(Search, BeamOnPathFindsNearest)
+{
+	PathView view(100);
+	Searcher srch(100, 8, 2);
+	PathDist d{70.2f};
+	uint32_t got = hnsw_search(view, d, 5, srch.visited, srch.s, srch.out.data());
+	ASSERT_EQ(got, 5u);
+	uint32_t expect[] = {70, 71, 69, 72, 68};
+	for (int i = 0; i < 5; i++)
+		EXPECT_EQ(srch.out[i].id, expect[i]);
+	/* Greedy on level 1 from 0 jumps to 99 (nearer to 70.2), then level 0 walks down. */
+	Candidate c = greedy_search_layer(view, d, Candidate{d(0), 0}, 1, srch.s);
+	EXPECT_EQ(c.id, 99u);
+}
+
+TEST(Search, PreMarkedIdsAreSkipped)
+{
+	PathView view(20);
+	Searcher srch(20, 4, 2);
+	PathDist d{10.0f};
+	srch.visited.reset();
+	srch.visited.test_and_set(10);
+	Candidate ep{d(9), 9};
+	uint32_t got = search_layer(view, d, &ep, 1, 0, 3, srch.visited, srch.s, srch.out.data());
+	ASSERT_EQ(got, 3u);
+	EXPECT_EQ(srch.out[0].id, 9u); /* 10 is excluded, and the walk stops there */
+	EXPECT_EQ(srch.out[1].id, 8u);
+	EXPECT_EQ(srch.out[2].id, 7u);
+}
+
+TEST(Search, TinyFrontierStillTerminates)
+{
+	/* A frontier with barely any room forces compaction paths; the result must stay correct. */
+	PathView view(50);
+	std::vector<Candidate> cand(3), res(4), out(4);
+	std::vector<uint32_t> nbuf(2), pending(2);
+	std::vector<uint16_t> tags(50);
+	SearchScratch s;
+	s.candidates = cand.data();
+	s.candidate_capacity = 3;
+	s.results = res.data();
+	s.max_ef = 4;
+	s.neighbor_buf = nbuf.data();
+	s.pending = pending.data();
+	s.max_degree = 2;
+	VisitedSet v(tags.data(), 50);
+	PathDist d{30.0f};
+	Candidate ep{d(0), 0};
+	uint32_t got = search_layer(view, d, &ep, 1, 0, 4, v, s, out.data());
+	ASSERT_EQ(got, 4u);
+	EXPECT_EQ(out[0].id, 30u);
+}
+
+/* ---------------------------------------------------------------------------
+ * Levels, normalisation, layout
+ * ------------------------------------------------------------------------- */
+
+TEST(Levels, FromUniform)
+{
+	double ml = level_multiplier(16);
+	EXPECT_EQ(level_from_uniform(1.0, ml), 0);
+	EXPECT_EQ(level_from_uniform(1.0 / 16 + 1e-12, ml), 0);
+	EXPECT_EQ(level_from_uniform(1.0 / 16 - 1e-12, ml), 1);
+	EXPECT_EQ(level_from_uniform(1.0 / 256 - 1e-15, ml), 2);
+	EXPECT_EQ(level_from_uniform(0.0, ml), kMaxLevel);
+	EXPECT_EQ(level_from_uniform(1e-300, ml), kMaxLevel);
+
+	SplitMix64 rng{42};
+	int above = 0;
+	for (int i = 0; i < 160000; i++) {
+		double u = rng.uniform();
+		ASSERT_GT(u, 0.0);
+		ASSERT_LE(u, 1.0);
+		above += level_from_uniform(u, ml) >= 1;
+	}
+	EXPECT_NEAR(above / 160000.0, 1.0 / 16, 0.003);
+}
+
+TEST(Normalize, F32AndF16)
+{
+	float v[2] = {3.0f, 4.0f};
+	ASSERT_TRUE(normalize_f32(v, 2));
+	EXPECT_FLOAT_EQ(v[0], 0.6f);
+	EXPECT_FLOAT_EQ(v[1], 0.8f);
+	float z[3] = {0, 0, 0};
+	EXPECT_FALSE(normalize_f32(z, 3));
+	EXPECT_EQ(z[0], 0.0f);
+
+	uint16_t h[2] = {kernels::float_to_half(3.0f), kernels::float_to_half(4.0f)};
+	ASSERT_TRUE(normalize_f16(h, 2));
+	EXPECT_EQ(h[0], kernels::float_to_half(0.6f));
+	EXPECT_EQ(h[1], kernels::float_to_half(0.8f));
+}
+
+TEST(Layout, SizesAndCapacity)
+{
+	HnswGraphParams p;
+	p.m = 16;
+	p.value_bytes = 256 * 4;
+	p.capacity = 62666;
+	HnswGraphLayout l = hnsw_graph_layout(p);
+	ASSERT_GT(l.total_bytes, 0u);
+	EXPECT_EQ(l.node_stride, 12u + 4 * 32);
+	EXPECT_EQ(l.value_stride, 1024u);
+	EXPECT_EQ(l.upper_stride, 4u + 4 * 16);
+	EXPECT_EQ(l.values_off % 64, 0u);
+	/* 62666/15 = 4178 expected upper lists; provision must exceed it but stay within ~1.2x. */
+	EXPECT_GT(l.upper_capacity, 4178u);
+	EXPECT_LT(l.upper_capacity, 5100u);
+	double per = static_cast<double>(l.total_bytes) / p.capacity;
+	EXPECT_GT(per, 1164.0);
+	EXPECT_LT(per, 1172.0);
+
+	EXPECT_EQ(hnsw_graph_capacity_for(l.total_bytes, p), p.capacity);
+	EXPECT_LT(hnsw_graph_capacity_for(l.total_bytes - 1, p), p.capacity);
+
+	HnswGraphParams bad = p;
+	bad.m = 1;
+	EXPECT_EQ(hnsw_graph_layout(bad).total_bytes, 0u);
+	bad = p;
+	bad.value_bytes = 0;
+	EXPECT_EQ(hnsw_graph_layout(bad).total_bytes, 0u);
+	bad = p;
+	bad.insert_degree0 = 33;
+	EXPECT_EQ(hnsw_graph_layout(bad).total_bytes, 0u);
+}
+
+TEST(Graph, CreateRejectsBadArena)
+{
+	HnswGraphParams p;
+	p.value_bytes = 16;
+	p.capacity = 10;
+	AlignedBuf buf(hnsw_graph_layout(p).total_bytes + 64);
+	HnswGraph<SingleThreaded> g;
+	EXPECT_EQ(HnswGraph<SingleThreaded>::create(buf.get() + 8, buf.size - 8, p, &g), Status::InvalidArgument);
+	EXPECT_EQ(HnswGraph<SingleThreaded>::create(buf.get(), 100, p, &g), Status::OutOfMemory);
+	std::memset(buf.get(), 0, buf.size);
+	EXPECT_EQ(HnswGraph<SingleThreaded>::attach(buf.get(), buf.size, &g), Status::InvalidArgument);
+}
+
+/* ---------------------------------------------------------------------------
+ * Graph build and recall
+ * ------------------------------------------------------------------------- */
+
+constexpr uint32_t kDim = 32;
+constexpr uint32_t kN = 10000;
+constexpr uint32_t kQueries = 200;
+constexpr uint32_t kK = 10;
+
+/* Parameters for the synthetic recall tests. */
+HnswGraphParams
+synthetic_params(uint32_t keep_pruned = 1)
+{
+	HnswGraphParams p;
+	p.m = 16;
+	p.ef_construction = 64;
+	p.value_bytes = kDim * sizeof(float);
+	p.payload_bytes = sizeof(uint32_t);
+	p.capacity = kN;
+	p.keep_pruned = keep_pruned;
+	return p;
+}
+
+TEST_F(HnswCore, RecallL2SingleThread)
+{
+	Dataset ds = make_dataset(kN, kQueries, kDim, 50, 7);
+	std::vector<float> &base = ds.base, &queries = ds.queries;
+	MetricF32 metric{kernels::active().l2sq_f32, kDim};
+	std::vector<uint32_t> truth = brute_force(base, queries, kDim, kK, metric);
+
+	TestGraph<SingleThreaded> tg(synthetic_params());
+	ASSERT_EQ(build_all(tg.g, base, kDim, metric, 1), Status::Ok);
+	ASSERT_EQ(tg.g.size(), kN);
+	uint32_t bad;
+	EXPECT_EQ(tg.g.verify(&bad), nullptr) << "id " << bad;
+
+	double r64 = recall_at(tg.g, queries, truth, kDim, kK, 64, metric);
+	double r10 = recall_at(tg.g, queries, truth, kDim, kK, 10, metric);
+	EXPECT_GE(r64, 0.95);
+	EXPECT_GE(r10, 0.75);
+	EXPECT_GE(r64, r10);
+	std::printf("[ recall ] l2 keep_pruned: ef=10 %.4f ef=64 %.4f\n", r10, r64);
+}
+
+TEST_F(HnswCore, RecallL2WithoutKeepPruned)
+{
+	Dataset ds = make_dataset(kN, kQueries, kDim, 50, 8);
+	std::vector<float> &base = ds.base, &queries = ds.queries;
+	MetricF32 metric{kernels::active().l2sq_f32, kDim};
+	std::vector<uint32_t> truth = brute_force(base, queries, kDim, kK, metric);
+
+	HnswGraphParams p = synthetic_params(0);
+	p.insert_degree0 = p.m; /* hnswlib: m on insert, 2m capacity on level 0 */
+	TestGraph<SingleThreaded> tg(p);
+	ASSERT_EQ(build_all(tg.g, base, kDim, metric, 2), Status::Ok);
+	uint32_t bad;
+	EXPECT_EQ(tg.g.verify(&bad), nullptr) << "id " << bad;
+	double r64 = recall_at(tg.g, queries, truth, kDim, kK, 64, metric);
+	EXPECT_GE(r64, 0.95);
+	std::printf("[ recall ] l2 hnswlib-style: ef=64 %.4f\n", r64);
+}
+
+TEST_F(HnswCore, RecallCosineViaInnerProduct)
+{
+	Dataset ds = make_dataset(kN, kQueries, kDim, 50, 9);
+	std::vector<float> &base = ds.base, &queries = ds.queries;
+	for (size_t i = 0; i < base.size(); i += kDim)
+		ASSERT_TRUE(normalize_f32(&base[i], kDim));
+	for (size_t i = 0; i < queries.size(); i += kDim)
+		ASSERT_TRUE(normalize_f32(&queries[i], kDim));
+	MetricF32NegIp metric{kernels::active().ip_f32, kDim};
+	std::vector<uint32_t> truth = brute_force(base, queries, kDim, kK, metric);
+
+	TestGraph<SingleThreaded> tg(synthetic_params());
+	ASSERT_EQ(build_all(tg.g, base, kDim, metric, 3), Status::Ok);
+	uint32_t bad;
+	EXPECT_EQ(tg.g.verify(&bad), nullptr) << "id " << bad;
+	double r64 = recall_at(tg.g, queries, truth, kDim, kK, 64, metric);
+	EXPECT_GE(r64, 0.95);
+	std::printf("[ recall ] cosine (normalised ip): ef=64 %.4f\n", r64);
+}
+
+TEST_F(HnswCore, BrokenGraphFailsRecall)
+{
+	/* The recall threshold must be able to fail: a graph limited to 1 neighbour per list (m=2,
+	 * ef_construction=1, no back-fill) is poorly connected and must fall below it. */
+	Dataset ds = make_dataset(kN, kQueries, kDim, 50, 10);
+	std::vector<float> &base = ds.base, &queries = ds.queries;
+	MetricF32 metric{kernels::active().l2sq_f32, kDim};
+	std::vector<uint32_t> truth = brute_force(base, queries, kDim, kK, metric);
+	HnswGraphParams p = synthetic_params(0);
+	p.m = 2;
+	p.ef_construction = 1;
+	p.insert_degree0 = 1;
+	TestGraph<SingleThreaded> tg(p);
+	ASSERT_EQ(build_all(tg.g, base, kDim, metric, 4), Status::Ok);
+	EXPECT_LT(recall_at(tg.g, queries, truth, kDim, kK, 64, metric), 0.95);
+}
+
+TEST_F(HnswCore, ConcurrentBuildIsValidAndComparable)
+{
+	Dataset ds = make_dataset(kN, kQueries, kDim, 50, 11);
+	std::vector<float> &base = ds.base, &queries = ds.queries;
+	MetricF32 metric{kernels::active().l2sq_f32, kDim};
+	std::vector<uint32_t> truth = brute_force(base, queries, kDim, kK, metric);
+
+	HnswGraphParams p = synthetic_params();
+	TestGraph<Concurrent> tg(p);
+	uint32_t cursor = 0;
+	constexpr int kThreads = 4; /* more threads than cores: exercises lock waits with preemption */
+	std::vector<std::thread> threads;
+	std::atomic<int> failures{0};
+	for (int t = 0; t < kThreads; t++) {
+		threads.emplace_back([&, t] {
+			OwnedInsertScratch scratch(p);
+			SplitMix64 rng{100u + t};
+			uint32_t row_id;
+			auto row = [&](uint32_t i, const void **value, const void **payload) {
+				*value = &base[static_cast<size_t>(i) * kDim];
+				row_id = i;
+				*payload = &row_id;
+			};
+			if (build_rows(tg.g, kN, &cursor, row, metric, rng, scratch.s, nullptr) != Status::Ok)
+				failures++;
+		});
+	}
+	for (std::thread &th : threads)
+		th.join();
+	ASSERT_EQ(failures.load(), 0);
+	ASSERT_EQ(tg.g.size(), kN);
+
+	uint32_t bad;
+	EXPECT_EQ(tg.g.verify(&bad), nullptr) << "id " << bad;
+	/* Every row inserted exactly once. */
+	std::vector<int> seen(kN, 0);
+	for (uint32_t id = 0; id < kN; id++) {
+		uint32_t row;
+		std::memcpy(&row, tg.g.payload(id), sizeof(row));
+		ASSERT_LT(row, kN);
+		seen[row]++;
+	}
+	EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), static_cast<long>(kN));
+	/* Entry point is at the maximum level over all elements. */
+	int top = 0;
+	for (uint32_t id = 0; id < kN; id++)
+		top = std::max(top, tg.g.level_of(id));
+	EXPECT_EQ(tg.g.max_level(), top);
+	EXPECT_EQ(tg.g.level_of(tg.g.entry_point()), top);
+
+	double r64 = recall_at(tg.g, queries, truth, kDim, kK, 64, metric);
+	EXPECT_GE(r64, 0.95);
+
+	/* Lock-free reader over the same arena, attached as SingleThreaded: same answers. */
+	HnswGraph<SingleThreaded> ro;
+	ASSERT_EQ(HnswGraph<SingleThreaded>::attach(tg.arena.get(), tg.arena.size, &ro), Status::Ok);
+	EXPECT_DOUBLE_EQ(recall_at(ro, queries, truth, kDim, kK, 64, metric), r64);
+	std::printf("[ recall ] l2 %d threads: ef=64 %.4f\n", kThreads, r64);
+}
+
+TEST_F(HnswCore, ArenaIsPositionIndependent)
+{
+	std::vector<float> base = gaussian_clusters(2000, kDim, 20, 12);
+	MetricF32 metric{kernels::active().l2sq_f32, kDim};
+	HnswGraphParams p = synthetic_params();
+	p.capacity = 2000;
+	TestGraph<SingleThreaded> tg(p);
+	ASSERT_EQ(build_all(tg.g, base, kDim, metric, 5), Status::Ok);
+
+	/* Copy the arena elsewhere (as another process would map it) and search both. */
+	AlignedBuf copy(tg.arena.size);
+	std::memcpy(copy.get(), tg.arena.get(), tg.arena.size);
+	HnswGraph<SingleThreaded> moved;
+	ASSERT_EQ(HnswGraph<SingleThreaded>::attach(copy.get(), copy.size, &moved), Status::Ok);
+	std::memset(tg.arena.get(), 0xAB, 64); /* clobber the original header: nothing may point into it */
+	Searcher a(2000, 32, 32);
+	std::vector<float> q(base.begin() + 5 * kDim, base.begin() + 6 * kDim);
+	uint32_t n = hnsw_search(moved, moved.query_distance(metric, q.data()), 32, a.visited, a.s, a.out.data());
+	ASSERT_GT(n, 0u);
+	EXPECT_EQ(a.out[0].dist, 0.0f);
+	uint32_t row;
+	std::memcpy(&row, moved.payload(a.out[0].id), sizeof(row));
+	EXPECT_EQ(row, 5u);
+	uint32_t bad;
+	EXPECT_EQ(moved.verify(&bad), nullptr);
+}
+
+TEST_F(HnswCore, InterruptStopsBuild)
+{
+	std::vector<float> base = gaussian_clusters(kN, kDim, 50, 13);
+	MetricF32 metric{kernels::active().l2sq_f32, kDim};
+
+	/* Flag already set: nothing is inserted. */
+	{
+		TestGraph<SingleThreaded> tg(synthetic_params());
+		volatile int flag = 1;
+		EXPECT_EQ(build_all(tg.g, base, kDim, metric, 6, &flag), Status::Interrupted);
+		EXPECT_EQ(tg.g.size(), 0u);
+	}
+	/* Flag raised while rows are supplied (as a signal handler would): stops right after that row. */
+	{
+		TestGraph<SingleThreaded> tg(synthetic_params());
+		OwnedInsertScratch scratch(tg.params);
+		SplitMix64 rng{6};
+		volatile int flag = 0;
+		uint32_t cursor = 0, row_id;
+		auto row = [&](uint32_t i, const void **value, const void **payload) {
+			if (i == 1234)
+				flag = 1;
+			*value = &base[static_cast<size_t>(i) * kDim];
+			row_id = i;
+			*payload = &row_id;
+		};
+		EXPECT_EQ(build_rows(tg.g, kN, &cursor, row, metric, rng, scratch.s, &flag), Status::Interrupted);
+		EXPECT_EQ(tg.g.size(), 1235u);
+		uint32_t bad;
+		EXPECT_EQ(tg.g.verify(&bad), nullptr) << "id " << bad;
+	}
+}
+
+TEST_F(HnswCore, OutOfCapacityLeavesValidGraph)
+{
+	std::vector<float> base = gaussian_clusters(600, kDim, 5, 14);
+	MetricF32 metric{kernels::active().l2sq_f32, kDim};
+	HnswGraphParams p = synthetic_params();
+	p.capacity = 500;
+	TestGraph<SingleThreaded> tg(p);
+	EXPECT_EQ(build_all(tg.g, base, kDim, metric, 7), Status::OutOfMemory);
+	EXPECT_EQ(tg.g.size(), 500u);
+	uint32_t bad;
+	EXPECT_EQ(tg.g.verify(&bad), nullptr) << "id " << bad;
+}
+
+/* Payload of the duplicate tests: up to 10 row numbers per element, like pgvector's heap TIDs. */
+struct Rows10
+{
+	uint32_t count;
+	uint32_t rows[10];
+};
+
+TEST_F(HnswCore, DuplicatesMergeAndStayReachable)
+{
+	/* 300 more copies of row 0 among 1000 rows: merged 10 per element, every copy must be found. */
+	std::vector<float> base = gaussian_clusters(1300, kDim, 10, 15);
+	for (uint32_t i = 1000; i < 1300; i++)
+		std::copy(base.begin(), base.begin() + kDim, base.begin() + static_cast<size_t>(i) * kDim);
+	MetricF32 metric{kernels::active().l2sq_f32, kDim};
+	HnswGraphParams p = synthetic_params();
+	p.capacity = 1300;
+	p.payload_bytes = sizeof(Rows10);
+	TestGraph<SingleThreaded> tg(p);
+	OwnedInsertScratch scratch(p);
+	SplitMix64 rng{8};
+	uint32_t merged_rows = 0;
+	for (uint32_t i = 0; i < 1300; i++) {
+		Rows10 payload{1, {i}};
+		auto on_dup = [&](uint32_t existing) {
+			auto *r = static_cast<Rows10 *>(tg.g.payload(existing));
+			if (r->count == 10)
+				return false; /* full: insert a new element */
+			r->rows[r->count++] = i;
+			return true;
+		};
+		uint32_t id;
+		bool merged;
+		ASSERT_EQ(tg.g.add(&base[static_cast<size_t>(i) * kDim], &payload, level_from_uniform(rng.uniform(), 0.36),
+						   metric, scratch.s, &id, on_dup, &merged),
+				  Status::Ok);
+		merged_rows += merged;
+		if (merged) {
+			ASSERT_EQ(std::memcmp(tg.g.value(id), &base[static_cast<size_t>(i) * kDim], kDim * sizeof(float)), 0);
+		}
+	}
+	EXPECT_EQ(tg.g.size() + merged_rows, 1300u);
+	EXPECT_GE(merged_rows, 301u * 9 / 10 - 10); /* ~31 elements hold the 301 copies */
+	uint32_t bad;
+	EXPECT_EQ(tg.g.verify(&bad), nullptr) << "id " << bad;
+
+	Searcher srch(1300, 64, 32);
+	uint32_t n = hnsw_search(tg.g, tg.g.query_distance(metric, base.data()), 64, srch.visited, srch.s,
+							 srch.out.data());
+	uint32_t found = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (srch.out[i].dist == 0.0f)
+			found += static_cast<Rows10 *>(tg.g.payload(srch.out[i].id))->count;
+	EXPECT_EQ(found, 301u);
+}
+
+TEST_F(HnswCore, DuplicatesWithoutMergeKeepValidGraph)
+{
+	/* Plain HNSW with 300 identical vectors: copies saturate each other's lists, so not all are
+	 * reachable (why pgvector merges them); the graph must still be structurally sound. */
+	std::vector<float> base = gaussian_clusters(1300, kDim, 10, 15);
+	for (uint32_t i = 1000; i < 1300; i++)
+		std::copy(base.begin(), base.begin() + kDim, base.begin() + static_cast<size_t>(i) * kDim);
+	MetricF32 metric{kernels::active().l2sq_f32, kDim};
+	HnswGraphParams p = synthetic_params();
+	p.capacity = 1300;
+	TestGraph<SingleThreaded> tg(p);
+	ASSERT_EQ(build_all(tg.g, base, kDim, metric, 8), Status::Ok);
+	uint32_t bad;
+	EXPECT_EQ(tg.g.verify(&bad), nullptr) << "id " << bad;
+	Searcher srch(1300, 64, 32);
+	uint32_t n = hnsw_search(tg.g, tg.g.query_distance(metric, base.data()), 64, srch.visited, srch.s,
+							 srch.out.data());
+	ASSERT_GT(n, 0u);
+	EXPECT_EQ(srch.out[0].dist, 0.0f);
+}
+
+TEST_F(HnswCore, VerifyCatchesCorruption)
+{
+	std::vector<float> base = gaussian_clusters(500, kDim, 5, 16);
+	MetricF32 metric{kernels::active().l2sq_f32, kDim};
+	HnswGraphParams p = synthetic_params();
+	p.capacity = 500;
+	TestGraph<SingleThreaded> tg(p);
+	ASSERT_EQ(build_all(tg.g, base, kDim, metric, 9), Status::Ok);
+	uint32_t bad;
+	ASSERT_EQ(tg.g.verify(&bad), nullptr);
+	std::span<const uint32_t> nb = tg.g.neighbors(42, 0, nullptr);
+	ASSERT_GT(nb.size(), 0u);
+	uint32_t *ids = const_cast<uint32_t *>(nb.data());
+	uint32_t saved = ids[0];
+	ids[0] = 42;
+	EXPECT_STREQ(tg.g.verify(&bad), "self loop");
+	EXPECT_EQ(bad, 42u);
+	ids[0] = 500;
+	EXPECT_STREQ(tg.g.verify(&bad), "neighbour id out of range");
+	ids[0] = saved;
+	EXPECT_EQ(tg.g.verify(&bad), nullptr);
+}
+
+} // namespace
+} // namespace vx::core

@@ -260,7 +260,7 @@ HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, HnswId id,
 	Page upage = NULL;
 	Page gpage;
 	HnswGraphRecord *rec;
-	uint32 version;
+	uint32 version = 0;
 	HnswWriter w;
 
 	if (meta->vectors_per_page == 0) {

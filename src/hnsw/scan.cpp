@@ -86,6 +86,13 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 
 	so->scan_ctx = AllocSetContextCreate(CurrentMemoryContext, "Hnsw scan context", ALLOCSET_DEFAULT_SIZES);
 	so->query_ctx = AllocSetContextCreate(so->scan_ctx, "Hnsw scan query context", ALLOCSET_SMALL_SIZES);
+	/* the AM provides the ORDER BY value arrays (as GiST does) */
+	if (norderbys > 0) {
+		scan->xs_orderbyvals = palloc0_array(Datum, norderbys);
+		scan->xs_orderbynulls = palloc_array(bool, norderbys);
+		for (int i = 0; i < norderbys; i++)
+			scan->xs_orderbynulls[i] = true;
+	}
 	scan->opaque = so;
 	return scan;
 }

@@ -40,8 +40,7 @@ CheckInputArray(ArrayType *array, int32 typmod, const char *type_name, int max_d
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("array must not contain nulls")));
 
 	n = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
-	CheckDim(n, type_name, max_dim);
-	CheckExpectedDim(typmod, n);
+	CheckTypeDim(n, typmod, type_name, max_dim);
 	return n;
 }
 
@@ -165,8 +164,7 @@ VX_FUNCTION(vector_to_halfvec)
 	int32 typmod = PG_GETARG_INT32(1);
 	HalfVector *result;
 
-	CheckDim(vec->dim, "halfvec", HALFVEC_MAX_DIM);
-	CheckExpectedDim(typmod, vec->dim);
+	CheckTypeDim(vec->dim, typmod, "halfvec", HALFVEC_MAX_DIM);
 
 	result = InitHalfVector(vec->dim);
 	for (int i = 0; i < vec->dim; i++)
@@ -181,8 +179,7 @@ VX_FUNCTION(halfvec_to_vector)
 	int32 typmod = PG_GETARG_INT32(1);
 	Vector *result;
 
-	CheckDim(vec->dim, "vector", VECTOR_MAX_DIM);
-	CheckExpectedDim(typmod, vec->dim);
+	CheckTypeDim(vec->dim, typmod, "vector", VECTOR_MAX_DIM);
 
 	result = InitVector(vec->dim);
 	vx::kernels::active().f16_to_f32(vec->x, result->x, vec->dim);

@@ -19,6 +19,7 @@
 #include "vx/pg.h"
 
 #include "vx/kernels/kernels.hpp"
+#include "vx/types/checks.h"
 #include "vx/types/halfvec.h"
 #include "vx/types/sparsevec.h"
 #include "vx/types/typmod.h"
@@ -36,33 +37,20 @@ typedef struct SparseInputElement
 	float value;
 } SparseInputElement;
 
-/* Error unless both operands have the same number of dimensions. */
+/* Both operands of a binary operation have the same dimensions. */
 static inline void
 SparsevecCheckDims(const SparseVector *a, const SparseVector *b)
 {
-	if (a->dim != b->dim)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-						errmsg("different sparsevec dimensions %d and %d", a->dim, b->dim)));
+	CheckSameDims(a->dim, b->dim, "sparsevec");
 }
 
-/* Error unless dim matches the type modifier (-1 means none). */
-static inline void
-SparsevecCheckExpectedDim(int32 typmod, int dim)
+/* More stored elements than a sparsevec may have. */
+pg_attribute_noreturn() static void
+SparsevecReportTooManyNnz()
 {
-	if (typmod != -1 && typmod != dim)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected %d dimensions, not %d", typmod, dim)));
-}
-
-/* Error unless 1 <= dim <= SPARSEVEC_MAX_DIM. */
-static inline void
-SparsevecCheckDim(long dim)
-{
-	if (dim < 1)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("sparsevec must have at least 1 dimension")));
-
-	if (dim > SPARSEVEC_MAX_DIM)
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						errmsg("sparsevec cannot have more than %d dimensions", SPARSEVEC_MAX_DIM)));
+	ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					errmsg("sparsevec cannot have more than %d non-zero elements", SPARSEVEC_MAX_NNZ)));
+	pg_unreachable();
 }
 
 /* Error unless 0 <= nnz <= min(SPARSEVEC_MAX_NNZ, dim). */
@@ -74,8 +62,7 @@ SparsevecCheckNnz(int nnz, int dim)
 				(errcode(ERRCODE_DATA_EXCEPTION), errmsg("sparsevec cannot have negative number of elements")));
 
 	if (nnz > SPARSEVEC_MAX_NNZ)
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						errmsg("sparsevec cannot have more than %d non-zero elements", SPARSEVEC_MAX_NNZ)));
+		SparsevecReportTooManyNnz();
 
 	if (nnz > dim)
 		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -102,53 +89,11 @@ SparsevecCheckIndex(const int32 *indices, int i, int dim)
 	}
 }
 
-/* Error if value is NaN or infinite. */
-static inline void
-SparsevecCheckElement(float value)
-{
-	if (std::isnan(value))
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("NaN not allowed in sparsevec")));
-
-	if (std::isinf(value))
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("infinite value not allowed in sparsevec")));
-}
-
-/* The vector-type dimension check used by sparsevec -> vector (pgvector's texts). */
-static inline void
-VectorCheckDimForCast(int dim)
-{
-	if (dim < 1)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("vector must have at least 1 dimension")));
-
-	if (dim > VECTOR_MAX_DIM)
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						errmsg("vector cannot have more than %d dimensions", VECTOR_MAX_DIM)));
-}
-
-/* The halfvec-type dimension check used by sparsevec -> halfvec (pgvector's texts). */
-static inline void
-HalfvecCheckDimForCast(int dim)
-{
-	if (dim < 1)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("halfvec must have at least 1 dimension")));
-
-	if (dim > HALFVEC_MAX_DIM)
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						errmsg("halfvec cannot have more than %d dimensions", HALFVEC_MAX_DIM)));
-}
-
-/* Whitespace as PostgreSQL's array parser sees it (scanner_isspace). */
-static inline bool
-SparsevecIsSpace(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
-}
-
-/* Skip whitespace; returns the first non-space position. */
+/* Skip whitespace (array_isspace's set); returns the first non-space position. */
 static inline char *
 SparsevecSkipSpace(char *pt)
 {
-	while (SparsevecIsSpace(*pt))
+	while (VectorIsSpace(*pt))
 		pt++;
 	return pt;
 }
@@ -161,15 +106,6 @@ SparsevecCompareElements(const void *a, const void *b)
 	int32 ib = ((const SparseInputElement *) b)->index;
 
 	return (ia > ib) - (ia < ib);
-}
-
-/* Raise the generic syntax error for the literal (no detail). */
-[[noreturn]] static void
-SparsevecSyntaxError(const char *lit)
-{
-	ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					errmsg("invalid input syntax for type sparsevec: \"%s\"", lit)));
-	pg_unreachable();
 }
 
 /* Clamp a strtol result into [lo, hi] so later range checks report correctly. */
@@ -200,17 +136,14 @@ VX_FUNCTION(sparsevec_in)
 	}
 
 	if (maxNnz > SPARSEVEC_MAX_NNZ)
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						errmsg("sparsevec cannot have more than %d non-zero elements", SPARSEVEC_MAX_NNZ)));
+		SparsevecReportTooManyNnz();
 
 	elements = palloc_array(SparseInputElement, maxNnz);
 
 	pt = SparsevecSkipSpace(lit);
 
 	if (*pt != '{')
-		ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						errmsg("invalid input syntax for type sparsevec: \"%s\"", lit),
-						errdetail("Vector contents must start with \"{\".")));
+		ReportTextSyntax("sparsevec", lit, "Vector contents must start with \"{\".");
 
 	pt = SparsevecSkipSpace(pt + 1);
 
@@ -225,18 +158,18 @@ VX_FUNCTION(sparsevec_in)
 
 			/* strtol would accept an empty string as 0 */
 			if (*pt == '\0')
-				SparsevecSyntaxError(lit);
+				ReportTextSyntax("sparsevec", lit, nullptr);
 
 			index = strtol(pt, &end, 10);
 			if (end == pt)
-				SparsevecSyntaxError(lit);
+				ReportTextSyntax("sparsevec", lit, nullptr);
 
 			/* Keep index - 1 representable; CheckIndex rejects it later */
 			index = SparsevecClamp(index, (long) INT_MIN + 1, INT_MAX);
 
 			pt = SparsevecSkipSpace(end);
 			if (*pt != ':')
-				SparsevecSyntaxError(lit);
+				ReportTextSyntax("sparsevec", lit, nullptr);
 
 			pt = SparsevecSkipSpace(pt + 1);
 
@@ -244,13 +177,12 @@ VX_FUNCTION(sparsevec_in)
 			errno = 0;
 			value = strtof(pt, &end);
 			if (end == pt)
-				SparsevecSyntaxError(lit);
+				ReportTextSyntax("sparsevec", lit, nullptr);
 
 			if (errno == ERANGE && (value == 0 || std::isinf(value)))
-				ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-								errmsg("\"%s\" is out of range for type sparsevec", pnstrdup(pt, end - pt))));
+				ReportTextOutOfRange("sparsevec", pt, end);
 
-			SparsevecCheckElement(value);
+			CheckFloatElement(value, "sparsevec");
 
 			/* Zeros are valid input but never stored */
 			if (value != 0) {
@@ -270,31 +202,26 @@ VX_FUNCTION(sparsevec_in)
 				pt++;
 				break;
 			} else
-				SparsevecSyntaxError(lit);
+				ReportTextSyntax("sparsevec", lit, nullptr);
 		}
 	}
 
 	pt = SparsevecSkipSpace(pt);
 	if (*pt != '/')
-		ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						errmsg("invalid input syntax for type sparsevec: \"%s\"", lit),
-						errdetail("Unexpected end of input.")));
+		ReportTextSyntax("sparsevec", lit, "Unexpected end of input.");
 
 	pt = SparsevecSkipSpace(pt + 1);
 
 	dim = strtol(pt, &end, 10);
 	if (end == pt)
-		SparsevecSyntaxError(lit);
+		ReportTextSyntax("sparsevec", lit, nullptr);
 	dim = SparsevecClamp(dim, INT_MIN, INT_MAX);
 
 	pt = SparsevecSkipSpace(end);
 	if (*pt != '\0')
-		ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						errmsg("invalid input syntax for type sparsevec: \"%s\"", lit),
-						errdetail("Junk after closing.")));
+		ReportTextSyntax("sparsevec", lit, "Junk after closing.");
 
-	SparsevecCheckDim(dim);
-	SparsevecCheckExpectedDim(typmod, (int) dim);
+	CheckTypeDim((int) dim, typmod, "sparsevec", SPARSEVEC_MAX_DIM);
 
 	qsort(elements, nnz, sizeof(SparseInputElement), SparsevecCompareElements);
 
@@ -356,12 +283,12 @@ VX_FUNCTION(sparsevec_recv)
 	SparseVector *result;
 	float *values;
 
-	SparsevecCheckDim(dim);
+	CheckDim(dim, "sparsevec", SPARSEVEC_MAX_DIM);
 	SparsevecCheckNnz(nnz, dim);
-	SparsevecCheckExpectedDim(typmod, dim);
+	CheckExpectedDim(typmod, dim);
 
 	if (unused != 0)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected unused to be 0, not %d", unused)));
+		ReportUnusedNonZero(unused);
 
 	result = InitSparseVector(dim, nnz);
 	values = SPARSEVEC_VALUES(result);
@@ -373,7 +300,7 @@ VX_FUNCTION(sparsevec_recv)
 
 	for (int i = 0; i < nnz; i++) {
 		values[i] = pq_getmsgfloat4(buf);
-		SparsevecCheckElement(values[i]);
+		CheckFloatElement(values[i], "sparsevec");
 
 		if (values[i] == 0)
 			ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
@@ -408,7 +335,7 @@ VX_FUNCTION(sparsevec)
 	SparseVector *svec = PG_GETARG_SPARSEVEC_P(0);
 	int32 typmod = PG_GETARG_INT32(1);
 
-	SparsevecCheckExpectedDim(typmod, svec->dim);
+	CheckExpectedDim(typmod, svec->dim);
 
 	PG_RETURN_SPARSEVEC_P(svec);
 }
@@ -424,8 +351,7 @@ VX_FUNCTION(vector_to_sparsevec)
 	SparseVector *result;
 	float *values;
 
-	SparsevecCheckDim(dim);
-	SparsevecCheckExpectedDim(typmod, dim);
+	CheckTypeDim(dim, typmod, "sparsevec", SPARSEVEC_MAX_DIM);
 
 	for (int i = 0; i < dim; i++)
 		nnz += vec->x[i] != 0;
@@ -451,8 +377,7 @@ VX_FUNCTION(sparsevec_to_vector)
 	float *values = SPARSEVEC_VALUES(svec);
 	Vector *result;
 
-	VectorCheckDimForCast(svec->dim);
-	SparsevecCheckExpectedDim(typmod, svec->dim);
+	CheckTypeDim(svec->dim, typmod, "vector", VECTOR_MAX_DIM);
 
 	result = InitVector(svec->dim);
 	for (int i = 0; i < svec->nnz; i++) {
@@ -467,13 +392,6 @@ VX_FUNCTION(sparsevec_to_vector)
 	PG_RETURN_VECTOR_P(result);
 }
 
-/* True for +0 and -0 in IEEE half (raw bits). */
-static inline bool
-SparsevecHalfIsZero(half h)
-{
-	return (h & 0x7fff) == 0;
-}
-
 /* halfvec -> sparsevec: keep the non-zero elements (either signed zero is zero). */
 VX_FUNCTION(halfvec_to_sparsevec)
 {
@@ -485,16 +403,15 @@ VX_FUNCTION(halfvec_to_sparsevec)
 	SparseVector *result;
 	float *values;
 
-	SparsevecCheckDim(dim);
-	SparsevecCheckExpectedDim(typmod, dim);
+	CheckTypeDim(dim, typmod, "sparsevec", SPARSEVEC_MAX_DIM);
 
 	for (int i = 0; i < dim; i++)
-		nnz += !SparsevecHalfIsZero(vec->x[i]);
+		nnz += !HalfIsZero(vec->x[i]);
 
 	result = InitSparseVector(dim, nnz);
 	values = SPARSEVEC_VALUES(result);
 	for (int i = 0; i < dim; i++) {
-		if (!SparsevecHalfIsZero(vec->x[i])) {
+		if (!HalfIsZero(vec->x[i])) {
 			result->indices[j] = i;
 			values[j] = vx::kernels::half_to_float(vec->x[i]);
 			j++;
@@ -512,26 +429,15 @@ VX_FUNCTION(sparsevec_to_halfvec)
 	float *values = SPARSEVEC_VALUES(svec);
 	HalfVector *result;
 
-	HalfvecCheckDimForCast(svec->dim);
-	SparsevecCheckExpectedDim(typmod, svec->dim);
+	CheckTypeDim(svec->dim, typmod, "halfvec", HALFVEC_MAX_DIM);
 
 	result = InitHalfVector(svec->dim);
 	for (int i = 0; i < svec->nnz; i++) {
 		int32 index = svec->indices[i];
-		half h = vx::kernels::float_to_half(values[i]);
 
 		if (index < 0 || index >= svec->dim)
 			elog(ERROR, "sparsevec index out of bounds");
-
-		/* finite in, infinite out: the value is beyond half's range */
-		if ((h & 0x7fff) == 0x7c00 && !std::isinf(values[i])) {
-			char buf[FLOAT_SHORTEST_DECIMAL_LEN];
-
-			float_to_shortest_decimal_buf(values[i], buf);
-			ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-							errmsg("\"%s\" is out of range for type halfvec", buf)));
-		}
-		result->x[index] = h;
+		result->x[index] = Float4ToHalfChecked(values[i]);
 	}
 
 	PG_RETURN_HALFVEC_P(result);
@@ -582,8 +488,7 @@ VX_FUNCTION(array_to_sparsevec)
 	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
 	deconstruct_array(array, elemtype, typlen, typbyval, typalign, &elems, NULL, &nelems);
 
-	SparsevecCheckDim(nelems);
-	SparsevecCheckExpectedDim(typmod, nelems);
+	CheckTypeDim(nelems, typmod, "sparsevec", SPARSEVEC_MAX_DIM);
 
 	/* Convert once (numeric conversion is not free), then count and compact */
 	dense = palloc_array(float, nelems);
@@ -611,7 +516,7 @@ VX_FUNCTION(array_to_sparsevec)
 	pfree(dense);
 
 	for (int i = 0; i < nnz; i++)
-		SparsevecCheckElement(values[i]);
+		CheckFloatElement(values[i], "sparsevec");
 
 	PG_RETURN_SPARSEVEC_P(result);
 }

@@ -140,8 +140,7 @@ RecvDenseHeader(StringInfo buf, int32 typmod, const char *type_name, int max_dim
 	int16 dim = (int16)pq_getmsgint(buf, sizeof(int16));
 	int16 unused = (int16)pq_getmsgint(buf, sizeof(int16));
 
-	CheckDim(dim, type_name, max_dim);
-	CheckExpectedDim(typmod, dim);
+	CheckTypeDim(dim, typmod, type_name, max_dim);
 	if (unlikely(unused != 0))
 		ReportUnusedNonZero(unused);
 	return dim;

@@ -17,28 +17,13 @@
 #include "vx/pg.h"
 
 #include "vx/kernels/kernels.hpp"
+#include "vx/types/arrays.h"
 #include "vx/types/checks.h"
 #include "vx/types/halfvec.h"
 #include "vx/types/vector.h"
 
 #include <cmath>
 #include <cstring>
-
-/* A new 1-D float8[] of n elements, laid out as construct_array would; data left for the caller. */
-static ArrayType *
-NewStateArray(int n)
-{
-	Size size = ARR_OVERHEAD_NONULLS(1) + n * sizeof(float8);
-	ArrayType *result = (ArrayType *)palloc0(size);
-
-	SET_VARSIZE(result, size);
-	result->ndim = 1;
-	result->dataoffset = 0;
-	result->elemtype = FLOAT8OID;
-	ARR_DIMS(result)[0] = n;
-	ARR_LBOUND(result)[0] = 1;
-	return result;
-}
 
 /*
  * Add one row of dim values (get(i) as double) to the state in argument 0:
@@ -56,7 +41,7 @@ AccumState(FunctionCallInfo fcinfo, const char *caller, int dim, Get get)
 
 	if (state_dim == 0) {
 		/* first row: the sums are the row itself */
-		result = NewStateArray(dim + 1);
+		result = NewFloatArray<float8>(dim + 1);
 		out = (float8 *)ARR_DATA_PTR(result);
 		out[0] = state[0] + 1.0;
 		for (int i = 0; i < dim; i++)
@@ -67,7 +52,7 @@ AccumState(FunctionCallInfo fcinfo, const char *caller, int dim, Get get)
 	CheckExpectedDim(state_dim, dim);
 
 	/* in an aggregate the state is ours to modify; otherwise build a new one */
-	result = AggCheckCallContext(fcinfo, NULL) ? statearray : NewStateArray(dim + 1);
+	result = AggCheckCallContext(fcinfo, NULL) ? statearray : NewFloatArray<float8>(dim + 1);
 	out = (float8 *)ARR_DATA_PTR(result);
 	out[0] = state[0] + 1.0;
 	for (int i = 0; i < dim; i++) {
@@ -103,7 +88,7 @@ VX_FUNCTION(halfvec_accum)
 static ArrayType *
 CopyState(ArrayType *statearray)
 {
-	ArrayType *result = NewStateArray(StateDims(statearray) + 1);
+	ArrayType *result = NewFloatArray<float8>(StateDims(statearray) + 1);
 
 	memcpy(ARR_DATA_PTR(result), ARR_DATA_PTR(statearray), (StateDims(statearray) + 1) * sizeof(float8));
 	return result;
@@ -133,7 +118,7 @@ VX_FUNCTION(vector_combine)
 	dim = StateDims(statearray1);
 	CheckExpectedDim(dim, StateDims(statearray2));
 
-	result = in_agg ? statearray1 : NewStateArray(dim + 1);
+	result = in_agg ? statearray1 : NewFloatArray<float8>(dim + 1);
 	out = (float8 *)ARR_DATA_PTR(result);
 	out[0] = state1[0] + state2[0];
 	for (int i = 1; i <= dim; i++) {

@@ -19,7 +19,9 @@
 #include "vx/pg.h"
 
 #include "vx/kernels/kernels.hpp"
+#include "vx/types/arrays.h"
 #include "vx/types/checks.h"
+#include "vx/types/dense.h"
 #include "vx/types/halfvec.h"
 #include "vx/types/sparsevec.h"
 #include "vx/types/typmod.h"
@@ -340,33 +342,60 @@ VX_FUNCTION(sparsevec)
 	PG_RETURN_SPARSEVEC_P(svec);
 }
 
+/*
+ * A sparsevec of dimension dim holding the non-zero values of x[0..n), the
+ * value x[i] at index indices[i] (or at i when indices is NULL; either way
+ * increasing). -0 counts as zero; NaN counts as non-zero (callers reject it).
+ */
+static SparseVector *
+SparsevecFromValues(int dim, const int32 *indices, const float *x, int n)
+{
+	int nnz = 0;
+	SparseVector *result;
+	float *values;
+
+	for (int i = 0; i < n; i++)
+		nnz += x[i] != 0;
+
+	result = InitSparseVector(dim, nnz);
+	values = SPARSEVEC_VALUES(result);
+	for (int i = 0, j = 0; i < n; i++) {
+		if (x[i] != 0) {
+			result->indices[j] = indices != NULL ? indices[i] : i;
+			values[j] = x[i];
+			j++;
+		}
+	}
+	return result;
+}
+
+/*
+ * Call store(index, value) for each stored element of svec, in order. A bad
+ * index in a stored datum would write out of bounds: an internal error.
+ */
+template <typename Store>
+static inline void
+SparsevecForEach(const SparseVector *svec, Store store)
+{
+	const float *values = SPARSEVEC_VALUES(svec);
+
+	for (int i = 0; i < svec->nnz; i++) {
+		int32 index = svec->indices[i];
+
+		if (index < 0 || index >= svec->dim)
+			elog(ERROR, "sparsevec index out of bounds");
+		store(index, values[i]);
+	}
+}
+
 /* vector -> sparsevec: keep the non-zero elements (-0 counts as zero). */
 VX_FUNCTION(vector_to_sparsevec)
 {
 	Vector *vec = PG_GETARG_VECTOR_P(0);
 	int32 typmod = PG_GETARG_INT32(1);
-	int dim = vec->dim;
-	int nnz = 0;
-	int j = 0;
-	SparseVector *result;
-	float *values;
 
-	CheckTypeDim(dim, typmod, "sparsevec", SPARSEVEC_MAX_DIM);
-
-	for (int i = 0; i < dim; i++)
-		nnz += vec->x[i] != 0;
-
-	result = InitSparseVector(dim, nnz);
-	values = SPARSEVEC_VALUES(result);
-	for (int i = 0; i < dim; i++) {
-		if (vec->x[i] != 0) {
-			result->indices[j] = i;
-			values[j] = vec->x[i];
-			j++;
-		}
-	}
-
-	PG_RETURN_SPARSEVEC_P(result);
+	CheckTypeDim(vec->dim, typmod, "sparsevec", SPARSEVEC_MAX_DIM);
+	PG_RETURN_SPARSEVEC_P(SparsevecFromValues(vec->dim, NULL, vec->x, vec->dim));
 }
 
 /* sparsevec -> vector: scatter the stored elements into a zeroed vector. */
@@ -374,50 +403,29 @@ VX_FUNCTION(sparsevec_to_vector)
 {
 	SparseVector *svec = PG_GETARG_SPARSEVEC_P(0);
 	int32 typmod = PG_GETARG_INT32(1);
-	float *values = SPARSEVEC_VALUES(svec);
 	Vector *result;
+	float *x;
 
 	CheckTypeDim(svec->dim, typmod, "vector", VECTOR_MAX_DIM);
-
 	result = InitVector(svec->dim);
-	for (int i = 0; i < svec->nnz; i++) {
-		int32 index = svec->indices[i];
-
-		/* A stored datum with a bad index would write out of bounds */
-		if (index < 0 || index >= svec->dim)
-			elog(ERROR, "sparsevec index out of bounds");
-		result->x[index] = values[i];
-	}
-
+	x = result->x;
+	SparsevecForEach(svec, [x](int32 index, float value) { x[index] = value; });
 	PG_RETURN_VECTOR_P(result);
 }
 
-/* halfvec -> sparsevec: keep the non-zero elements (either signed zero is zero). */
+/* halfvec -> sparsevec: keep the non-zero elements (either signed zero is zero; widening is exact). */
 VX_FUNCTION(halfvec_to_sparsevec)
 {
 	HalfVector *vec = PG_GETARG_HALFVEC_P(0);
 	int32 typmod = PG_GETARG_INT32(1);
-	int dim = vec->dim;
-	int nnz = 0;
-	int j = 0;
+	float *x;
 	SparseVector *result;
-	float *values;
 
-	CheckTypeDim(dim, typmod, "sparsevec", SPARSEVEC_MAX_DIM);
-
-	for (int i = 0; i < dim; i++)
-		nnz += !HalfIsZero(vec->x[i]);
-
-	result = InitSparseVector(dim, nnz);
-	values = SPARSEVEC_VALUES(result);
-	for (int i = 0; i < dim; i++) {
-		if (!HalfIsZero(vec->x[i])) {
-			result->indices[j] = i;
-			values[j] = vx::kernels::half_to_float(vec->x[i]);
-			j++;
-		}
-	}
-
+	CheckTypeDim(vec->dim, typmod, "sparsevec", SPARSEVEC_MAX_DIM);
+	x = palloc_array(float, vec->dim);
+	vx::kernels::active().f16_to_f32(vec->x, x, vec->dim);
+	result = SparsevecFromValues(vec->dim, NULL, x, vec->dim);
+	pfree(x);
 	PG_RETURN_SPARSEVEC_P(result);
 }
 
@@ -426,98 +434,35 @@ VX_FUNCTION(sparsevec_to_halfvec)
 {
 	SparseVector *svec = PG_GETARG_SPARSEVEC_P(0);
 	int32 typmod = PG_GETARG_INT32(1);
-	float *values = SPARSEVEC_VALUES(svec);
 	HalfVector *result;
+	half *x;
 
 	CheckTypeDim(svec->dim, typmod, "halfvec", HALFVEC_MAX_DIM);
-
 	result = InitHalfVector(svec->dim);
-	for (int i = 0; i < svec->nnz; i++) {
-		int32 index = svec->indices[i];
-
-		if (index < 0 || index >= svec->dim)
-			elog(ERROR, "sparsevec index out of bounds");
-		result->x[index] = Float4ToHalfChecked(values[i]);
-	}
-
+	x = result->x;
+	SparsevecForEach(svec, [x](int32 index, float value) { x[index] = Float4ToHalfChecked(value); });
 	PG_RETURN_HALFVEC_P(result);
 }
 
-/* Element i of an int4/float4/float8/numeric array as float (numeric via numeric_float4). */
-static inline float
-SparsevecArrayElement(Oid elemtype, Datum d)
-{
-	switch (elemtype) {
-	case INT4OID:
-		return (float) DatumGetInt32(d);
-	case FLOAT4OID:
-		return DatumGetFloat4(d);
-	case FLOAT8OID:
-		return (float) DatumGetFloat8(d);
-	default: /* NUMERICOID, checked by the caller */
-		return DatumGetFloat4(DirectFunctionCall1(numeric_float4, d));
-	}
-}
-
-/* int4[], real[], double precision[], numeric[] -> sparsevec (one symbol for all four). */
+/*
+ * int4[], real[], double precision[], numeric[] -> sparsevec (one symbol for
+ * all four). As in pgvector, every element is converted before any is checked
+ * for NaN/infinity, and the non-zero count is not limited to
+ * SPARSEVEC_MAX_NNZ here (only text input and recv enforce that limit).
+ */
 VX_FUNCTION(array_to_sparsevec)
 {
 	ArrayType *array = PG_GETARG_ARRAYTYPE_P(0);
 	int32 typmod = PG_GETARG_INT32(1);
-	Oid elemtype = ARR_ELEMTYPE(array);
-	int16 typlen;
-	bool typbyval;
-	char typalign;
-	Datum *elems;
-	int nelems;
-	float *dense;
-	int nnz = 0;
-	int j = 0;
+	int n = CheckInputArray(array, typmod, "sparsevec", SPARSEVEC_MAX_DIM);
+	float *x = palloc_array(float, n);
 	SparseVector *result;
-	float *values;
 
-	if (ARR_NDIM(array) > 1)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("array must be 1-D")));
-
-	if (ARR_HASNULL(array) && array_contains_nulls(array))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("array must not contain nulls")));
-
-	if (elemtype != INT4OID && elemtype != FLOAT4OID && elemtype != FLOAT8OID && elemtype != NUMERICOID)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("unsupported array type")));
-
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	deconstruct_array(array, elemtype, typlen, typbyval, typalign, &elems, NULL, &nelems);
-
-	CheckTypeDim(nelems, typmod, "sparsevec", SPARSEVEC_MAX_DIM);
-
-	/* Convert once (numeric conversion is not free), then count and compact */
-	dense = palloc_array(float, nelems);
-	for (int i = 0; i < nelems; i++) {
-		dense[i] = SparsevecArrayElement(elemtype, elems[i]);
-		nnz += dense[i] != 0; /* NaN counts: it is rejected below */
-	}
-
-	/*
-	 * Like pgvector, the non-zero count is not limited to SPARSEVEC_MAX_NNZ
-	 * here; only the text input and recv enforce that limit.
-	 */
-	result = InitSparseVector(nelems, nnz);
-	values = SPARSEVEC_VALUES(result);
-	for (int i = 0; i < nelems; i++) {
-		if (dense[i] != 0) {
-			result->indices[j] = i;
-			values[j] = dense[i];
-			j++;
-		}
-	}
-
-	/* Elements point into the array when pass-by-reference: free only the list */
-	pfree(elems);
-	pfree(dense);
-
-	for (int i = 0; i < nnz; i++)
-		CheckFloatElement(values[i], "sparsevec");
-
+	ForEachArrayFloat(array, n, [x](int i, float value) { x[i] = value; });
+	for (int i = 0; i < n; i++)
+		CheckFloatElement(x[i], "sparsevec");
+	result = SparsevecFromValues(n, NULL, x, n);
+	pfree(x);
 	PG_RETURN_SPARSEVEC_P(result);
 }
 
@@ -608,21 +553,10 @@ VX_FUNCTION(sparsevec_cosine_distance)
 {
 	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
 	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
-	double similarity;
 
 	SparsevecCheckDims(a, b);
-
-	similarity = (double) SparsevecInnerProduct(a, b);
-	/* sqrt(a * b) rather than sqrt(a) * sqrt(b), as pgvector */
-	similarity /= sqrt((double) SparsevecSquaredNormF32(a) * (double) SparsevecSquaredNormF32(b));
-
-	/* NaN compares false both ways and stays NaN */
-	if (similarity > 1)
-		similarity = 1;
-	else if (similarity < -1)
-		similarity = -1;
-
-	PG_RETURN_FLOAT8(1 - similarity);
+	PG_RETURN_FLOAT8(CosineDistanceFromParts(
+		{SparsevecInnerProduct(a, b), SparsevecSquaredNormF32(a), SparsevecSquaredNormF32(b)}));
 }
 
 /* l1_distance and <+>. */
@@ -652,10 +586,7 @@ VX_FUNCTION(sparsevec_l2_normalize)
 	float *ax = SPARSEVEC_VALUES(a);
 	double norm = sqrt(SparsevecSquaredNormF64(a));
 	float *scaled;
-	int nnz = 0;
-	int j = 0;
 	SparseVector *result;
-	float *rx;
 
 	if (norm == 0)
 		PG_RETURN_SPARSEVEC_P(InitSparseVector(a->dim, 0));
@@ -665,18 +596,8 @@ VX_FUNCTION(sparsevec_l2_normalize)
 		scaled[i] = (float) (ax[i] / norm);
 		if (std::isinf(scaled[i]))
 			float_overflow_error();
-		nnz += scaled[i] != 0;
 	}
-
-	result = InitSparseVector(a->dim, nnz);
-	rx = SPARSEVEC_VALUES(result);
-	for (int i = 0; i < a->nnz; i++) {
-		if (scaled[i] != 0) {
-			result->indices[j] = a->indices[i];
-			rx[j] = scaled[i];
-			j++;
-		}
-	}
+	result = SparsevecFromValues(a->dim, a->indices, scaled, a->nnz);
 	pfree(scaled);
 
 	PG_RETURN_SPARSEVEC_P(result);

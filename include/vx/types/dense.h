@@ -4,7 +4,7 @@
  * Both types have the same text form "[x1,x2,...]", the same binary header
  * (int16 dim, int16 unused = 0, big-endian), the same subvector() argument
  * rules and the same way of turning kernel sums into cosine and spherical
- * distances. The element type differs, so the element-specific step (range
+ * distances (sparsevec uses the cosine step too). The element type differs, so the element-specific step (range
  * check + conversion, or reading an element back as float) is a callable
  * passed in; everything else is written once here.
  */

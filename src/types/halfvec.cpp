@@ -12,58 +12,29 @@
  * widen to float32 and accumulate in float32 like pgvector. Arithmetic is done
  * in float and rounded once to half, which gives the correctly rounded half
  * result (float has more than 2 * 11 + 2 significand bits).
+ *
+ * The bodies are shared with vector: each SQL-callable function here is a
+ * thin wrapper around a template of dense.h instantiated for HalfVector.
  */
 #include "vx/pg.h"
 
-#include "vx/kernels/kernels.hpp"
 #include "vx/types/checks.h"
 #include "vx/types/dense.h"
 #include "vx/types/halfvec.h"
 #include "vx/types/typmod.h"
 
 #include <cmath>
-#include <cstring>
 
-#define HALFVEC_NAME "halfvec"
+/* Text input "[1,2,3]" with optional whitespace; see DenseIn. */
+VX_FUNCTION(halfvec_in) { PG_RETURN_HALFVEC_P(DenseIn<HalfVector>(PG_GETARG_CSTRING(0), PG_GETARG_INT32(2))); }
 
-using vx::kernels::float_to_half;
-using vx::kernels::half_to_float;
-
-/* Text to halfvec: vector's syntax; each number is read as float, then rounded to half. */
-VX_FUNCTION(halfvec_in)
-{
-	char *lit = PG_GETARG_CSTRING(0);
-	int32 typmod = PG_GETARG_INT32(2);
-	HalfVector *result = InitHalfVector(DenseTextCapacity(lit, HALFVEC_MAX_DIM));
-	half *x = result->x;
-	int dim;
-
-	dim =
-		ParseDenseText(lit, HALFVEC_NAME, HALFVEC_MAX_DIM, [x](int i, float value, const char *start, const char *end) {
-			half h = float_to_half(value);
-
-			/* beyond float, or finite but beyond half: quoted as written */
-			if ((errno == ERANGE && std::isinf(value)) || (HalfIsInf(h) && !std::isinf(value)))
-				ReportTextOutOfRange(HALFVEC_NAME, start, end);
-			CheckHalfElement(h);
-			x[i] = h;
-		});
-	CheckExpectedDim(typmod, dim);
-
-	/* shrink to the parsed size (the allocation may hold a few extra elements) */
-	SET_VARSIZE(result, HALFVEC_SIZE(dim));
-	result->dim = dim;
-	PG_RETURN_HALFVEC_P(result);
-}
-
-/* Halfvec to text: each element widened to float, in float4out's shortest form. */
+/* Text output, each element in float4out's shortest exact form. */
 VX_FUNCTION(halfvec_out)
 {
-	HalfVector *vector = PG_GETARG_HALFVEC_P(0);
-	const half *x = vector->x;
-	char *result = FormatDenseText(vector->dim, [x](int i) { return half_to_float(x[i]); });
+	HalfVector *v = PG_GETARG_HALFVEC_P(0);
+	char *result = DenseOut(v);
 
-	PG_FREE_IF_COPY(vector, 0);
+	PG_FREE_IF_COPY(v, 0);
 	PG_RETURN_CSTRING(result);
 }
 
@@ -72,49 +43,14 @@ VX_FUNCTION(halfvec_typmod_in)
 {
 	ArrayType *ta = PG_GETARG_ARRAYTYPE_P(0);
 
-	PG_RETURN_INT32(ParseDimensionTypmod(ta, HALFVEC_NAME, HALFVEC_MAX_DIM));
+	PG_RETURN_INT32(ParseDimensionTypmod(ta, "halfvec", HALFVEC_MAX_DIM));
 }
 
-/* Binary input: int16 dim, int16 unused (0), dim big-endian half bit patterns. */
-VX_FUNCTION(halfvec_recv)
-{
-	StringInfo buf = (StringInfo)PG_GETARG_POINTER(0);
-	int32 typmod = PG_GETARG_INT32(2);
-	int dim = RecvDenseHeader(buf, typmod, HALFVEC_NAME, HALFVEC_MAX_DIM);
-	HalfVector *result = InitHalfVector(dim);
-
-	for (int i = 0; i < dim; i++) {
-		const char *p = RecvRawBytes(buf, sizeof(uint16));
-		half value;
-
-		if (p != nullptr) {
-			uint16 bits;
-
-			memcpy(&bits, p, sizeof(bits));
-			value = pg_ntoh16(bits);
-		} else
-			value = (half)pq_getmsgint(buf, sizeof(uint16)); /* raises "insufficient data left in message" */
-
-		CheckHalfElement(value);
-		result->x[i] = value;
-	}
-	PG_RETURN_HALFVEC_P(result);
-}
+/* Binary input; see DenseRecv. */
+VX_FUNCTION(halfvec_recv) { PG_RETURN_HALFVEC_P(DenseRecv<HalfVector>((StringInfo)PG_GETARG_POINTER(0), PG_GETARG_INT32(2))); }
 
 /* Binary output: the inverse of halfvec_recv. */
-VX_FUNCTION(halfvec_send)
-{
-	HalfVector *vec = PG_GETARG_HALFVEC_P(0);
-	StringInfoData buf;
-
-	pq_begintypsend(&buf);
-	enlargeStringInfo(&buf, 2 * sizeof(int16) + vec->dim * sizeof(half));
-	pq_writeint16(&buf, (uint16)vec->dim);
-	pq_writeint16(&buf, (uint16)vec->unused);
-	for (int i = 0; i < vec->dim; i++)
-		pq_writeint16(&buf, vec->x[i]);
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
+VX_FUNCTION(halfvec_send) { PG_RETURN_BYTEA_P(DenseSend(PG_GETARG_HALFVEC_P(0))); }
 
 /* Cast halfvec to halfvec(n): only checks the dimension. */
 VX_FUNCTION(halfvec)

@@ -6,6 +6,9 @@
  * element finite. Every constructor below (text, binary, arithmetic) keeps
  * those invariants, so functions that only read vectors trust them.
  *
+ * The bodies are shared with halfvec: each SQL-callable function here is a
+ * thin wrapper around a template of dense.h instantiated for Vector.
+ *
  * Distances call the active KernelTable once per call (no fmgr per element)
  * and, like pgvector, accumulate in float32 and return float8. vector_norm
  * and l2_normalize accumulate in float8 instead, because pgvector does and
@@ -13,49 +16,23 @@
  */
 #include "vx/pg.h"
 
-#include "vx/kernels/kernels.hpp"
 #include "vx/types/checks.h"
 #include "vx/types/dense.h"
 #include "vx/types/typmod.h"
 #include "vx/types/vector.h"
 
 #include <cmath>
-#include <cstring>
 
-#define VECTOR_NAME "vector"
+/* Text input "[1,2,3]" with optional whitespace; see DenseIn. */
+VX_FUNCTION(vector_in) { PG_RETURN_VECTOR_P(DenseIn<Vector>(PG_GETARG_CSTRING(0), PG_GETARG_INT32(2))); }
 
-/* Text to vector: "[1,2,3]" with optional whitespace; see ParseDenseText. */
-VX_FUNCTION(vector_in)
-{
-	char *lit = PG_GETARG_CSTRING(0);
-	int32 typmod = PG_GETARG_INT32(2);
-	Vector *result = InitVector(DenseTextCapacity(lit, VECTOR_MAX_DIM));
-	float *x = result->x;
-	int dim;
-
-	dim = ParseDenseText(lit, VECTOR_NAME, VECTOR_MAX_DIM, [x](int i, float value, const char *start, const char *end) {
-		/* strtof overflow; an underflow to 0 or a denormal is accepted, as in pgvector */
-		if (errno == ERANGE && std::isinf(value))
-			ReportTextOutOfRange(VECTOR_NAME, start, end);
-		CheckFloatElement(value, VECTOR_NAME);
-		x[i] = value;
-	});
-	CheckExpectedDim(typmod, dim);
-
-	/* shrink to the parsed size (the allocation may hold a few extra elements) */
-	SET_VARSIZE(result, VECTOR_SIZE(dim));
-	result->dim = dim;
-	PG_RETURN_VECTOR_P(result);
-}
-
-/* Vector to text, each element in float4out's shortest exact form. */
+/* Text output, each element in float4out's shortest exact form. */
 VX_FUNCTION(vector_out)
 {
-	Vector *vector = PG_GETARG_VECTOR_P(0);
-	const float *x = vector->x;
-	char *result = FormatDenseText(vector->dim, [x](int i) { return x[i]; });
+	Vector *v = PG_GETARG_VECTOR_P(0);
+	char *result = DenseOut(v);
 
-	PG_FREE_IF_COPY(vector, 0);
+	PG_FREE_IF_COPY(v, 0);
 	PG_RETURN_CSTRING(result);
 }
 
@@ -64,54 +41,14 @@ VX_FUNCTION(vector_typmod_in)
 {
 	ArrayType *ta = PG_GETARG_ARRAYTYPE_P(0);
 
-	PG_RETURN_INT32(ParseDimensionTypmod(ta, VECTOR_NAME, VECTOR_MAX_DIM));
+	PG_RETURN_INT32(ParseDimensionTypmod(ta, "vector", VECTOR_MAX_DIM));
 }
 
-/* Binary input: int16 dim, int16 unused (0), dim big-endian float4. */
-VX_FUNCTION(vector_recv)
-{
-	StringInfo buf = (StringInfo)PG_GETARG_POINTER(0);
-	int32 typmod = PG_GETARG_INT32(2);
-	int dim = RecvDenseHeader(buf, typmod, VECTOR_NAME, VECTOR_MAX_DIM);
-	Vector *result = InitVector(dim);
-
-	for (int i = 0; i < dim; i++) {
-		const char *p = RecvRawBytes(buf, sizeof(uint32));
-		float value;
-
-		if (p != nullptr) {
-			uint32 bits;
-
-			memcpy(&bits, p, sizeof(bits));
-			bits = pg_ntoh32(bits);
-			memcpy(&value, &bits, sizeof(value));
-		} else
-			value = pq_getmsgfloat4(buf); /* raises "insufficient data left in message" */
-
-		CheckFloatElement(value, VECTOR_NAME);
-		result->x[i] = value;
-	}
-	PG_RETURN_VECTOR_P(result);
-}
+/* Binary input; see DenseRecv. */
+VX_FUNCTION(vector_recv) { PG_RETURN_VECTOR_P(DenseRecv<Vector>((StringInfo)PG_GETARG_POINTER(0), PG_GETARG_INT32(2))); }
 
 /* Binary output: the inverse of vector_recv. */
-VX_FUNCTION(vector_send)
-{
-	Vector *vec = PG_GETARG_VECTOR_P(0);
-	StringInfoData buf;
-
-	pq_begintypsend(&buf);
-	enlargeStringInfo(&buf, 2 * sizeof(int16) + vec->dim * sizeof(float));
-	pq_writeint16(&buf, (uint16)vec->dim);
-	pq_writeint16(&buf, (uint16)vec->unused);
-	for (int i = 0; i < vec->dim; i++) {
-		uint32 bits;
-
-		memcpy(&bits, &vec->x[i], sizeof(bits));
-		pq_writeint32(&buf, bits);
-	}
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
+VX_FUNCTION(vector_send) { PG_RETURN_BYTEA_P(DenseSend(PG_GETARG_VECTOR_P(0))); }
 
 /* Cast vector to vector(n): only checks the dimension. */
 VX_FUNCTION(vector)

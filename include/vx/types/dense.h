@@ -31,70 +31,6 @@
 #include <cstdlib>
 #include <cstring>
 
-/* What differs between the dense types; specialized for Vector and HalfVector. */
-template <typename V>
-struct DenseTraits;
-
-template <>
-struct DenseTraits<Vector>
-{
-	typedef float Elem;
-	static constexpr const char *kName = "vector";
-	static constexpr int kMaxDim = VECTOR_MAX_DIM;
-
-	/* zeroed datum of dim elements */
-	static Vector *Init(int dim) { return InitVector(dim); }
-	/* element <-> float (exact both ways for vector) */
-	static float ToFloat(float x) { return x; }
-	static float FromFloat(float x) { return x; }
-	/* FromFloat for user-visible conversions: a finite float never overflows a float */
-	static float FromFloatChecked(float x) { return x; }
-	/* NaN/infinity is an error ("... not allowed in vector") */
-	static void CheckElement(float x) { CheckFloatElement(x, kName); }
-	static bool IsInf(float x) { return std::isinf(x); }
-	static bool IsZero(float x) { return x == 0; }
-	static bool IsPositive(float x) { return x > 0; }
-	/* a key with the element's order (btree) */
-	static float OrderKey(float x) { return x; }
-	/* the active kernels for this element type */
-	static float L2sq(const float *a, const float *b, int n) { return vx::kernels::active().l2sq_f32(a, b, n); }
-	static float Ip(const float *a, const float *b, int n) { return vx::kernels::active().ip_f32(a, b, n); }
-	static float L1(const float *a, const float *b, int n) { return vx::kernels::active().l1_f32(a, b, n); }
-	static vx::kernels::CosineParts Cosine(const float *a, const float *b, int n)
-	{
-		return vx::kernels::active().cosine_f32(a, b, n);
-	}
-};
-
-template <>
-struct DenseTraits<HalfVector>
-{
-	typedef half Elem;
-	static constexpr const char *kName = "halfvec";
-	static constexpr int kMaxDim = HALFVEC_MAX_DIM;
-
-	static HalfVector *Init(int dim) { return InitHalfVector(dim); }
-	/* widening is exact; narrowing rounds to nearest even, overflow gives inf */
-	static float ToFloat(half x) { return vx::kernels::half_to_float(x); }
-	static half FromFloat(float x) { return vx::kernels::float_to_half(x); }
-	/* a finite float beyond half's range is an error, never a silent infinity */
-	static half FromFloatChecked(float x) { return Float4ToHalfChecked(x); }
-	static void CheckElement(half x) { CheckHalfElement(x); }
-	static bool IsInf(half x) { return HalfIsInf(x); }
-	static bool IsZero(half x) { return HalfIsZero(x); }
-	/* x > 0 for a finite half: sign bit clear and not (+)0 */
-	static bool IsPositive(half x) { return x - 1u < 0x7fffu; }
-	/* sign and magnitude to two's complement: the value's order; -0 and +0 both map to 0 */
-	static int OrderKey(half x) { return (x & 0x8000) ? -(x & 0x7fff) : (x & 0x7fff); }
-	static float L2sq(const half *a, const half *b, int n) { return vx::kernels::active().l2sq_f16(a, b, n); }
-	static float Ip(const half *a, const half *b, int n) { return vx::kernels::active().ip_f16(a, b, n); }
-	static float L1(const half *a, const half *b, int n) { return vx::kernels::active().l1_f16(a, b, n); }
-	static vx::kernels::CosineParts Cosine(const half *a, const half *b, int n)
-	{
-		return vx::kernels::active().cosine_f16(a, b, n);
-	}
-};
-
 /*
  * Upper bound on the element count of a dense text literal: commas + 1, capped
  * at max_dim. Lets the parser write straight into a result of this capacity.
@@ -295,6 +231,180 @@ SphericalDistanceFromIp(float ip)
 	return std::acos(distance) / M_PI;
 }
 
+
+/* What differs between the dense types; specialized for Vector and HalfVector. */
+template <typename V>
+struct DenseTraits;
+
+template <>
+struct DenseTraits<Vector>
+{
+	typedef float Elem;
+	static constexpr const char *kName = "vector";
+	static constexpr int kMaxDim = VECTOR_MAX_DIM;
+
+	/* zeroed datum of dim elements */
+	static Vector *Init(int dim) { return InitVector(dim); }
+	/* element <-> float (exact both ways for vector) */
+	static float ToFloat(float x) { return x; }
+	static float FromFloat(float x) { return x; }
+	/* FromFloat for user-visible conversions: a finite float never overflows a float */
+	static float FromFloatChecked(float x) { return x; }
+	/* NaN/infinity is an error ("... not allowed in vector") */
+	static void CheckElement(float x) { CheckFloatElement(x, kName); }
+	static bool IsInf(float x) { return std::isinf(x); }
+	static bool IsZero(float x) { return x == 0; }
+	static bool IsPositive(float x) { return x > 0; }
+	/* a key with the element's order (btree) */
+	static float OrderKey(float x) { return x; }
+	/* binary I/O of one element: big-endian IEEE bits */
+	static float
+	RecvElement(StringInfo buf)
+	{
+		const char *p = RecvRawBytes(buf, sizeof(uint32));
+		uint32 bits;
+		float value;
+
+		if (p == nullptr)
+			return pq_getmsgfloat4(buf); /* raises "insufficient data left in message" */
+		memcpy(&bits, p, sizeof(bits));
+		bits = pg_ntoh32(bits);
+		memcpy(&value, &bits, sizeof(value));
+		return value;
+	}
+	static void
+	SendElement(StringInfo buf, float x)
+	{
+		uint32 bits;
+
+		memcpy(&bits, &x, sizeof(bits));
+		pq_writeint32(buf, bits);
+	}
+	/* the active kernels for this element type */
+	static float L2sq(const float *a, const float *b, int n) { return vx::kernels::active().l2sq_f32(a, b, n); }
+	static float Ip(const float *a, const float *b, int n) { return vx::kernels::active().ip_f32(a, b, n); }
+	static float L1(const float *a, const float *b, int n) { return vx::kernels::active().l1_f32(a, b, n); }
+	static vx::kernels::CosineParts Cosine(const float *a, const float *b, int n)
+	{
+		return vx::kernels::active().cosine_f32(a, b, n);
+	}
+};
+
+template <>
+struct DenseTraits<HalfVector>
+{
+	typedef half Elem;
+	static constexpr const char *kName = "halfvec";
+	static constexpr int kMaxDim = HALFVEC_MAX_DIM;
+
+	static HalfVector *Init(int dim) { return InitHalfVector(dim); }
+	/* widening is exact; narrowing rounds to nearest even, overflow gives inf */
+	static float ToFloat(half x) { return vx::kernels::half_to_float(x); }
+	static half FromFloat(float x) { return vx::kernels::float_to_half(x); }
+	/* a finite float beyond half's range is an error, never a silent infinity */
+	static half FromFloatChecked(float x) { return Float4ToHalfChecked(x); }
+	static void CheckElement(half x) { CheckHalfElement(x); }
+	static bool IsInf(half x) { return HalfIsInf(x); }
+	static bool IsZero(half x) { return HalfIsZero(x); }
+	/* x > 0 for a finite half: sign bit clear and not (+)0 */
+	static bool IsPositive(half x) { return x - 1u < 0x7fffu; }
+	/* sign and magnitude to two's complement: the value's order; -0 and +0 both map to 0 */
+	static int OrderKey(half x) { return (x & 0x8000) ? -(x & 0x7fff) : (x & 0x7fff); }
+	static half
+	RecvElement(StringInfo buf)
+	{
+		const char *p = RecvRawBytes(buf, sizeof(uint16));
+		uint16 bits;
+
+		if (p == nullptr)
+			return (half)pq_getmsgint(buf, sizeof(uint16)); /* raises "insufficient data left in message" */
+		memcpy(&bits, p, sizeof(bits));
+		return pg_ntoh16(bits);
+	}
+	static void SendElement(StringInfo buf, half x) { pq_writeint16(buf, x); }
+	static float L2sq(const half *a, const half *b, int n) { return vx::kernels::active().l2sq_f16(a, b, n); }
+	static float Ip(const half *a, const half *b, int n) { return vx::kernels::active().ip_f16(a, b, n); }
+	static float L1(const half *a, const half *b, int n) { return vx::kernels::active().l1_f16(a, b, n); }
+	static vx::kernels::CosineParts Cosine(const half *a, const half *b, int n)
+	{
+		return vx::kernels::active().cosine_f16(a, b, n);
+	}
+};
+
+/* Text input: "[x1, x2, ...]" (ParseDenseText), each number range-checked as the element type. */
+template <typename V>
+static inline V *
+DenseIn(const char *lit, int32 typmod)
+{
+	typedef DenseTraits<V> T;
+	V *result = T::Init(DenseTextCapacity(lit, T::kMaxDim));
+	typename T::Elem *x = result->x;
+	int dim;
+
+	dim = ParseDenseText(lit, T::kName, T::kMaxDim, [x](int i, float value, const char *start, const char *end) {
+		typename T::Elem e = T::FromFloat(value);
+
+		/*
+		 * beyond float (strtof overflow), or finite but beyond the element
+		 * type: quoted as written; an underflow to 0 or a denormal is
+		 * accepted, as in pgvector
+		 */
+		if ((errno == ERANGE && std::isinf(value)) || (T::IsInf(e) && !std::isinf(value)))
+			ReportTextOutOfRange(T::kName, start, end);
+		T::CheckElement(e);
+		x[i] = e;
+	});
+	CheckExpectedDim(typmod, dim);
+
+	/* shrink to the parsed size (the allocation may hold a few extra elements) */
+	SET_VARSIZE(result, offsetof(V, x) + dim * sizeof(x[0]));
+	result->dim = dim;
+	return result;
+}
+
+/* Text output: each element as float, in float4out's shortest exact form. */
+template <typename V>
+static inline char *
+DenseOut(const V *v)
+{
+	const typename DenseTraits<V>::Elem *x = v->x;
+
+	return FormatDenseText(v->dim, [x](int i) { return DenseTraits<V>::ToFloat(x[i]); });
+}
+
+/* Binary input: int16 dim, int16 unused (0), dim big-endian elements; all validated. */
+template <typename V>
+static inline V *
+DenseRecv(StringInfo buf, int32 typmod)
+{
+	typedef DenseTraits<V> T;
+	int dim = RecvDenseHeader(buf, typmod, T::kName, T::kMaxDim);
+	V *result = T::Init(dim);
+
+	for (int i = 0; i < dim; i++) {
+		typename T::Elem value = T::RecvElement(buf);
+
+		T::CheckElement(value);
+		result->x[i] = value;
+	}
+	return result;
+}
+
+/* Binary output: the inverse of DenseRecv. */
+template <typename V>
+static inline bytea *
+DenseSend(const V *v)
+{
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	enlargeStringInfo(&buf, 2 * sizeof(int16) + v->dim * sizeof(v->x[0]));
+	pq_writeint16(&buf, (uint16)v->dim);
+	pq_writeint16(&buf, (uint16)v->unused);
+	for (int i = 0; i < v->dim; i++)
+		DenseTraits<V>::SendElement(&buf, v->x[i]);
+	return pq_endtypsend(&buf);
+}
 
 /* Both operands of a binary operation have the same dimensions. */
 template <typename V>

@@ -17,25 +17,33 @@
 #include "vx/kernels/kernels.hpp"
 #include "vx/types/arrays.h"
 #include "vx/types/checks.h"
+#include "vx/types/dense.h"
 #include "vx/types/halfvec.h"
 #include "vx/types/vector.h"
 
 #include <cstring>
 
-/* int4[] / float4[] / float8[] / numeric[] to vector. */
-VX_FUNCTION(array_to_vector)
+/*
+ * An array (checked by CheckInputArray) to a vector or halfvec: every element
+ * converted first, then each checked for NaN/infinity, as in pgvector.
+ */
+template <typename V>
+static V *
+DenseFromArray(ArrayType *array, int32 typmod)
 {
-	ArrayType *array = PG_GETARG_ARRAYTYPE_P(0);
-	int32 typmod = PG_GETARG_INT32(1);
-	int n = CheckInputArray(array, typmod, "vector", VECTOR_MAX_DIM);
-	Vector *result = InitVector(n);
-	float *x = result->x;
+	typedef DenseTraits<V> T;
+	int n = CheckInputArray(array, typmod, T::kName, T::kMaxDim);
+	V *result = T::Init(n);
+	typename T::Elem *x = result->x;
 
-	ForEachArrayFloat(array, n, [x](int i, float v) { x[i] = v; });
+	ForEachArrayFloat(array, n, [x](int i, float v) { x[i] = T::FromFloatChecked(v); });
 	for (int i = 0; i < n; i++)
-		CheckFloatElement(x[i], "vector");
-	PG_RETURN_VECTOR_P(result);
+		T::CheckElement(x[i]);
+	return result;
 }
+
+/* int4[] / float4[] / float8[] / numeric[] to vector. */
+VX_FUNCTION(array_to_vector) { PG_RETURN_VECTOR_P(DenseFromArray<Vector>(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT32(1))); }
 
 /* vector to real[]. */
 VX_FUNCTION(vector_to_float4)
@@ -50,16 +58,7 @@ VX_FUNCTION(vector_to_float4)
 /* int4[] / float4[] / float8[] / numeric[] to halfvec. */
 VX_FUNCTION(array_to_halfvec)
 {
-	ArrayType *array = PG_GETARG_ARRAYTYPE_P(0);
-	int32 typmod = PG_GETARG_INT32(1);
-	int n = CheckInputArray(array, typmod, "halfvec", HALFVEC_MAX_DIM);
-	HalfVector *result = InitHalfVector(n);
-	half *x = result->x;
-
-	ForEachArrayFloat(array, n, [x](int i, float v) { x[i] = Float4ToHalfChecked(v); });
-	for (int i = 0; i < n; i++)
-		CheckHalfElement(x[i]);
-	PG_RETURN_HALFVEC_P(result);
+	PG_RETURN_HALFVEC_P(DenseFromArray<HalfVector>(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT32(1)));
 }
 
 /* halfvec to real[] (exact: every half is a float). */

@@ -370,22 +370,28 @@ SparsevecFromValues(int dim, const int32 *indices, const float *x, int n)
 }
 
 /*
- * Call store(index, value) for each stored element of svec, in order. A bad
- * index in a stored datum would write out of bounds: an internal error.
+ * sparsevec -> vector or halfvec: the stored values scattered into a zeroed
+ * V (to halfvec, a value beyond half's range is an error). A bad index in a
+ * stored datum would write out of bounds: an internal error.
  */
-template <typename Store>
-static inline void
-SparsevecForEach(const SparseVector *svec, Store store)
+template <typename V>
+static V *
+SparsevecToDense(const SparseVector *svec, int32 typmod)
 {
+	typedef DenseTraits<V> T;
 	const float *values = SPARSEVEC_VALUES(svec);
+	V *result;
 
+	CheckTypeDim(svec->dim, typmod, T::kName, T::kMaxDim);
+	result = T::Init(svec->dim);
 	for (int i = 0; i < svec->nnz; i++) {
 		int32 index = svec->indices[i];
 
 		if (index < 0 || index >= svec->dim)
 			elog(ERROR, "sparsevec index out of bounds");
-		store(index, values[i]);
+		result->x[index] = T::FromFloatChecked(values[i]);
 	}
+	return result;
 }
 
 /* vector -> sparsevec: keep the non-zero elements (-0 counts as zero). */
@@ -398,20 +404,8 @@ VX_FUNCTION(vector_to_sparsevec)
 	PG_RETURN_SPARSEVEC_P(SparsevecFromValues(vec->dim, NULL, vec->x, vec->dim));
 }
 
-/* sparsevec -> vector: scatter the stored elements into a zeroed vector. */
-VX_FUNCTION(sparsevec_to_vector)
-{
-	SparseVector *svec = PG_GETARG_SPARSEVEC_P(0);
-	int32 typmod = PG_GETARG_INT32(1);
-	Vector *result;
-	float *x;
-
-	CheckTypeDim(svec->dim, typmod, "vector", VECTOR_MAX_DIM);
-	result = InitVector(svec->dim);
-	x = result->x;
-	SparsevecForEach(svec, [x](int32 index, float value) { x[index] = value; });
-	PG_RETURN_VECTOR_P(result);
-}
+/* sparsevec -> vector. */
+VX_FUNCTION(sparsevec_to_vector) { PG_RETURN_VECTOR_P(SparsevecToDense<Vector>(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_INT32(1))); }
 
 /* halfvec -> sparsevec: keep the non-zero elements (either signed zero is zero; widening is exact). */
 VX_FUNCTION(halfvec_to_sparsevec)
@@ -432,16 +426,7 @@ VX_FUNCTION(halfvec_to_sparsevec)
 /* sparsevec -> halfvec: values that overflow half precision are an error. */
 VX_FUNCTION(sparsevec_to_halfvec)
 {
-	SparseVector *svec = PG_GETARG_SPARSEVEC_P(0);
-	int32 typmod = PG_GETARG_INT32(1);
-	HalfVector *result;
-	half *x;
-
-	CheckTypeDim(svec->dim, typmod, "halfvec", HALFVEC_MAX_DIM);
-	result = InitHalfVector(svec->dim);
-	x = result->x;
-	SparsevecForEach(svec, [x](int32 index, float value) { x[index] = Float4ToHalfChecked(value); });
-	PG_RETURN_HALFVEC_P(result);
+	PG_RETURN_HALFVEC_P(SparsevecToDense<HalfVector>(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_INT32(1)));
 }
 
 /*
@@ -466,18 +451,16 @@ VX_FUNCTION(array_to_sparsevec)
 	PG_RETURN_SPARSEVEC_P(result);
 }
 
-/* Squared L2 distance of two same-dimension sparse vectors (float32 accumulation). */
-static float
-SparsevecL2SquaredDistance(SparseVector *a, SparseVector *b)
-{
-	return vx::kernels::sparse_l2sq(a->indices, SPARSEVEC_VALUES(a), a->nnz, b->indices, SPARSEVEC_VALUES(b), b->nnz);
-}
+/* A merge-join kernel of vx::kernels (sparse_l2sq, sparse_ip, sparse_l1). */
+typedef float (*SparseKernel)(const int32 *ia, const float *va, int na, const int32 *ib, const float *vb,
+							  int nb) noexcept;
 
-/* Inner product of two same-dimension sparse vectors (float32 accumulation). */
-static float
-SparsevecInnerProduct(SparseVector *a, SparseVector *b)
+/* kernel(a, b) for operands of the same dimensions (float32 accumulation, as pgvector). */
+static inline float
+SparsevecMerge(SparseKernel kernel, const SparseVector *a, const SparseVector *b)
 {
-	return vx::kernels::sparse_ip(a->indices, SPARSEVEC_VALUES(a), a->nnz, b->indices, SPARSEVEC_VALUES(b), b->nnz);
+	SparsevecCheckDims(a, b);
+	return kernel(a->indices, SPARSEVEC_VALUES(a), a->nnz, b->indices, SPARSEVEC_VALUES(b), b->nnz);
 }
 
 /* Sum of squares of the stored values, in float32 like pgvector's cosine. */
@@ -507,45 +490,25 @@ SparsevecSquaredNormF64(SparseVector *a)
 /* l2_distance(sparsevec, sparsevec) and the <-> operator. */
 VX_FUNCTION(sparsevec_l2_distance)
 {
-	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
-	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
-
-	SparsevecCheckDims(a, b);
-
-	PG_RETURN_FLOAT8(sqrt((double) SparsevecL2SquaredDistance(a, b)));
+	PG_RETURN_FLOAT8(std::sqrt((double) SparsevecMerge(vx::kernels::sparse_l2sq, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1))));
 }
 
 /* Squared L2 distance (support function; saves the sqrt). */
 VX_FUNCTION(sparsevec_l2_squared_distance)
 {
-	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
-	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
-
-	SparsevecCheckDims(a, b);
-
-	PG_RETURN_FLOAT8((double) SparsevecL2SquaredDistance(a, b));
+	PG_RETURN_FLOAT8((double) SparsevecMerge(vx::kernels::sparse_l2sq, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
 }
 
 /* inner_product(sparsevec, sparsevec). */
 VX_FUNCTION(sparsevec_inner_product)
 {
-	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
-	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
-
-	SparsevecCheckDims(a, b);
-
-	PG_RETURN_FLOAT8((double) SparsevecInnerProduct(a, b));
+	PG_RETURN_FLOAT8((double) SparsevecMerge(vx::kernels::sparse_ip, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
 }
 
 /* Negative inner product: the <#> operator. */
 VX_FUNCTION(sparsevec_negative_inner_product)
 {
-	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
-	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
-
-	SparsevecCheckDims(a, b);
-
-	PG_RETURN_FLOAT8((double) -SparsevecInnerProduct(a, b));
+	PG_RETURN_FLOAT8((double) -SparsevecMerge(vx::kernels::sparse_ip, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
 }
 
 /* cosine_distance and <=>: 1 - cos, clamped to [0, 2]; NaN for a zero vector. */
@@ -553,22 +516,15 @@ VX_FUNCTION(sparsevec_cosine_distance)
 {
 	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
 	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
+	float dot = SparsevecMerge(vx::kernels::sparse_ip, a, b);
 
-	SparsevecCheckDims(a, b);
-	PG_RETURN_FLOAT8(CosineDistanceFromParts(
-		{SparsevecInnerProduct(a, b), SparsevecSquaredNormF32(a), SparsevecSquaredNormF32(b)}));
+	PG_RETURN_FLOAT8(CosineDistanceFromParts({dot, SparsevecSquaredNormF32(a), SparsevecSquaredNormF32(b)}));
 }
 
 /* l1_distance and <+>. */
 VX_FUNCTION(sparsevec_l1_distance)
 {
-	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
-	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
-
-	SparsevecCheckDims(a, b);
-
-	PG_RETURN_FLOAT8(
-		(double) vx::kernels::sparse_l1(a->indices, SPARSEVEC_VALUES(a), a->nnz, b->indices, SPARSEVEC_VALUES(b), b->nnz));
+	PG_RETURN_FLOAT8((double) SparsevecMerge(vx::kernels::sparse_l1, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
 }
 
 /* l2_norm(sparsevec), accumulated in float64. */
@@ -576,7 +532,7 @@ VX_FUNCTION(sparsevec_l2_norm)
 {
 	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
 
-	PG_RETURN_FLOAT8(sqrt(SparsevecSquaredNormF64(a)));
+	PG_RETURN_FLOAT8(std::sqrt(SparsevecSquaredNormF64(a)));
 }
 
 /* l2_normalize(sparsevec): zero vector stays zero; values that underflow are dropped. */
@@ -584,7 +540,7 @@ VX_FUNCTION(sparsevec_l2_normalize)
 {
 	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
 	float *ax = SPARSEVEC_VALUES(a);
-	double norm = sqrt(SparsevecSquaredNormF64(a));
+	double norm = std::sqrt(SparsevecSquaredNormF64(a));
 	float *scaled;
 	SparseVector *result;
 
@@ -643,41 +599,13 @@ SparsevecCompare(SparseVector *a, SparseVector *b)
 	return 0;
 }
 
-/* Operator <. */
-VX_FUNCTION(sparsevec_lt)
-{
-	PG_RETURN_BOOL(SparsevecCompare(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)) < 0);
-}
-
-/* Operator <=. */
-VX_FUNCTION(sparsevec_le)
-{
-	PG_RETURN_BOOL(SparsevecCompare(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)) <= 0);
-}
-
-/* Operator =. */
-VX_FUNCTION(sparsevec_eq)
-{
-	PG_RETURN_BOOL(SparsevecCompare(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)) == 0);
-}
-
-/* Operator <>. */
-VX_FUNCTION(sparsevec_ne)
-{
-	PG_RETURN_BOOL(SparsevecCompare(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)) != 0);
-}
-
-/* Operator >=. */
-VX_FUNCTION(sparsevec_ge)
-{
-	PG_RETURN_BOOL(SparsevecCompare(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)) >= 0);
-}
-
-/* Operator >. */
-VX_FUNCTION(sparsevec_gt)
-{
-	PG_RETURN_BOOL(SparsevecCompare(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)) > 0);
-}
+/* The comparison operators, all through SparsevecCompare. */
+VX_CMP_FUNCTION(sparsevec_lt, SparsevecCompare, PG_GETARG_SPARSEVEC_P, c < 0)
+VX_CMP_FUNCTION(sparsevec_le, SparsevecCompare, PG_GETARG_SPARSEVEC_P, c <= 0)
+VX_CMP_FUNCTION(sparsevec_eq, SparsevecCompare, PG_GETARG_SPARSEVEC_P, c == 0)
+VX_CMP_FUNCTION(sparsevec_ne, SparsevecCompare, PG_GETARG_SPARSEVEC_P, c != 0)
+VX_CMP_FUNCTION(sparsevec_ge, SparsevecCompare, PG_GETARG_SPARSEVEC_P, c >= 0)
+VX_CMP_FUNCTION(sparsevec_gt, SparsevecCompare, PG_GETARG_SPARSEVEC_P, c > 0)
 
 /* btree support function 1. */
 VX_FUNCTION(sparsevec_cmp)

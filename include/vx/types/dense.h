@@ -231,7 +231,6 @@ SphericalDistanceFromIp(float ip)
 	return std::acos(distance) / M_PI;
 }
 
-
 /* What differs between the dense types; specialized for Vector and HalfVector. */
 template <typename V>
 struct DenseTraits;

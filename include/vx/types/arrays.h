@@ -43,6 +43,19 @@ CheckInputArray(ArrayType *array, int32 typmod, const char *type_name, int max_d
 	return n;
 }
 
+/* Call store(i, (float) element_i) for n elements of type T stored back to back at data. */
+template <typename T, typename Store>
+static inline void
+ForEachFixedFloat(const char *data, int n, Store store)
+{
+	for (int i = 0; i < n; i++) {
+		T v;
+
+		memcpy(&v, data + i * sizeof(T), sizeof(v));
+		store(i, (float)v);
+	}
+}
+
 /*
  * Call store(i, (float) element_i) for the n elements of an array that passed
  * CheckInputArray; int4/float8 round to the nearest float, numeric goes
@@ -52,32 +65,15 @@ template <typename Store>
 static inline void
 ForEachArrayFloat(ArrayType *array, int n, Store store)
 {
-	const char *data = ARR_DATA_PTR(array);
-
 	switch (ARR_ELEMTYPE(array)) {
 	case INT4OID:
-		for (int i = 0; i < n; i++) {
-			int32 v;
-
-			memcpy(&v, data + i * sizeof(int32), sizeof(v));
-			store(i, (float)v);
-		}
+		ForEachFixedFloat<int32>(ARR_DATA_PTR(array), n, store);
 		break;
 	case FLOAT4OID:
-		for (int i = 0; i < n; i++) {
-			float v;
-
-			memcpy(&v, data + i * sizeof(float), sizeof(v));
-			store(i, v);
-		}
+		ForEachFixedFloat<float4>(ARR_DATA_PTR(array), n, store);
 		break;
 	case FLOAT8OID:
-		for (int i = 0; i < n; i++) {
-			double v;
-
-			memcpy(&v, data + i * sizeof(double), sizeof(v));
-			store(i, (float)v);
-		}
+		ForEachFixedFloat<float8>(ARR_DATA_PTR(array), n, store);
 		break;
 	case NUMERICOID: {
 		Datum *elems;

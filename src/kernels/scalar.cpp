@@ -243,8 +243,18 @@ sparse_ip(const int32_t *ia, const float *va, int na, const int32_t *ib, const f
 	return sum;
 }
 
-float
-sparse_l2sq(const int32_t *ia, const float *va, int na, const int32_t *ib, const float *vb, int nb) noexcept
+namespace {
+
+/*
+ * Sum of term(d) over the union of both index lists, in index order, d being
+ * the difference of the two values at that index (a missing element is 0;
+ * the sign of d is not defined, which both terms ignore): the merge join of
+ * sparse_l2sq and sparse_l1.
+ */
+template <class Term>
+inline float
+sparse_union_sum(const int32_t *ia, const float *va, int na, const int32_t *ib, const float *vb, int nb,
+				 Term term) noexcept
 {
 	float sum = 0;
 	int i = 0, j = 0;
@@ -256,27 +266,23 @@ sparse_l2sq(const int32_t *ia, const float *va, int na, const int32_t *ib, const
 			d = vb[j++];
 		else
 			d = va[i++] - vb[j++];
-		sum += d * d;
+		sum += term(d);
 	}
 	return sum;
+}
+
+} // namespace
+
+float
+sparse_l2sq(const int32_t *ia, const float *va, int na, const int32_t *ib, const float *vb, int nb) noexcept
+{
+	return sparse_union_sum(ia, va, na, ib, vb, nb, [](float d) { return d * d; });
 }
 
 float
 sparse_l1(const int32_t *ia, const float *va, int na, const int32_t *ib, const float *vb, int nb) noexcept
 {
-	float sum = 0;
-	int i = 0, j = 0;
-	while (i < na || j < nb) {
-		float d;
-		if (j >= nb || (i < na && ia[i] < ib[j]))
-			d = va[i++];
-		else if (i >= na || ib[j] < ia[i])
-			d = vb[j++];
-		else
-			d = va[i++] - vb[j++];
-		sum += std::fabs(d);
-	}
-	return sum;
+	return sparse_union_sum(ia, va, na, ib, vb, nb, [](float d) { return std::fabs(d); });
 }
 
 } // namespace vx::kernels

@@ -43,7 +43,10 @@ DenseFromArray(ArrayType *array, int32 typmod)
 }
 
 /* int4[] / float4[] / float8[] / numeric[] to vector. */
-VX_FUNCTION(array_to_vector) { PG_RETURN_VECTOR_P(DenseFromArray<Vector>(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT32(1))); }
+VX_FUNCTION(array_to_vector)
+{
+	PG_RETURN_VECTOR_P(DenseFromArray<Vector>(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT32(1)));
+}
 
 /* vector to real[]. */
 VX_FUNCTION(vector_to_float4)

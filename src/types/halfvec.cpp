@@ -47,7 +47,10 @@ VX_FUNCTION(halfvec_typmod_in)
 }
 
 /* Binary input; see DenseRecv. */
-VX_FUNCTION(halfvec_recv) { PG_RETURN_HALFVEC_P(DenseRecv<HalfVector>((StringInfo)PG_GETARG_POINTER(0), PG_GETARG_INT32(2))); }
+VX_FUNCTION(halfvec_recv)
+{
+	PG_RETURN_HALFVEC_P(DenseRecv<HalfVector>((StringInfo)PG_GETARG_POINTER(0), PG_GETARG_INT32(2)));
+}
 
 /* Binary output: the inverse of halfvec_recv. */
 VX_FUNCTION(halfvec_send) { PG_RETURN_BYTEA_P(DenseSend(PG_GETARG_HALFVEC_P(0))); }
@@ -63,25 +66,46 @@ VX_FUNCTION(halfvec)
 }
 
 /* Euclidean distance. */
-VX_FUNCTION(halfvec_l2_distance) { PG_RETURN_FLOAT8(DenseDistance<DenseMetric::L2>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1))); }
+VX_FUNCTION(halfvec_l2_distance)
+{
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::L2>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1)));
+}
 
 /* Squared Euclidean distance (index support: saves the sqrt). */
-VX_FUNCTION(halfvec_l2_squared_distance) { PG_RETURN_FLOAT8(DenseDistance<DenseMetric::L2Squared>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1))); }
+VX_FUNCTION(halfvec_l2_squared_distance)
+{
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::L2Squared>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1)));
+}
 
 /* Inner product. */
-VX_FUNCTION(halfvec_inner_product) { PG_RETURN_FLOAT8(DenseDistance<DenseMetric::InnerProduct>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1))); }
+VX_FUNCTION(halfvec_inner_product)
+{
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::InnerProduct>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1)));
+}
 
 /* Negative inner product: the <#> operator, so that smaller is closer. */
-VX_FUNCTION(halfvec_negative_inner_product) { PG_RETURN_FLOAT8(DenseDistance<DenseMetric::NegativeInnerProduct>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1))); }
+VX_FUNCTION(halfvec_negative_inner_product)
+{
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::NegativeInnerProduct>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1)));
+}
 
 /* Cosine distance 1 - cos(a, b); NaN if either vector is zero. */
-VX_FUNCTION(halfvec_cosine_distance) { PG_RETURN_FLOAT8(DenseDistance<DenseMetric::Cosine>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1))); }
+VX_FUNCTION(halfvec_cosine_distance)
+{
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::Cosine>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1)));
+}
 
 /* Angular distance of unit vectors (ivfflat spherical k-means support). */
-VX_FUNCTION(halfvec_spherical_distance) { PG_RETURN_FLOAT8(DenseDistance<DenseMetric::Spherical>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1))); }
+VX_FUNCTION(halfvec_spherical_distance)
+{
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::Spherical>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1)));
+}
 
 /* Taxicab distance. */
-VX_FUNCTION(halfvec_l1_distance) { PG_RETURN_FLOAT8(DenseDistance<DenseMetric::L1>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1))); }
+VX_FUNCTION(halfvec_l1_distance)
+{
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::L1>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1)));
+}
 
 /* Number of dimensions. */
 VX_FUNCTION(halfvec_vector_dims) { PG_RETURN_INT32(PG_GETARG_HALFVEC_P(0)->dim); }
@@ -96,7 +120,10 @@ VX_FUNCTION(halfvec_l2_normalize) { PG_RETURN_HALFVEC_P(DenseNormalize(PG_GETARG
 VX_FUNCTION(halfvec_binary_quantize) { PG_RETURN_VARBIT_P(DenseBinaryQuantize(PG_GETARG_HALFVEC_P(0))); }
 
 /* Elements start .. start + count - 1 (1-based), clipped to the vector. */
-VX_FUNCTION(halfvec_subvector) { PG_RETURN_HALFVEC_P(DenseSubvector(PG_GETARG_HALFVEC_P(0), PG_GETARG_INT32(1), PG_GETARG_INT32(2))); }
+VX_FUNCTION(halfvec_subvector)
+{
+	PG_RETURN_HALFVEC_P(DenseSubvector(PG_GETARG_HALFVEC_P(0), PG_GETARG_INT32(1), PG_GETARG_INT32(2)));
+}
 
 /* a + b */
 VX_FUNCTION(halfvec_add) { PG_RETURN_HALFVEC_P(DenseArith<'+'>(PG_GETARG_HALFVEC_P(0), PG_GETARG_HALFVEC_P(1))); }

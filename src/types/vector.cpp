@@ -45,7 +45,10 @@ VX_FUNCTION(vector_typmod_in)
 }
 
 /* Binary input; see DenseRecv. */
-VX_FUNCTION(vector_recv) { PG_RETURN_VECTOR_P(DenseRecv<Vector>((StringInfo)PG_GETARG_POINTER(0), PG_GETARG_INT32(2))); }
+VX_FUNCTION(vector_recv)
+{
+	PG_RETURN_VECTOR_P(DenseRecv<Vector>((StringInfo)PG_GETARG_POINTER(0), PG_GETARG_INT32(2)));
+}
 
 /* Binary output: the inverse of vector_recv. */
 VX_FUNCTION(vector_send) { PG_RETURN_BYTEA_P(DenseSend(PG_GETARG_VECTOR_P(0))); }
@@ -61,25 +64,46 @@ VX_FUNCTION(vector)
 }
 
 /* Euclidean distance. */
-VX_FUNCTION(l2_distance) { PG_RETURN_FLOAT8(DenseDistance<DenseMetric::L2>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
+VX_FUNCTION(l2_distance)
+{
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::L2>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
+}
 
 /* Squared Euclidean distance (index support: saves the sqrt). */
-VX_FUNCTION(vector_l2_squared_distance) { PG_RETURN_FLOAT8(DenseDistance<DenseMetric::L2Squared>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
+VX_FUNCTION(vector_l2_squared_distance)
+{
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::L2Squared>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
+}
 
 /* Inner product. */
-VX_FUNCTION(inner_product) { PG_RETURN_FLOAT8(DenseDistance<DenseMetric::InnerProduct>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
+VX_FUNCTION(inner_product)
+{
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::InnerProduct>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
+}
 
 /* Negative inner product: the <#> operator, so that smaller is closer. */
-VX_FUNCTION(vector_negative_inner_product) { PG_RETURN_FLOAT8(DenseDistance<DenseMetric::NegativeInnerProduct>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
+VX_FUNCTION(vector_negative_inner_product)
+{
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::NegativeInnerProduct>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
+}
 
 /* Cosine distance 1 - cos(a, b); NaN if either vector is zero. */
-VX_FUNCTION(cosine_distance) { PG_RETURN_FLOAT8(DenseDistance<DenseMetric::Cosine>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
+VX_FUNCTION(cosine_distance)
+{
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::Cosine>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
+}
 
 /* Angular distance of unit vectors (ivfflat spherical k-means support). */
-VX_FUNCTION(vector_spherical_distance) { PG_RETURN_FLOAT8(DenseDistance<DenseMetric::Spherical>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
+VX_FUNCTION(vector_spherical_distance)
+{
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::Spherical>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
+}
 
 /* Taxicab distance. */
-VX_FUNCTION(l1_distance) { PG_RETURN_FLOAT8(DenseDistance<DenseMetric::L1>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
+VX_FUNCTION(l1_distance)
+{
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::L1>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
+}
 
 /* Number of dimensions. */
 VX_FUNCTION(vector_dims) { PG_RETURN_INT32(PG_GETARG_VECTOR_P(0)->dim); }
@@ -94,7 +118,10 @@ VX_FUNCTION(l2_normalize) { PG_RETURN_VECTOR_P(DenseNormalize(PG_GETARG_VECTOR_P
 VX_FUNCTION(binary_quantize) { PG_RETURN_VARBIT_P(DenseBinaryQuantize(PG_GETARG_VECTOR_P(0))); }
 
 /* Elements start .. start + count - 1 (1-based), clipped to the vector. */
-VX_FUNCTION(subvector) { PG_RETURN_VECTOR_P(DenseSubvector(PG_GETARG_VECTOR_P(0), PG_GETARG_INT32(1), PG_GETARG_INT32(2))); }
+VX_FUNCTION(subvector)
+{
+	PG_RETURN_VECTOR_P(DenseSubvector(PG_GETARG_VECTOR_P(0), PG_GETARG_INT32(1), PG_GETARG_INT32(2)));
+}
 
 /* a + b */
 VX_FUNCTION(vector_add) { PG_RETURN_VECTOR_P(DenseArith<'+'>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }

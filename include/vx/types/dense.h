@@ -232,12 +232,9 @@ SphericalDistanceFromIp(float ip)
 }
 
 /* What differs between the dense types; specialized for Vector and HalfVector. */
-template <typename V>
-struct DenseTraits;
+template <typename V> struct DenseTraits;
 
-template <>
-struct DenseTraits<Vector>
-{
+template <> struct DenseTraits<Vector> {
 	typedef float Elem;
 	static constexpr const char *kName = "vector";
 	static constexpr int kMaxDim = VECTOR_MAX_DIM;
@@ -257,8 +254,7 @@ struct DenseTraits<Vector>
 	/* a key with the element's order (btree) */
 	static float OrderKey(float x) { return x; }
 	/* binary I/O of one element: big-endian IEEE bits */
-	static float
-	RecvElement(StringInfo buf)
+	static float RecvElement(StringInfo buf)
 	{
 		const char *p = RecvRawBytes(buf, sizeof(uint32));
 		uint32 bits;
@@ -271,8 +267,7 @@ struct DenseTraits<Vector>
 		memcpy(&value, &bits, sizeof(value));
 		return value;
 	}
-	static void
-	SendElement(StringInfo buf, float x)
+	static void SendElement(StringInfo buf, float x)
 	{
 		uint32 bits;
 
@@ -289,9 +284,7 @@ struct DenseTraits<Vector>
 	}
 };
 
-template <>
-struct DenseTraits<HalfVector>
-{
+template <> struct DenseTraits<HalfVector> {
 	typedef half Elem;
 	static constexpr const char *kName = "halfvec";
 	static constexpr int kMaxDim = HALFVEC_MAX_DIM;
@@ -309,8 +302,7 @@ struct DenseTraits<HalfVector>
 	static bool IsPositive(half x) { return x - 1u < 0x7fffu; }
 	/* sign and magnitude to two's complement: the value's order; -0 and +0 both map to 0 */
 	static int OrderKey(half x) { return (x & 0x8000) ? -(x & 0x7fff) : (x & 0x7fff); }
-	static half
-	RecvElement(StringInfo buf)
+	static half RecvElement(StringInfo buf)
 	{
 		const char *p = RecvRawBytes(buf, sizeof(uint16));
 		uint16 bits;

@@ -405,7 +405,10 @@ VX_FUNCTION(vector_to_sparsevec)
 }
 
 /* sparsevec -> vector. */
-VX_FUNCTION(sparsevec_to_vector) { PG_RETURN_VECTOR_P(SparsevecToDense<Vector>(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_INT32(1))); }
+VX_FUNCTION(sparsevec_to_vector)
+{
+	PG_RETURN_VECTOR_P(SparsevecToDense<Vector>(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_INT32(1)));
+}
 
 /* halfvec -> sparsevec: keep the non-zero elements (either signed zero is zero; widening is exact). */
 VX_FUNCTION(halfvec_to_sparsevec)
@@ -490,25 +493,30 @@ SparsevecSquaredNormF64(SparseVector *a)
 /* l2_distance(sparsevec, sparsevec) and the <-> operator. */
 VX_FUNCTION(sparsevec_l2_distance)
 {
-	PG_RETURN_FLOAT8(std::sqrt((double) SparsevecMerge(vx::kernels::sparse_l2sq, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1))));
+	float l2sq = SparsevecMerge(vx::kernels::sparse_l2sq, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1));
+
+	PG_RETURN_FLOAT8(std::sqrt((double) l2sq));
 }
 
 /* Squared L2 distance (support function; saves the sqrt). */
 VX_FUNCTION(sparsevec_l2_squared_distance)
 {
-	PG_RETURN_FLOAT8((double) SparsevecMerge(vx::kernels::sparse_l2sq, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
+	PG_RETURN_FLOAT8(
+		(double) SparsevecMerge(vx::kernels::sparse_l2sq, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
 }
 
 /* inner_product(sparsevec, sparsevec). */
 VX_FUNCTION(sparsevec_inner_product)
 {
-	PG_RETURN_FLOAT8((double) SparsevecMerge(vx::kernels::sparse_ip, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
+	PG_RETURN_FLOAT8(
+		(double) SparsevecMerge(vx::kernels::sparse_ip, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
 }
 
 /* Negative inner product: the <#> operator. */
 VX_FUNCTION(sparsevec_negative_inner_product)
 {
-	PG_RETURN_FLOAT8((double) -SparsevecMerge(vx::kernels::sparse_ip, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
+	PG_RETURN_FLOAT8(
+		(double) -SparsevecMerge(vx::kernels::sparse_ip, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
 }
 
 /* cosine_distance and <=>: 1 - cos, clamped to [0, 2]; NaN for a zero vector. */
@@ -524,7 +532,8 @@ VX_FUNCTION(sparsevec_cosine_distance)
 /* l1_distance and <+>. */
 VX_FUNCTION(sparsevec_l1_distance)
 {
-	PG_RETURN_FLOAT8((double) SparsevecMerge(vx::kernels::sparse_l1, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
+	PG_RETURN_FLOAT8(
+		(double) SparsevecMerge(vx::kernels::sparse_l1, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
 }
 
 /* l2_norm(sparsevec), accumulated in float64. */

@@ -80,8 +80,16 @@ is( $standby->safe_psql('postgres', 'SELECT embedding, half, sparse FROM items W
 is( $standby->safe_psql('postgres',
 		"SELECT id, embedding <-> '[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]' FROM items ORDER BY 2 LIMIT 1"),
 	'0|0', 'standby finds row 0 at distance 0');
-is($standby->safe_psql('postgres', "SELECT id FROM items ORDER BY embedding <-> '$q_row' LIMIT 1"),
-	'500', 'standby finds a generated row as its own nearest neighbour');
+
+for my $col ('embedding', 'half', 'sparse')
+{
+	for my $op ('<->', '<+>')
+	{
+		is( $standby->safe_psql('postgres',
+				"SELECT id, $col $op (SELECT $col FROM items WHERE id = 500) FROM items ORDER BY 2 LIMIT 1"),
+			'500|0', "standby: $col $op finds row 500 itself at distance 0");
+	}
+}
 
 compare_nodes('after insert');
 

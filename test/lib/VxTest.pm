@@ -2,8 +2,9 @@
 # tap.sh's -I test/lib).
 #
 # Test data is generated inside the database from a row number by plain SQL
-# (sin/cos rounded to 3 decimals), so every node and every run produces the
-# same vectors, and only the extension's text input functions turn them
+# (a sin-based hash, uniform in [-4, 4), rounded to 3 decimals; sparse rows
+# have about 20% non-zeros, at least one), so every run produces the same
+# vectors, and only the extension's text input functions turn them
 # into vector/halfvec/sparsevec values. The oracle helpers recompute
 # distances in plain SQL from the values' text output, independently of the
 # extension's distance kernels.
@@ -16,20 +17,23 @@ use Exporter 'import';
 our @EXPORT = qw(setup_sql table_sql fill_sql knn_sql l2_oracle_sql checksum_sql);
 
 # SQL that creates the extension and the deterministic data generators
-# vx_dense(i, d) ('[...]' text) and vx_sparse(i, d) ('{i:v,...}/d' text).
+# vx_dense(i, d) ('[...]' text) and vx_sparse(i, d) ('{i:v,...}/d' text;
+# values in [1, 9), never zero).
 sub setup_sql
 {
 	return q{
 CREATE EXTENSION vector;
+CREATE FUNCTION vx_hash(x float8) RETURNS float8
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (sin(x) * 43758.5453) - floor(sin(x) * 43758.5453) $$;
 CREATE FUNCTION vx_dense(i bigint, d int) RETURNS text
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-	SELECT '[' || string_agg(round((sin(i * 0.37 + j * 1.91) * 4)::numeric, 3)::text, ',' ORDER BY j) || ']'
+	SELECT '[' || string_agg(round((vx_hash(i * 12.9898 + j * 78.233) * 8 - 4)::numeric, 3)::text, ',' ORDER BY j) || ']'
 	FROM generate_series(1, d) j $$;
 CREATE FUNCTION vx_sparse(i bigint, d int) RETURNS text
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-	SELECT '{' || coalesce(string_agg(j || ':' || round((cos(i * 0.53 + j * 0.71) * 4 + 5)::numeric, 3)::text, ',' ORDER BY j), '')
+	SELECT '{' || string_agg(j || ':' || round((vx_hash(i * 39.346 + j * 11.135) * 8 + 1)::numeric, 3)::text, ',' ORDER BY j)
 		|| '}/' || d
-	FROM generate_series(1, d) j WHERE (i * 7 + j * 3) % 5 = 0 $$;
+	FROM generate_series(1, d) j WHERE vx_hash(i * 7.77 + j * 3.31) < 0.2 OR j = 1 + i % d $$;
 };
 }
 

@@ -40,7 +40,7 @@ for t in "$@"; do
 	as_pg env -i PATH="$bindir:/usr/bin:/bin" LANG=C.UTF-8 HOME="$dir" \
 		PG_REGRESS="$pg_regress" TESTDIR="$dir" \
 		PG_TEST_TIMEOUT_DEFAULT="${PG_TEST_TIMEOUT_DEFAULT:-180}" \
-		VX_ROOT="$root" \
+		VX_ROOT="$root" ${PG_TEST_NOCLEAN:+PG_TEST_NOCLEAN=1} \
 		bash -c 'cd "$TESTDIR" && exec prove -v -I "$1" -I "$VX_ROOT/test/lib" "$2"' _ "$perl_lib" "$t" >"$dir/prove.log" 2>&1
 	rc=$?
 	if [ $rc = 0 ]; then

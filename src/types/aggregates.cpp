@@ -17,38 +17,26 @@
 #include "vx/pg.h"
 
 #include "vx/kernels/kernels.hpp"
+#include "vx/types/arrays.h"
 #include "vx/types/checks.h"
+#include "vx/types/dense.h"
 #include "vx/types/halfvec.h"
 #include "vx/types/vector.h"
 
 #include <cmath>
 #include <cstring>
 
-/* A new 1-D float8[] of n elements, laid out as construct_array would; data left for the caller. */
-static ArrayType *
-NewStateArray(int n)
-{
-	Size size = ARR_OVERHEAD_NONULLS(1) + n * sizeof(float8);
-	ArrayType *result = (ArrayType *)palloc0(size);
-
-	SET_VARSIZE(result, size);
-	result->ndim = 1;
-	result->dataoffset = 0;
-	result->elemtype = FLOAT8OID;
-	ARR_DIMS(result)[0] = n;
-	ARR_LBOUND(result)[0] = 1;
-	return result;
-}
-
 /*
- * Add one row of dim values (get(i) as double) to the state in argument 0:
- * the common body of vector_accum and halfvec_accum.
+ * Add one row (a vector or halfvec) to the state in argument 0: the body of
+ * vector_accum and halfvec_accum.
  */
-template <typename Get>
+template <typename V>
 static ArrayType *
-AccumState(FunctionCallInfo fcinfo, const char *caller, int dim, Get get)
+AccumState(FunctionCallInfo fcinfo, const char *caller, const V *row)
 {
+	typedef DenseTraits<V> T;
 	ArrayType *statearray = PG_GETARG_ARRAYTYPE_P(0);
+	int dim = row->dim;
 	float8 *state = CheckStateArray(statearray, caller);
 	int state_dim = StateDims(statearray);
 	ArrayType *result;
@@ -56,22 +44,22 @@ AccumState(FunctionCallInfo fcinfo, const char *caller, int dim, Get get)
 
 	if (state_dim == 0) {
 		/* first row: the sums are the row itself */
-		result = NewStateArray(dim + 1);
+		result = NewFloatArray<float8>(dim + 1);
 		out = (float8 *)ARR_DATA_PTR(result);
 		out[0] = state[0] + 1.0;
 		for (int i = 0; i < dim; i++)
-			out[i + 1] = get(i);
+			out[i + 1] = (double)T::ToFloat(row->x[i]);
 		return result;
 	}
 
 	CheckExpectedDim(state_dim, dim);
 
 	/* in an aggregate the state is ours to modify; otherwise build a new one */
-	result = AggCheckCallContext(fcinfo, NULL) ? statearray : NewStateArray(dim + 1);
+	result = AggCheckCallContext(fcinfo, NULL) ? statearray : NewFloatArray<float8>(dim + 1);
 	out = (float8 *)ARR_DATA_PTR(result);
 	out[0] = state[0] + 1.0;
 	for (int i = 0; i < dim; i++) {
-		double v = state[i + 1] + get(i);
+		double v = state[i + 1] + (double)T::ToFloat(row->x[i]);
 
 		if (std::isinf(v))
 			float_overflow_error();
@@ -81,29 +69,16 @@ AccumState(FunctionCallInfo fcinfo, const char *caller, int dim, Get get)
 }
 
 /* avg(vector) transition: add a row. */
-VX_FUNCTION(vector_accum)
-{
-	Vector *newval = PG_GETARG_VECTOR_P(1);
-	const float *x = newval->x;
-
-	PG_RETURN_ARRAYTYPE_P(AccumState(fcinfo, "vector_accum", newval->dim, [x](int i) { return (double)x[i]; }));
-}
+VX_FUNCTION(vector_accum) { PG_RETURN_ARRAYTYPE_P(AccumState(fcinfo, "vector_accum", PG_GETARG_VECTOR_P(1))); }
 
 /* avg(halfvec) transition: add a row. */
-VX_FUNCTION(halfvec_accum)
-{
-	HalfVector *newval = PG_GETARG_HALFVEC_P(1);
-	const half *x = newval->x;
-
-	PG_RETURN_ARRAYTYPE_P(AccumState(fcinfo, "halfvec_accum", newval->dim,
-									 [x](int i) { return (double)vx::kernels::half_to_float(x[i]); }));
-}
+VX_FUNCTION(halfvec_accum) { PG_RETURN_ARRAYTYPE_P(AccumState(fcinfo, "halfvec_accum", PG_GETARG_HALFVEC_P(1))); }
 
 /* A copy of a state array (same layout). */
 static ArrayType *
 CopyState(ArrayType *statearray)
 {
-	ArrayType *result = NewStateArray(StateDims(statearray) + 1);
+	ArrayType *result = NewFloatArray<float8>(StateDims(statearray) + 1);
 
 	memcpy(ARR_DATA_PTR(result), ARR_DATA_PTR(statearray), (StateDims(statearray) + 1) * sizeof(float8));
 	return result;
@@ -133,7 +108,7 @@ VX_FUNCTION(vector_combine)
 	dim = StateDims(statearray1);
 	CheckExpectedDim(dim, StateDims(statearray2));
 
-	result = in_agg ? statearray1 : NewStateArray(dim + 1);
+	result = in_agg ? statearray1 : NewFloatArray<float8>(dim + 1);
 	out = (float8 *)ARR_DATA_PTR(result);
 	out[0] = state1[0] + state2[0];
 	for (int i = 1; i <= dim; i++) {
@@ -146,51 +121,47 @@ VX_FUNCTION(vector_combine)
 	PG_RETURN_ARRAYTYPE_P(result);
 }
 
-/* The state's row count and dimension for a final function; false for no rows (NULL result). */
-static bool
-StateForFinal(ArrayType *statearray, const char *caller, float8 **state, int *dim)
+/*
+ * avg() final function: sums / n, rounded to float and then to the element
+ * type (pgvector's order of operations); nullptr for no rows.
+ */
+template <typename V>
+static V *
+AvgFromState(ArrayType *statearray, const char *caller)
 {
-	*state = CheckStateArray(statearray, caller);
-	if ((*state)[0] == 0.0)
-		return false; /* SQL defines avg of no rows as NULL */
-	*dim = StateDims(statearray);
-	return true;
+	typedef DenseTraits<V> T;
+	float8 *state = CheckStateArray(statearray, caller);
+	int dim = StateDims(statearray);
+	V *result;
+
+	if (state[0] == 0.0)
+		return nullptr;
+
+	CheckDim(dim, T::kName, T::kMaxDim);
+	result = T::Init(dim);
+	for (int i = 0; i < dim; i++) {
+		result->x[i] = T::FromFloatChecked((float)(state[i + 1] / state[0]));
+		T::CheckElement(result->x[i]);
+	}
+	return result;
 }
 
-/* avg(vector) final: sums / n, rounded to float. */
+/* avg(vector) final; SQL defines avg of no rows as NULL. */
 VX_FUNCTION(vector_avg)
 {
-	float8 *state;
-	int dim;
-	Vector *result;
+	Vector *result = AvgFromState<Vector>(PG_GETARG_ARRAYTYPE_P(0), "vector_avg");
 
-	if (!StateForFinal(PG_GETARG_ARRAYTYPE_P(0), "vector_avg", &state, &dim))
+	if (result == nullptr)
 		PG_RETURN_NULL();
-
-	CheckDim(dim, "vector", VECTOR_MAX_DIM);
-	result = InitVector(dim);
-	for (int i = 0; i < dim; i++) {
-		result->x[i] = (float)(state[i + 1] / state[0]);
-		CheckFloatElement(result->x[i], "vector");
-	}
 	PG_RETURN_VECTOR_P(result);
 }
 
-/* avg(halfvec) final: sums / n, rounded to float and then to half. */
+/* avg(halfvec) final; NULL for no rows. */
 VX_FUNCTION(halfvec_avg)
 {
-	float8 *state;
-	int dim;
-	HalfVector *result;
+	HalfVector *result = AvgFromState<HalfVector>(PG_GETARG_ARRAYTYPE_P(0), "halfvec_avg");
 
-	if (!StateForFinal(PG_GETARG_ARRAYTYPE_P(0), "halfvec_avg", &state, &dim))
+	if (result == nullptr)
 		PG_RETURN_NULL();
-
-	CheckDim(dim, "halfvec", HALFVEC_MAX_DIM);
-	result = InitHalfVector(dim);
-	for (int i = 0; i < dim; i++) {
-		result->x[i] = Float4ToHalfChecked((float)(state[i + 1] / state[0]));
-		CheckHalfElement(result->x[i]);
-	}
 	PG_RETURN_HALFVEC_P(result);
 }

@@ -19,6 +19,9 @@
 #include "vx/pg.h"
 
 #include "vx/kernels/kernels.hpp"
+#include "vx/types/arrays.h"
+#include "vx/types/checks.h"
+#include "vx/types/dense.h"
 #include "vx/types/halfvec.h"
 #include "vx/types/sparsevec.h"
 #include "vx/types/typmod.h"
@@ -36,33 +39,20 @@ typedef struct SparseInputElement
 	float value;
 } SparseInputElement;
 
-/* Error unless both operands have the same number of dimensions. */
+/* Both operands of a binary operation have the same dimensions. */
 static inline void
 SparsevecCheckDims(const SparseVector *a, const SparseVector *b)
 {
-	if (a->dim != b->dim)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-						errmsg("different sparsevec dimensions %d and %d", a->dim, b->dim)));
+	CheckSameDims(a->dim, b->dim, "sparsevec");
 }
 
-/* Error unless dim matches the type modifier (-1 means none). */
-static inline void
-SparsevecCheckExpectedDim(int32 typmod, int dim)
+/* More stored elements than a sparsevec may have. */
+pg_attribute_noreturn() static void
+SparsevecReportTooManyNnz()
 {
-	if (typmod != -1 && typmod != dim)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected %d dimensions, not %d", typmod, dim)));
-}
-
-/* Error unless 1 <= dim <= SPARSEVEC_MAX_DIM. */
-static inline void
-SparsevecCheckDim(long dim)
-{
-	if (dim < 1)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("sparsevec must have at least 1 dimension")));
-
-	if (dim > SPARSEVEC_MAX_DIM)
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						errmsg("sparsevec cannot have more than %d dimensions", SPARSEVEC_MAX_DIM)));
+	ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					errmsg("sparsevec cannot have more than %d non-zero elements", SPARSEVEC_MAX_NNZ)));
+	pg_unreachable();
 }
 
 /* Error unless 0 <= nnz <= min(SPARSEVEC_MAX_NNZ, dim). */
@@ -74,8 +64,7 @@ SparsevecCheckNnz(int nnz, int dim)
 				(errcode(ERRCODE_DATA_EXCEPTION), errmsg("sparsevec cannot have negative number of elements")));
 
 	if (nnz > SPARSEVEC_MAX_NNZ)
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						errmsg("sparsevec cannot have more than %d non-zero elements", SPARSEVEC_MAX_NNZ)));
+		SparsevecReportTooManyNnz();
 
 	if (nnz > dim)
 		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -102,53 +91,11 @@ SparsevecCheckIndex(const int32 *indices, int i, int dim)
 	}
 }
 
-/* Error if value is NaN or infinite. */
-static inline void
-SparsevecCheckElement(float value)
-{
-	if (std::isnan(value))
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("NaN not allowed in sparsevec")));
-
-	if (std::isinf(value))
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("infinite value not allowed in sparsevec")));
-}
-
-/* The vector-type dimension check used by sparsevec -> vector (pgvector's texts). */
-static inline void
-VectorCheckDimForCast(int dim)
-{
-	if (dim < 1)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("vector must have at least 1 dimension")));
-
-	if (dim > VECTOR_MAX_DIM)
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						errmsg("vector cannot have more than %d dimensions", VECTOR_MAX_DIM)));
-}
-
-/* The halfvec-type dimension check used by sparsevec -> halfvec (pgvector's texts). */
-static inline void
-HalfvecCheckDimForCast(int dim)
-{
-	if (dim < 1)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("halfvec must have at least 1 dimension")));
-
-	if (dim > HALFVEC_MAX_DIM)
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						errmsg("halfvec cannot have more than %d dimensions", HALFVEC_MAX_DIM)));
-}
-
-/* Whitespace as PostgreSQL's array parser sees it (scanner_isspace). */
-static inline bool
-SparsevecIsSpace(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
-}
-
-/* Skip whitespace; returns the first non-space position. */
+/* Skip whitespace (array_isspace's set); returns the first non-space position. */
 static inline char *
 SparsevecSkipSpace(char *pt)
 {
-	while (SparsevecIsSpace(*pt))
+	while (VectorIsSpace(*pt))
 		pt++;
 	return pt;
 }
@@ -161,15 +108,6 @@ SparsevecCompareElements(const void *a, const void *b)
 	int32 ib = ((const SparseInputElement *) b)->index;
 
 	return (ia > ib) - (ia < ib);
-}
-
-/* Raise the generic syntax error for the literal (no detail). */
-[[noreturn]] static void
-SparsevecSyntaxError(const char *lit)
-{
-	ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					errmsg("invalid input syntax for type sparsevec: \"%s\"", lit)));
-	pg_unreachable();
 }
 
 /* Clamp a strtol result into [lo, hi] so later range checks report correctly. */
@@ -200,17 +138,14 @@ VX_FUNCTION(sparsevec_in)
 	}
 
 	if (maxNnz > SPARSEVEC_MAX_NNZ)
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						errmsg("sparsevec cannot have more than %d non-zero elements", SPARSEVEC_MAX_NNZ)));
+		SparsevecReportTooManyNnz();
 
 	elements = palloc_array(SparseInputElement, maxNnz);
 
 	pt = SparsevecSkipSpace(lit);
 
 	if (*pt != '{')
-		ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						errmsg("invalid input syntax for type sparsevec: \"%s\"", lit),
-						errdetail("Vector contents must start with \"{\".")));
+		ReportTextSyntax("sparsevec", lit, "Vector contents must start with \"{\".");
 
 	pt = SparsevecSkipSpace(pt + 1);
 
@@ -225,18 +160,18 @@ VX_FUNCTION(sparsevec_in)
 
 			/* strtol would accept an empty string as 0 */
 			if (*pt == '\0')
-				SparsevecSyntaxError(lit);
+				ReportTextSyntax("sparsevec", lit, nullptr);
 
 			index = strtol(pt, &end, 10);
 			if (end == pt)
-				SparsevecSyntaxError(lit);
+				ReportTextSyntax("sparsevec", lit, nullptr);
 
 			/* Keep index - 1 representable; CheckIndex rejects it later */
 			index = SparsevecClamp(index, (long) INT_MIN + 1, INT_MAX);
 
 			pt = SparsevecSkipSpace(end);
 			if (*pt != ':')
-				SparsevecSyntaxError(lit);
+				ReportTextSyntax("sparsevec", lit, nullptr);
 
 			pt = SparsevecSkipSpace(pt + 1);
 
@@ -244,13 +179,12 @@ VX_FUNCTION(sparsevec_in)
 			errno = 0;
 			value = strtof(pt, &end);
 			if (end == pt)
-				SparsevecSyntaxError(lit);
+				ReportTextSyntax("sparsevec", lit, nullptr);
 
 			if (errno == ERANGE && (value == 0 || std::isinf(value)))
-				ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-								errmsg("\"%s\" is out of range for type sparsevec", pnstrdup(pt, end - pt))));
+				ReportTextOutOfRange("sparsevec", pt, end);
 
-			SparsevecCheckElement(value);
+			CheckFloatElement(value, "sparsevec");
 
 			/* Zeros are valid input but never stored */
 			if (value != 0) {
@@ -270,31 +204,26 @@ VX_FUNCTION(sparsevec_in)
 				pt++;
 				break;
 			} else
-				SparsevecSyntaxError(lit);
+				ReportTextSyntax("sparsevec", lit, nullptr);
 		}
 	}
 
 	pt = SparsevecSkipSpace(pt);
 	if (*pt != '/')
-		ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						errmsg("invalid input syntax for type sparsevec: \"%s\"", lit),
-						errdetail("Unexpected end of input.")));
+		ReportTextSyntax("sparsevec", lit, "Unexpected end of input.");
 
 	pt = SparsevecSkipSpace(pt + 1);
 
 	dim = strtol(pt, &end, 10);
 	if (end == pt)
-		SparsevecSyntaxError(lit);
+		ReportTextSyntax("sparsevec", lit, nullptr);
 	dim = SparsevecClamp(dim, INT_MIN, INT_MAX);
 
 	pt = SparsevecSkipSpace(end);
 	if (*pt != '\0')
-		ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						errmsg("invalid input syntax for type sparsevec: \"%s\"", lit),
-						errdetail("Junk after closing.")));
+		ReportTextSyntax("sparsevec", lit, "Junk after closing.");
 
-	SparsevecCheckDim(dim);
-	SparsevecCheckExpectedDim(typmod, (int) dim);
+	CheckTypeDim((int) dim, typmod, "sparsevec", SPARSEVEC_MAX_DIM);
 
 	qsort(elements, nnz, sizeof(SparseInputElement), SparsevecCompareElements);
 
@@ -356,12 +285,12 @@ VX_FUNCTION(sparsevec_recv)
 	SparseVector *result;
 	float *values;
 
-	SparsevecCheckDim(dim);
+	CheckDim(dim, "sparsevec", SPARSEVEC_MAX_DIM);
 	SparsevecCheckNnz(nnz, dim);
-	SparsevecCheckExpectedDim(typmod, dim);
+	CheckExpectedDim(typmod, dim);
 
 	if (unused != 0)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected unused to be 0, not %d", unused)));
+		ReportUnusedNonZero(unused);
 
 	result = InitSparseVector(dim, nnz);
 	values = SPARSEVEC_VALUES(result);
@@ -373,7 +302,7 @@ VX_FUNCTION(sparsevec_recv)
 
 	for (int i = 0; i < nnz; i++) {
 		values[i] = pq_getmsgfloat4(buf);
-		SparsevecCheckElement(values[i]);
+		CheckFloatElement(values[i], "sparsevec");
 
 		if (values[i] == 0)
 			ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
@@ -408,9 +337,61 @@ VX_FUNCTION(sparsevec)
 	SparseVector *svec = PG_GETARG_SPARSEVEC_P(0);
 	int32 typmod = PG_GETARG_INT32(1);
 
-	SparsevecCheckExpectedDim(typmod, svec->dim);
+	CheckExpectedDim(typmod, svec->dim);
 
 	PG_RETURN_SPARSEVEC_P(svec);
+}
+
+/*
+ * A sparsevec of dimension dim holding the non-zero values of x[0..n), the
+ * value x[i] at index indices[i] (or at i when indices is NULL; either way
+ * increasing). -0 counts as zero; NaN counts as non-zero (callers reject it).
+ */
+static SparseVector *
+SparsevecFromValues(int dim, const int32 *indices, const float *x, int n)
+{
+	int nnz = 0;
+	SparseVector *result;
+	float *values;
+
+	for (int i = 0; i < n; i++)
+		nnz += x[i] != 0;
+
+	result = InitSparseVector(dim, nnz);
+	values = SPARSEVEC_VALUES(result);
+	for (int i = 0, j = 0; i < n; i++) {
+		if (x[i] != 0) {
+			result->indices[j] = indices != NULL ? indices[i] : i;
+			values[j] = x[i];
+			j++;
+		}
+	}
+	return result;
+}
+
+/*
+ * sparsevec -> vector or halfvec: the stored values scattered into a zeroed
+ * V (to halfvec, a value beyond half's range is an error). A bad index in a
+ * stored datum would write out of bounds: an internal error.
+ */
+template <typename V>
+static V *
+SparsevecToDense(const SparseVector *svec, int32 typmod)
+{
+	typedef DenseTraits<V> T;
+	const float *values = SPARSEVEC_VALUES(svec);
+	V *result;
+
+	CheckTypeDim(svec->dim, typmod, T::kName, T::kMaxDim);
+	result = T::Init(svec->dim);
+	for (int i = 0; i < svec->nnz; i++) {
+		int32 index = svec->indices[i];
+
+		if (index < 0 || index >= svec->dim)
+			elog(ERROR, "sparsevec index out of bounds");
+		result->x[index] = T::FromFloatChecked(values[i]);
+	}
+	return result;
 }
 
 /* vector -> sparsevec: keep the non-zero elements (-0 counts as zero). */
@@ -418,216 +399,71 @@ VX_FUNCTION(vector_to_sparsevec)
 {
 	Vector *vec = PG_GETARG_VECTOR_P(0);
 	int32 typmod = PG_GETARG_INT32(1);
-	int dim = vec->dim;
-	int nnz = 0;
-	int j = 0;
-	SparseVector *result;
-	float *values;
 
-	SparsevecCheckDim(dim);
-	SparsevecCheckExpectedDim(typmod, dim);
-
-	for (int i = 0; i < dim; i++)
-		nnz += vec->x[i] != 0;
-
-	result = InitSparseVector(dim, nnz);
-	values = SPARSEVEC_VALUES(result);
-	for (int i = 0; i < dim; i++) {
-		if (vec->x[i] != 0) {
-			result->indices[j] = i;
-			values[j] = vec->x[i];
-			j++;
-		}
-	}
-
-	PG_RETURN_SPARSEVEC_P(result);
+	CheckTypeDim(vec->dim, typmod, "sparsevec", SPARSEVEC_MAX_DIM);
+	PG_RETURN_SPARSEVEC_P(SparsevecFromValues(vec->dim, NULL, vec->x, vec->dim));
 }
 
-/* sparsevec -> vector: scatter the stored elements into a zeroed vector. */
+/* sparsevec -> vector. */
 VX_FUNCTION(sparsevec_to_vector)
 {
-	SparseVector *svec = PG_GETARG_SPARSEVEC_P(0);
-	int32 typmod = PG_GETARG_INT32(1);
-	float *values = SPARSEVEC_VALUES(svec);
-	Vector *result;
-
-	VectorCheckDimForCast(svec->dim);
-	SparsevecCheckExpectedDim(typmod, svec->dim);
-
-	result = InitVector(svec->dim);
-	for (int i = 0; i < svec->nnz; i++) {
-		int32 index = svec->indices[i];
-
-		/* A stored datum with a bad index would write out of bounds */
-		if (index < 0 || index >= svec->dim)
-			elog(ERROR, "sparsevec index out of bounds");
-		result->x[index] = values[i];
-	}
-
-	PG_RETURN_VECTOR_P(result);
+	PG_RETURN_VECTOR_P(SparsevecToDense<Vector>(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_INT32(1)));
 }
 
-/* True for +0 and -0 in IEEE half (raw bits). */
-static inline bool
-SparsevecHalfIsZero(half h)
-{
-	return (h & 0x7fff) == 0;
-}
-
-/* halfvec -> sparsevec: keep the non-zero elements (either signed zero is zero). */
+/* halfvec -> sparsevec: keep the non-zero elements (either signed zero is zero; widening is exact). */
 VX_FUNCTION(halfvec_to_sparsevec)
 {
 	HalfVector *vec = PG_GETARG_HALFVEC_P(0);
 	int32 typmod = PG_GETARG_INT32(1);
-	int dim = vec->dim;
-	int nnz = 0;
-	int j = 0;
+	float *x;
 	SparseVector *result;
-	float *values;
 
-	SparsevecCheckDim(dim);
-	SparsevecCheckExpectedDim(typmod, dim);
-
-	for (int i = 0; i < dim; i++)
-		nnz += !SparsevecHalfIsZero(vec->x[i]);
-
-	result = InitSparseVector(dim, nnz);
-	values = SPARSEVEC_VALUES(result);
-	for (int i = 0; i < dim; i++) {
-		if (!SparsevecHalfIsZero(vec->x[i])) {
-			result->indices[j] = i;
-			values[j] = vx::kernels::half_to_float(vec->x[i]);
-			j++;
-		}
-	}
-
+	CheckTypeDim(vec->dim, typmod, "sparsevec", SPARSEVEC_MAX_DIM);
+	x = palloc_array(float, vec->dim);
+	vx::kernels::active().f16_to_f32(vec->x, x, vec->dim);
+	result = SparsevecFromValues(vec->dim, NULL, x, vec->dim);
+	pfree(x);
 	PG_RETURN_SPARSEVEC_P(result);
 }
 
 /* sparsevec -> halfvec: values that overflow half precision are an error. */
 VX_FUNCTION(sparsevec_to_halfvec)
 {
-	SparseVector *svec = PG_GETARG_SPARSEVEC_P(0);
-	int32 typmod = PG_GETARG_INT32(1);
-	float *values = SPARSEVEC_VALUES(svec);
-	HalfVector *result;
-
-	HalfvecCheckDimForCast(svec->dim);
-	SparsevecCheckExpectedDim(typmod, svec->dim);
-
-	result = InitHalfVector(svec->dim);
-	for (int i = 0; i < svec->nnz; i++) {
-		int32 index = svec->indices[i];
-		half h = vx::kernels::float_to_half(values[i]);
-
-		if (index < 0 || index >= svec->dim)
-			elog(ERROR, "sparsevec index out of bounds");
-
-		/* finite in, infinite out: the value is beyond half's range */
-		if ((h & 0x7fff) == 0x7c00 && !std::isinf(values[i])) {
-			char buf[FLOAT_SHORTEST_DECIMAL_LEN];
-
-			float_to_shortest_decimal_buf(values[i], buf);
-			ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-							errmsg("\"%s\" is out of range for type halfvec", buf)));
-		}
-		result->x[index] = h;
-	}
-
-	PG_RETURN_HALFVEC_P(result);
+	PG_RETURN_HALFVEC_P(SparsevecToDense<HalfVector>(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_INT32(1)));
 }
 
-/* Element i of an int4/float4/float8/numeric array as float (numeric via numeric_float4). */
-static inline float
-SparsevecArrayElement(Oid elemtype, Datum d)
-{
-	switch (elemtype) {
-	case INT4OID:
-		return (float) DatumGetInt32(d);
-	case FLOAT4OID:
-		return DatumGetFloat4(d);
-	case FLOAT8OID:
-		return (float) DatumGetFloat8(d);
-	default: /* NUMERICOID, checked by the caller */
-		return DatumGetFloat4(DirectFunctionCall1(numeric_float4, d));
-	}
-}
-
-/* int4[], real[], double precision[], numeric[] -> sparsevec (one symbol for all four). */
+/*
+ * int4[], real[], double precision[], numeric[] -> sparsevec (one symbol for
+ * all four). As in pgvector, every element is converted before any is checked
+ * for NaN/infinity, and the non-zero count is not limited to
+ * SPARSEVEC_MAX_NNZ here (only text input and recv enforce that limit).
+ */
 VX_FUNCTION(array_to_sparsevec)
 {
 	ArrayType *array = PG_GETARG_ARRAYTYPE_P(0);
 	int32 typmod = PG_GETARG_INT32(1);
-	Oid elemtype = ARR_ELEMTYPE(array);
-	int16 typlen;
-	bool typbyval;
-	char typalign;
-	Datum *elems;
-	int nelems;
-	float *dense;
-	int nnz = 0;
-	int j = 0;
+	int n = CheckInputArray(array, typmod, "sparsevec", SPARSEVEC_MAX_DIM);
+	float *x = palloc_array(float, n);
 	SparseVector *result;
-	float *values;
 
-	if (ARR_NDIM(array) > 1)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("array must be 1-D")));
-
-	if (ARR_HASNULL(array) && array_contains_nulls(array))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("array must not contain nulls")));
-
-	if (elemtype != INT4OID && elemtype != FLOAT4OID && elemtype != FLOAT8OID && elemtype != NUMERICOID)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("unsupported array type")));
-
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	deconstruct_array(array, elemtype, typlen, typbyval, typalign, &elems, NULL, &nelems);
-
-	SparsevecCheckDim(nelems);
-	SparsevecCheckExpectedDim(typmod, nelems);
-
-	/* Convert once (numeric conversion is not free), then count and compact */
-	dense = palloc_array(float, nelems);
-	for (int i = 0; i < nelems; i++) {
-		dense[i] = SparsevecArrayElement(elemtype, elems[i]);
-		nnz += dense[i] != 0; /* NaN counts: it is rejected below */
-	}
-
-	/*
-	 * Like pgvector, the non-zero count is not limited to SPARSEVEC_MAX_NNZ
-	 * here; only the text input and recv enforce that limit.
-	 */
-	result = InitSparseVector(nelems, nnz);
-	values = SPARSEVEC_VALUES(result);
-	for (int i = 0; i < nelems; i++) {
-		if (dense[i] != 0) {
-			result->indices[j] = i;
-			values[j] = dense[i];
-			j++;
-		}
-	}
-
-	/* Elements point into the array when pass-by-reference: free only the list */
-	pfree(elems);
-	pfree(dense);
-
-	for (int i = 0; i < nnz; i++)
-		SparsevecCheckElement(values[i]);
-
+	ForEachArrayFloat(array, n, [x](int i, float value) { x[i] = value; });
+	for (int i = 0; i < n; i++)
+		CheckFloatElement(x[i], "sparsevec");
+	result = SparsevecFromValues(n, NULL, x, n);
+	pfree(x);
 	PG_RETURN_SPARSEVEC_P(result);
 }
 
-/* Squared L2 distance of two same-dimension sparse vectors (float32 accumulation). */
-static float
-SparsevecL2SquaredDistance(SparseVector *a, SparseVector *b)
-{
-	return vx::kernels::sparse_l2sq(a->indices, SPARSEVEC_VALUES(a), a->nnz, b->indices, SPARSEVEC_VALUES(b), b->nnz);
-}
+/* A merge-join kernel of vx::kernels (sparse_l2sq, sparse_ip, sparse_l1). */
+typedef float (*SparseKernel)(const int32 *ia, const float *va, int na, const int32 *ib, const float *vb,
+							  int nb) noexcept;
 
-/* Inner product of two same-dimension sparse vectors (float32 accumulation). */
-static float
-SparsevecInnerProduct(SparseVector *a, SparseVector *b)
+/* kernel(a, b) for operands of the same dimensions (float32 accumulation, as pgvector). */
+static inline float
+SparsevecMerge(SparseKernel kernel, const SparseVector *a, const SparseVector *b)
 {
-	return vx::kernels::sparse_ip(a->indices, SPARSEVEC_VALUES(a), a->nnz, b->indices, SPARSEVEC_VALUES(b), b->nnz);
+	SparsevecCheckDims(a, b);
+	return kernel(a->indices, SPARSEVEC_VALUES(a), a->nnz, b->indices, SPARSEVEC_VALUES(b), b->nnz);
 }
 
 /* Sum of squares of the stored values, in float32 like pgvector's cosine. */
@@ -657,45 +493,30 @@ SparsevecSquaredNormF64(SparseVector *a)
 /* l2_distance(sparsevec, sparsevec) and the <-> operator. */
 VX_FUNCTION(sparsevec_l2_distance)
 {
-	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
-	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
+	float l2sq = SparsevecMerge(vx::kernels::sparse_l2sq, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1));
 
-	SparsevecCheckDims(a, b);
-
-	PG_RETURN_FLOAT8(sqrt((double) SparsevecL2SquaredDistance(a, b)));
+	PG_RETURN_FLOAT8(std::sqrt((double) l2sq));
 }
 
 /* Squared L2 distance (support function; saves the sqrt). */
 VX_FUNCTION(sparsevec_l2_squared_distance)
 {
-	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
-	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
-
-	SparsevecCheckDims(a, b);
-
-	PG_RETURN_FLOAT8((double) SparsevecL2SquaredDistance(a, b));
+	PG_RETURN_FLOAT8(
+		(double) SparsevecMerge(vx::kernels::sparse_l2sq, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
 }
 
 /* inner_product(sparsevec, sparsevec). */
 VX_FUNCTION(sparsevec_inner_product)
 {
-	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
-	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
-
-	SparsevecCheckDims(a, b);
-
-	PG_RETURN_FLOAT8((double) SparsevecInnerProduct(a, b));
+	PG_RETURN_FLOAT8(
+		(double) SparsevecMerge(vx::kernels::sparse_ip, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
 }
 
 /* Negative inner product: the <#> operator. */
 VX_FUNCTION(sparsevec_negative_inner_product)
 {
-	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
-	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
-
-	SparsevecCheckDims(a, b);
-
-	PG_RETURN_FLOAT8((double) -SparsevecInnerProduct(a, b));
+	PG_RETURN_FLOAT8(
+		(double) -SparsevecMerge(vx::kernels::sparse_ip, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
 }
 
 /* cosine_distance and <=>: 1 - cos, clamped to [0, 2]; NaN for a zero vector. */
@@ -703,33 +524,16 @@ VX_FUNCTION(sparsevec_cosine_distance)
 {
 	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
 	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
-	double similarity;
+	float dot = SparsevecMerge(vx::kernels::sparse_ip, a, b);
 
-	SparsevecCheckDims(a, b);
-
-	similarity = (double) SparsevecInnerProduct(a, b);
-	/* sqrt(a * b) rather than sqrt(a) * sqrt(b), as pgvector */
-	similarity /= sqrt((double) SparsevecSquaredNormF32(a) * (double) SparsevecSquaredNormF32(b));
-
-	/* NaN compares false both ways and stays NaN */
-	if (similarity > 1)
-		similarity = 1;
-	else if (similarity < -1)
-		similarity = -1;
-
-	PG_RETURN_FLOAT8(1 - similarity);
+	PG_RETURN_FLOAT8(CosineDistanceFromParts({dot, SparsevecSquaredNormF32(a), SparsevecSquaredNormF32(b)}));
 }
 
 /* l1_distance and <+>. */
 VX_FUNCTION(sparsevec_l1_distance)
 {
-	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
-	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
-
-	SparsevecCheckDims(a, b);
-
 	PG_RETURN_FLOAT8(
-		(double) vx::kernels::sparse_l1(a->indices, SPARSEVEC_VALUES(a), a->nnz, b->indices, SPARSEVEC_VALUES(b), b->nnz));
+		(double) SparsevecMerge(vx::kernels::sparse_l1, PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)));
 }
 
 /* l2_norm(sparsevec), accumulated in float64. */
@@ -737,7 +541,7 @@ VX_FUNCTION(sparsevec_l2_norm)
 {
 	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
 
-	PG_RETURN_FLOAT8(sqrt(SparsevecSquaredNormF64(a)));
+	PG_RETURN_FLOAT8(std::sqrt(SparsevecSquaredNormF64(a)));
 }
 
 /* l2_normalize(sparsevec): zero vector stays zero; values that underflow are dropped. */
@@ -745,12 +549,9 @@ VX_FUNCTION(sparsevec_l2_normalize)
 {
 	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
 	float *ax = SPARSEVEC_VALUES(a);
-	double norm = sqrt(SparsevecSquaredNormF64(a));
+	double norm = std::sqrt(SparsevecSquaredNormF64(a));
 	float *scaled;
-	int nnz = 0;
-	int j = 0;
 	SparseVector *result;
-	float *rx;
 
 	if (norm == 0)
 		PG_RETURN_SPARSEVEC_P(InitSparseVector(a->dim, 0));
@@ -760,18 +561,8 @@ VX_FUNCTION(sparsevec_l2_normalize)
 		scaled[i] = (float) (ax[i] / norm);
 		if (std::isinf(scaled[i]))
 			float_overflow_error();
-		nnz += scaled[i] != 0;
 	}
-
-	result = InitSparseVector(a->dim, nnz);
-	rx = SPARSEVEC_VALUES(result);
-	for (int i = 0; i < a->nnz; i++) {
-		if (scaled[i] != 0) {
-			result->indices[j] = a->indices[i];
-			rx[j] = scaled[i];
-			j++;
-		}
-	}
+	result = SparsevecFromValues(a->dim, a->indices, scaled, a->nnz);
 	pfree(scaled);
 
 	PG_RETURN_SPARSEVEC_P(result);
@@ -817,41 +608,13 @@ SparsevecCompare(SparseVector *a, SparseVector *b)
 	return 0;
 }
 
-/* Operator <. */
-VX_FUNCTION(sparsevec_lt)
-{
-	PG_RETURN_BOOL(SparsevecCompare(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)) < 0);
-}
-
-/* Operator <=. */
-VX_FUNCTION(sparsevec_le)
-{
-	PG_RETURN_BOOL(SparsevecCompare(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)) <= 0);
-}
-
-/* Operator =. */
-VX_FUNCTION(sparsevec_eq)
-{
-	PG_RETURN_BOOL(SparsevecCompare(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)) == 0);
-}
-
-/* Operator <>. */
-VX_FUNCTION(sparsevec_ne)
-{
-	PG_RETURN_BOOL(SparsevecCompare(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)) != 0);
-}
-
-/* Operator >=. */
-VX_FUNCTION(sparsevec_ge)
-{
-	PG_RETURN_BOOL(SparsevecCompare(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)) >= 0);
-}
-
-/* Operator >. */
-VX_FUNCTION(sparsevec_gt)
-{
-	PG_RETURN_BOOL(SparsevecCompare(PG_GETARG_SPARSEVEC_P(0), PG_GETARG_SPARSEVEC_P(1)) > 0);
-}
+/* The comparison operators, all through SparsevecCompare. */
+VX_CMP_FUNCTION(sparsevec_lt, SparsevecCompare, PG_GETARG_SPARSEVEC_P, c < 0)
+VX_CMP_FUNCTION(sparsevec_le, SparsevecCompare, PG_GETARG_SPARSEVEC_P, c <= 0)
+VX_CMP_FUNCTION(sparsevec_eq, SparsevecCompare, PG_GETARG_SPARSEVEC_P, c == 0)
+VX_CMP_FUNCTION(sparsevec_ne, SparsevecCompare, PG_GETARG_SPARSEVEC_P, c != 0)
+VX_CMP_FUNCTION(sparsevec_ge, SparsevecCompare, PG_GETARG_SPARSEVEC_P, c >= 0)
+VX_CMP_FUNCTION(sparsevec_gt, SparsevecCompare, PG_GETARG_SPARSEVEC_P, c > 0)
 
 /* btree support function 1. */
 VX_FUNCTION(sparsevec_cmp)

@@ -6,6 +6,9 @@
  * element finite. Every constructor below (text, binary, arithmetic) keeps
  * those invariants, so functions that only read vectors trust them.
  *
+ * The bodies are shared with halfvec: each SQL-callable function here is a
+ * thin wrapper around a template of dense.h instantiated for Vector.
+ *
  * Distances call the active KernelTable once per call (no fmgr per element)
  * and, like pgvector, accumulate in float32 and return float8. vector_norm
  * and l2_normalize accumulate in float8 instead, because pgvector does and
@@ -13,56 +16,23 @@
  */
 #include "vx/pg.h"
 
-#include "vx/kernels/kernels.hpp"
 #include "vx/types/checks.h"
 #include "vx/types/dense.h"
 #include "vx/types/typmod.h"
 #include "vx/types/vector.h"
 
 #include <cmath>
-#include <cstring>
 
-#define VECTOR_NAME "vector"
+/* Text input "[1,2,3]" with optional whitespace; see DenseIn. */
+VX_FUNCTION(vector_in) { PG_RETURN_VECTOR_P(DenseIn<Vector>(PG_GETARG_CSTRING(0), PG_GETARG_INT32(2))); }
 
-/* Both operands of a vector operator have the same dimensions. */
-static inline void
-CheckVectorDims(const Vector *a, const Vector *b)
-{
-	CheckSameDims(a->dim, b->dim, VECTOR_NAME);
-}
-
-/* Text to vector: "[1,2,3]" with optional whitespace; see ParseDenseText. */
-VX_FUNCTION(vector_in)
-{
-	char *lit = PG_GETARG_CSTRING(0);
-	int32 typmod = PG_GETARG_INT32(2);
-	Vector *result = InitVector(DenseTextCapacity(lit, VECTOR_MAX_DIM));
-	float *x = result->x;
-	int dim;
-
-	dim = ParseDenseText(lit, VECTOR_NAME, VECTOR_MAX_DIM, [x](int i, float value, const char *start, const char *end) {
-		/* strtof overflow; an underflow to 0 or a denormal is accepted, as in pgvector */
-		if (errno == ERANGE && std::isinf(value))
-			ReportTextOutOfRange(VECTOR_NAME, start, end);
-		CheckFloatElement(value, VECTOR_NAME);
-		x[i] = value;
-	});
-	CheckExpectedDim(typmod, dim);
-
-	/* shrink to the parsed size (the allocation may hold a few extra elements) */
-	SET_VARSIZE(result, VECTOR_SIZE(dim));
-	result->dim = dim;
-	PG_RETURN_VECTOR_P(result);
-}
-
-/* Vector to text, each element in float4out's shortest exact form. */
+/* Text output, each element in float4out's shortest exact form. */
 VX_FUNCTION(vector_out)
 {
-	Vector *vector = PG_GETARG_VECTOR_P(0);
-	const float *x = vector->x;
-	char *result = FormatDenseText(vector->dim, [x](int i) { return x[i]; });
+	Vector *v = PG_GETARG_VECTOR_P(0);
+	char *result = DenseOut(v);
 
-	PG_FREE_IF_COPY(vector, 0);
+	PG_FREE_IF_COPY(v, 0);
 	PG_RETURN_CSTRING(result);
 }
 
@@ -71,54 +41,17 @@ VX_FUNCTION(vector_typmod_in)
 {
 	ArrayType *ta = PG_GETARG_ARRAYTYPE_P(0);
 
-	PG_RETURN_INT32(ParseDimensionTypmod(ta, VECTOR_NAME, VECTOR_MAX_DIM));
+	PG_RETURN_INT32(ParseDimensionTypmod(ta, "vector", VECTOR_MAX_DIM));
 }
 
-/* Binary input: int16 dim, int16 unused (0), dim big-endian float4. */
+/* Binary input; see DenseRecv. */
 VX_FUNCTION(vector_recv)
 {
-	StringInfo buf = (StringInfo)PG_GETARG_POINTER(0);
-	int32 typmod = PG_GETARG_INT32(2);
-	int dim = RecvDenseHeader(buf, typmod, VECTOR_NAME, VECTOR_MAX_DIM);
-	Vector *result = InitVector(dim);
-
-	for (int i = 0; i < dim; i++) {
-		const char *p = RecvRawBytes(buf, sizeof(uint32));
-		float value;
-
-		if (p != nullptr) {
-			uint32 bits;
-
-			memcpy(&bits, p, sizeof(bits));
-			bits = pg_ntoh32(bits);
-			memcpy(&value, &bits, sizeof(value));
-		} else
-			value = pq_getmsgfloat4(buf); /* raises "insufficient data left in message" */
-
-		CheckFloatElement(value, VECTOR_NAME);
-		result->x[i] = value;
-	}
-	PG_RETURN_VECTOR_P(result);
+	PG_RETURN_VECTOR_P(DenseRecv<Vector>((StringInfo)PG_GETARG_POINTER(0), PG_GETARG_INT32(2)));
 }
 
 /* Binary output: the inverse of vector_recv. */
-VX_FUNCTION(vector_send)
-{
-	Vector *vec = PG_GETARG_VECTOR_P(0);
-	StringInfoData buf;
-
-	pq_begintypsend(&buf);
-	enlargeStringInfo(&buf, 2 * sizeof(int16) + vec->dim * sizeof(float));
-	pq_writeint16(&buf, (uint16)vec->dim);
-	pq_writeint16(&buf, (uint16)vec->unused);
-	for (int i = 0; i < vec->dim; i++) {
-		uint32 bits;
-
-		memcpy(&bits, &vec->x[i], sizeof(bits));
-		pq_writeint32(&buf, bits);
-	}
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
+VX_FUNCTION(vector_send) { PG_RETURN_BYTEA_P(DenseSend(PG_GETARG_VECTOR_P(0))); }
 
 /* Cast vector to vector(n): only checks the dimension. */
 VX_FUNCTION(vector)
@@ -133,227 +66,82 @@ VX_FUNCTION(vector)
 /* Euclidean distance. */
 VX_FUNCTION(l2_distance)
 {
-	Vector *a = PG_GETARG_VECTOR_P(0);
-	Vector *b = PG_GETARG_VECTOR_P(1);
-
-	CheckVectorDims(a, b);
-	PG_RETURN_FLOAT8(std::sqrt((double)vx::kernels::active().l2sq_f32(a->x, b->x, a->dim)));
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::L2>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
 }
 
 /* Squared Euclidean distance (index support: saves the sqrt). */
 VX_FUNCTION(vector_l2_squared_distance)
 {
-	Vector *a = PG_GETARG_VECTOR_P(0);
-	Vector *b = PG_GETARG_VECTOR_P(1);
-
-	CheckVectorDims(a, b);
-	PG_RETURN_FLOAT8((double)vx::kernels::active().l2sq_f32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::L2Squared>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
 }
 
 /* Inner product. */
 VX_FUNCTION(inner_product)
 {
-	Vector *a = PG_GETARG_VECTOR_P(0);
-	Vector *b = PG_GETARG_VECTOR_P(1);
-
-	CheckVectorDims(a, b);
-	PG_RETURN_FLOAT8((double)vx::kernels::active().ip_f32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::InnerProduct>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
 }
 
 /* Negative inner product: the <#> operator, so that smaller is closer. */
 VX_FUNCTION(vector_negative_inner_product)
 {
-	Vector *a = PG_GETARG_VECTOR_P(0);
-	Vector *b = PG_GETARG_VECTOR_P(1);
-
-	CheckVectorDims(a, b);
-	PG_RETURN_FLOAT8((double)-vx::kernels::active().ip_f32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::NegativeInnerProduct>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
 }
 
 /* Cosine distance 1 - cos(a, b); NaN if either vector is zero. */
 VX_FUNCTION(cosine_distance)
 {
-	Vector *a = PG_GETARG_VECTOR_P(0);
-	Vector *b = PG_GETARG_VECTOR_P(1);
-
-	CheckVectorDims(a, b);
-	PG_RETURN_FLOAT8(CosineDistanceFromParts(vx::kernels::active().cosine_f32(a->x, b->x, a->dim)));
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::Cosine>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
 }
 
 /* Angular distance of unit vectors (ivfflat spherical k-means support). */
 VX_FUNCTION(vector_spherical_distance)
 {
-	Vector *a = PG_GETARG_VECTOR_P(0);
-	Vector *b = PG_GETARG_VECTOR_P(1);
-
-	CheckVectorDims(a, b);
-	PG_RETURN_FLOAT8(SphericalDistanceFromIp(vx::kernels::active().ip_f32(a->x, b->x, a->dim)));
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::Spherical>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
 }
 
 /* Taxicab distance. */
 VX_FUNCTION(l1_distance)
 {
-	Vector *a = PG_GETARG_VECTOR_P(0);
-	Vector *b = PG_GETARG_VECTOR_P(1);
-
-	CheckVectorDims(a, b);
-	PG_RETURN_FLOAT8((double)vx::kernels::active().l1_f32(a->x, b->x, a->dim));
+	PG_RETURN_FLOAT8(DenseDistance<DenseMetric::L1>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1)));
 }
 
 /* Number of dimensions. */
-VX_FUNCTION(vector_dims)
-{
-	Vector *a = PG_GETARG_VECTOR_P(0);
+VX_FUNCTION(vector_dims) { PG_RETURN_INT32(PG_GETARG_VECTOR_P(0)->dim); }
 
-	PG_RETURN_INT32(a->dim);
-}
-
-/* Sum of squares in float8 (pgvector's norm precision). */
-static double
-VectorNormSquared(const Vector *a)
-{
-	double norm = 0;
-
-	for (int i = 0; i < a->dim; i++)
-		norm += (double)a->x[i] * (double)a->x[i];
-	return norm;
-}
-
-/* Euclidean norm. */
-VX_FUNCTION(vector_norm)
-{
-	Vector *a = PG_GETARG_VECTOR_P(0);
-
-	PG_RETURN_FLOAT8(std::sqrt(VectorNormSquared(a)));
-}
+/* Euclidean norm, accumulated in float8. */
+VX_FUNCTION(vector_norm) { PG_RETURN_FLOAT8(std::sqrt(DenseNormSquared(PG_GETARG_VECTOR_P(0)))); }
 
 /* a / |a|; the zero vector stays zero. */
-VX_FUNCTION(l2_normalize)
-{
-	Vector *a = PG_GETARG_VECTOR_P(0);
-	double norm = std::sqrt(VectorNormSquared(a));
-	Vector *result = InitVector(a->dim);
+VX_FUNCTION(l2_normalize) { PG_RETURN_VECTOR_P(DenseNormalize(PG_GETARG_VECTOR_P(0))); }
 
-	if (norm > 0) {
-		for (int i = 0; i < a->dim; i++)
-			result->x[i] = (float)(a->x[i] / norm);
-
-		/* denormal inputs can have a norm so small that the quotient overflows */
-		for (int i = 0; i < a->dim; i++)
-			if (std::isinf(result->x[i]))
-				float_overflow_error();
-	}
-	PG_RETURN_VECTOR_P(result);
-}
-
-/* One bit per element, set where the element is > 0 (bit i is element i, MSB first). */
-VX_FUNCTION(binary_quantize)
-{
-	Vector *a = PG_GETARG_VECTOR_P(0);
-	VarBit *result = InitBitVector(a->dim);
-	unsigned char *rx = VARBITS(result);
-
-	for (int i = 0; i < a->dim; i++)
-		rx[i / 8] |= (unsigned char)((a->x[i] > 0) << (7 - (i % 8)));
-	PG_RETURN_VARBIT_P(result);
-}
+/* One bit per element, set where the element is > 0 (MSB first). */
+VX_FUNCTION(binary_quantize) { PG_RETURN_VARBIT_P(DenseBinaryQuantize(PG_GETARG_VECTOR_P(0))); }
 
 /* Elements start .. start + count - 1 (1-based), clipped to the vector. */
 VX_FUNCTION(subvector)
 {
-	Vector *a = PG_GETARG_VECTOR_P(0);
-	int first;
-	int dim = SubvectorBounds(a->dim, PG_GETARG_INT32(1), PG_GETARG_INT32(2), VECTOR_NAME, VECTOR_MAX_DIM, &first);
-	Vector *result = InitVector(dim);
-
-	memcpy(result->x, a->x + first, dim * sizeof(float));
-	PG_RETURN_VECTOR_P(result);
-}
-
-/* Element-wise a op b, with PG's float overflow (and for op = *, underflow) errors. */
-template <char Op>
-static Vector *
-VectorArith(const Vector *a, const Vector *b)
-{
-	const float *ax = a->x;
-	const float *bx = b->x;
-	Vector *result;
-	float *rx;
-	int dim = a->dim;
-
-	CheckVectorDims(a, b);
-	result = InitVector(dim);
-	rx = result->x;
-
-	/* branch-free loops the compiler can vectorize; checks in a second pass */
-	for (int i = 0; i < dim; i++)
-		rx[i] = Op == '+' ? ax[i] + bx[i] : Op == '-' ? ax[i] - bx[i] : ax[i] * bx[i];
-
-	for (int i = 0; i < dim; i++) {
-		if (std::isinf(rx[i]))
-			float_overflow_error();
-		if (Op == '*' && rx[i] == 0 && !(ax[i] == 0 || bx[i] == 0))
-			float_underflow_error();
-	}
-	return result;
+	PG_RETURN_VECTOR_P(DenseSubvector(PG_GETARG_VECTOR_P(0), PG_GETARG_INT32(1), PG_GETARG_INT32(2)));
 }
 
 /* a + b */
-VX_FUNCTION(vector_add) { PG_RETURN_VECTOR_P(VectorArith<'+'>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
+VX_FUNCTION(vector_add) { PG_RETURN_VECTOR_P(DenseArith<'+'>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
 
 /* a - b */
-VX_FUNCTION(vector_sub) { PG_RETURN_VECTOR_P(VectorArith<'-'>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
+VX_FUNCTION(vector_sub) { PG_RETURN_VECTOR_P(DenseArith<'-'>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
 
 /* Element-wise a * b. */
-VX_FUNCTION(vector_mul) { PG_RETURN_VECTOR_P(VectorArith<'*'>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
+VX_FUNCTION(vector_mul) { PG_RETURN_VECTOR_P(DenseArith<'*'>(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
 
 /* a || b */
-VX_FUNCTION(vector_concat)
-{
-	Vector *a = PG_GETARG_VECTOR_P(0);
-	Vector *b = PG_GETARG_VECTOR_P(1);
-	int dim = a->dim + b->dim;
-	Vector *result;
+VX_FUNCTION(vector_concat) { PG_RETURN_VECTOR_P(DenseConcat(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
 
-	CheckDim(dim, VECTOR_NAME, VECTOR_MAX_DIM);
-	result = InitVector(dim);
-	memcpy(result->x, a->x, a->dim * sizeof(float));
-	memcpy(result->x + a->dim, b->x, b->dim * sizeof(float));
-	PG_RETURN_VECTOR_P(result);
-}
-
-/*
- * Total order for btree: element by element, then the shorter vector first
- * (like PG arrays), so vectors of different dimensions compare too.
- */
-static int
-VectorCmp(const Vector *a, const Vector *b)
-{
-	int dim = Min(a->dim, b->dim);
-
-	for (int i = 0; i < dim; i++) {
-		if (a->x[i] < b->x[i])
-			return -1;
-		if (a->x[i] > b->x[i])
-			return 1;
-	}
-	return (a->dim > b->dim) - (a->dim < b->dim);
-}
-
-/* The comparison operators, all through VectorCmp. */
-#define VECTOR_CMP_FUNCTION(name, test)                                                                                \
-	VX_FUNCTION(name)                                                                                                  \
-	{                                                                                                                  \
-		int c = VectorCmp(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1));                                               \
-		PG_RETURN_BOOL(test);                                                                                          \
-	}
-
-VECTOR_CMP_FUNCTION(vector_lt, c < 0)
-VECTOR_CMP_FUNCTION(vector_le, c <= 0)
-VECTOR_CMP_FUNCTION(vector_eq, c == 0)
-VECTOR_CMP_FUNCTION(vector_ne, c != 0)
-VECTOR_CMP_FUNCTION(vector_ge, c >= 0)
-VECTOR_CMP_FUNCTION(vector_gt, c > 0)
+/* The comparison operators, all through DenseCmp. */
+VX_CMP_FUNCTION(vector_lt, DenseCmp, PG_GETARG_VECTOR_P, c < 0)
+VX_CMP_FUNCTION(vector_le, DenseCmp, PG_GETARG_VECTOR_P, c <= 0)
+VX_CMP_FUNCTION(vector_eq, DenseCmp, PG_GETARG_VECTOR_P, c == 0)
+VX_CMP_FUNCTION(vector_ne, DenseCmp, PG_GETARG_VECTOR_P, c != 0)
+VX_CMP_FUNCTION(vector_ge, DenseCmp, PG_GETARG_VECTOR_P, c >= 0)
+VX_CMP_FUNCTION(vector_gt, DenseCmp, PG_GETARG_VECTOR_P, c > 0)
 
 /* btree support function 1. */
-VX_FUNCTION(vector_cmp) { PG_RETURN_INT32(VectorCmp(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }
+VX_FUNCTION(vector_cmp) { PG_RETURN_INT32(DenseCmp(PG_GETARG_VECTOR_P(0), PG_GETARG_VECTOR_P(1))); }

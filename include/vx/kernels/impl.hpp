@@ -503,6 +503,16 @@ reduce_pair(const T *a, const T *b, size_t n) noexcept
 	return xsimd::hadd(sum_batches<U>(acc));
 }
 
+/* One cosine step: dot += x * y, na += x * x, nb += y * y. */
+template <class B>
+VX_ALWAYS_INLINE void
+cosine_step(B &dot, B &na, B &nb, B x, B y) noexcept
+{
+	dot = xsimd::fma(x, y, dot);
+	na = xsimd::fma(x, x, na);
+	nb = xsimd::fma(y, y, nb);
+}
+
 /* Dot product and both squared norms in one pass. */
 template <class A, class T>
 VX_ALWAYS_INLINE CosineParts
@@ -515,15 +525,9 @@ cosine_parts(const T *a, const T *b, size_t n) noexcept
 #pragma GCC unroll 8
 	for (size_t u = 0; u < U; u++)
 		dot[u] = na[u] = nb[u] = B(0.0f);
-	/* one partial vector (alignment head or tail) into accumulator 1 */
-	auto partial = [&](const T *x, const T *y, size_t k) {
-		B vx = L::tail(x, k), vy = L::tail(y, k);
-		dot[1] = xsimd::fma(vx, vy, dot[1]);
-		na[1] = xsimd::fma(vx, vx, na[1]);
-		nb[1] = xsimd::fma(vy, vy, nb[1]);
-	};
+	/* partial vectors (alignment head, tail) go to accumulator 1 */
 	if (size_t head = head_count<A>(a, n)) {
-		partial(a, b, head);
+		cosine_step(dot[1], na[1], nb[1], L::tail(a, head), L::tail(b, head));
 		a += head;
 		b += head;
 		n -= head;
@@ -531,20 +535,12 @@ cosine_parts(const T *a, const T *b, size_t n) noexcept
 	size_t i = 0;
 	for (; i + U * W <= n; i += U * W)
 #pragma GCC unroll 8
-		for (size_t u = 0; u < U; u++) {
-			B x = L::full(a + i + u * W), y = L::full(b + i + u * W);
-			dot[u] = xsimd::fma(x, y, dot[u]);
-			na[u] = xsimd::fma(x, x, na[u]);
-			nb[u] = xsimd::fma(y, y, nb[u]);
-		}
-	for (; i + W <= n; i += W) {
-		B x = L::full(a + i), y = L::full(b + i);
-		dot[0] = xsimd::fma(x, y, dot[0]);
-		na[0] = xsimd::fma(x, x, na[0]);
-		nb[0] = xsimd::fma(y, y, nb[0]);
-	}
+		for (size_t u = 0; u < U; u++)
+			cosine_step(dot[u], na[u], nb[u], L::full(a + i + u * W), L::full(b + i + u * W));
+	for (; i + W <= n; i += W)
+		cosine_step(dot[0], na[0], nb[0], L::full(a + i), L::full(b + i));
 	if (i < n)
-		partial(a + i, b + i, n - i);
+		cosine_step(dot[1], na[1], nb[1], L::tail(a + i, n - i), L::tail(b + i, n - i));
 	return CosineParts{xsimd::hadd(sum_batches<U>(dot)), xsimd::hadd(sum_batches<U>(na)),
 					   xsimd::hadd(sum_batches<U>(nb))};
 }
@@ -659,26 +655,70 @@ popcounts(const uint8_t *a, const uint8_t *b, size_t n, uint64_t *out, Combine..
 
 /* ---- the kernels of one ISA (the KernelTable entries) -------------------- */
 
+/*
+ * The entry points are the flatten functions below; the pair, cosine and
+ * batch kernels are member templates over the step and the element type (T
+ * is float or uint16_t half bits), instantiated by table() in the ISA's own
+ * translation unit.
+ */
 template <class A>
 struct Kernels
 {
-	static float l2sq_f32(const float *a, const float *b, size_t n) noexcept;
-	static float ip_f32(const float *a, const float *b, size_t n) noexcept;
-	static CosineParts cosine_f32(const float *a, const float *b, size_t n) noexcept;
-	static float l1_f32(const float *a, const float *b, size_t n) noexcept;
-	static float l2sq_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept;
-	static float ip_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept;
-	static CosineParts cosine_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept;
-	static float l1_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept;
-	static void f16_to_f32(const uint16_t *in, float *out, size_t n) noexcept;
-	static uint64_t hamming(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept;
-	static JaccardCounts jaccard(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept;
-	static void l2sq_f32_batch4(const float *q, const float *const *v, size_t n, float *out) noexcept;
-	static void ip_f32_batch4(const float *q, const float *const *v, size_t n, float *out) noexcept;
-	static void l1_f32_batch4(const float *q, const float *const *v, size_t n, float *out) noexcept;
-	static void l2sq_f16_batch4(const uint16_t *q, const uint16_t *const *v, size_t n, float *out) noexcept;
-	static void ip_f16_batch4(const uint16_t *q, const uint16_t *const *v, size_t n, float *out) noexcept;
-	static void l1_f16_batch4(const uint16_t *q, const uint16_t *const *v, size_t n, float *out) noexcept;
+	/* sum over i of Step(a[i], b[i]) */
+	template <class Step, class T>
+	static VX_FLATTEN float
+	pair(const T *a, const T *b, size_t n) noexcept
+	{
+		return reduce_pair<A, Step>(a, b, n);
+	}
+
+	/* dot product and both squared norms */
+	template <class T>
+	static VX_FLATTEN CosineParts
+	cosine(const T *a, const T *b, size_t n) noexcept
+	{
+		return cosine_parts<A>(a, b, n);
+	}
+
+	/* out[j] = sum over i of Step(q[i], v[j][i]) for j < 4 */
+	template <class Step, class T>
+	static VX_FLATTEN void
+	batch4(const T *q, const T *const *v, size_t n, float *out) noexcept
+	{
+		reduce_batch4<A, Step>(q, v, n, out);
+	}
+
+	/* half -> float conversion of n elements */
+	static VX_FLATTEN void
+	f16_to_f32(const uint16_t *in, float *out, size_t n) noexcept
+	{
+		constexpr size_t W = F32<A>::size;
+		size_t i = 0;
+		for (; i + W <= n; i += W)
+			load_f16<A>(in + i, A{}).store_unaligned(out + i);
+		if (i < n)
+			store_f32_tail<A>(out + i, load_f16_tail<A>(in + i, n - i, A{}), n - i, A{});
+	}
+
+	/* popcount(a ^ b) */
+	static VX_FLATTEN uint64_t
+	hamming(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept
+	{
+		uint64_t count;
+		popcounts<A>(a, b, nbytes, &count, [](auto x, auto y) { return x ^ y; });
+		return count;
+	}
+
+	/* popcount(a & b), popcount(a), popcount(b) in one pass */
+	static VX_FLATTEN JaccardCounts
+	jaccard(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept
+	{
+		uint64_t c[3];
+		popcounts<A>(
+			a, b, nbytes, c, [](auto x, auto y) { return x & y; }, [](auto x, auto) { return x; },
+			[](auto, auto y) { return y; });
+		return JaccardCounts{c[0], c[1], c[2]};
+	}
 
 	/* The KernelTable of this ISA. */
 	static constexpr KernelTable
@@ -687,156 +727,26 @@ struct Kernels
 		KernelTable t{};
 		t.level = level;
 		t.name = name;
-		t.l2sq_f32 = l2sq_f32;
-		t.ip_f32 = ip_f32;
-		t.cosine_f32 = cosine_f32;
-		t.l1_f32 = l1_f32;
-		t.l2sq_f16 = l2sq_f16;
-		t.ip_f16 = ip_f16;
-		t.cosine_f16 = cosine_f16;
-		t.l1_f16 = l1_f16;
+		t.l2sq_f32 = pair<L2Step, float>;
+		t.ip_f32 = pair<IpStep, float>;
+		t.cosine_f32 = cosine<float>;
+		t.l1_f32 = pair<L1Step, float>;
+		t.l2sq_f16 = pair<L2Step, uint16_t>;
+		t.ip_f16 = pair<IpStep, uint16_t>;
+		t.cosine_f16 = cosine<uint16_t>;
+		t.l1_f16 = pair<L1Step, uint16_t>;
 		t.f16_to_f32 = f16_to_f32;
 		t.hamming = hamming;
 		t.jaccard = jaccard;
-		t.l2sq_f32_batch4 = l2sq_f32_batch4;
-		t.ip_f32_batch4 = ip_f32_batch4;
-		t.l1_f32_batch4 = l1_f32_batch4;
-		t.l2sq_f16_batch4 = l2sq_f16_batch4;
-		t.ip_f16_batch4 = ip_f16_batch4;
-		t.l1_f16_batch4 = l1_f16_batch4;
+		t.l2sq_f32_batch4 = batch4<L2Step, float>;
+		t.ip_f32_batch4 = batch4<IpStep, float>;
+		t.l1_f32_batch4 = batch4<L1Step, float>;
+		t.l2sq_f16_batch4 = batch4<L2Step, uint16_t>;
+		t.ip_f16_batch4 = batch4<IpStep, uint16_t>;
+		t.l1_f16_batch4 = batch4<L1Step, uint16_t>;
 		return t;
 	}
 };
-
-template <class A>
-VX_FLATTEN float
-Kernels<A>::l2sq_f32(const float *a, const float *b, size_t n) noexcept
-{
-	return reduce_pair<A, L2Step>(a, b, n);
-}
-
-template <class A>
-VX_FLATTEN float
-Kernels<A>::ip_f32(const float *a, const float *b, size_t n) noexcept
-{
-	return reduce_pair<A, IpStep>(a, b, n);
-}
-
-template <class A>
-VX_FLATTEN CosineParts
-Kernels<A>::cosine_f32(const float *a, const float *b, size_t n) noexcept
-{
-	return cosine_parts<A>(a, b, n);
-}
-
-template <class A>
-VX_FLATTEN float
-Kernels<A>::l1_f32(const float *a, const float *b, size_t n) noexcept
-{
-	return reduce_pair<A, L1Step>(a, b, n);
-}
-
-template <class A>
-VX_FLATTEN float
-Kernels<A>::l2sq_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept
-{
-	return reduce_pair<A, L2Step>(a, b, n);
-}
-
-template <class A>
-VX_FLATTEN float
-Kernels<A>::ip_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept
-{
-	return reduce_pair<A, IpStep>(a, b, n);
-}
-
-template <class A>
-VX_FLATTEN CosineParts
-Kernels<A>::cosine_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept
-{
-	return cosine_parts<A>(a, b, n);
-}
-
-template <class A>
-VX_FLATTEN float
-Kernels<A>::l1_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept
-{
-	return reduce_pair<A, L1Step>(a, b, n);
-}
-
-template <class A>
-VX_FLATTEN void
-Kernels<A>::f16_to_f32(const uint16_t *in, float *out, size_t n) noexcept
-{
-	constexpr size_t W = F32<A>::size;
-	size_t i = 0;
-	for (; i + W <= n; i += W)
-		load_f16<A>(in + i, A{}).store_unaligned(out + i);
-	if (i < n)
-		store_f32_tail<A>(out + i, load_f16_tail<A>(in + i, n - i, A{}), n - i, A{});
-}
-
-template <class A>
-VX_FLATTEN uint64_t
-Kernels<A>::hamming(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept
-{
-	uint64_t count;
-	popcounts<A>(a, b, nbytes, &count, [](auto x, auto y) { return x ^ y; });
-	return count;
-}
-
-template <class A>
-VX_FLATTEN JaccardCounts
-Kernels<A>::jaccard(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept
-{
-	uint64_t c[3];
-	popcounts<A>(
-		a, b, nbytes, c, [](auto x, auto y) { return x & y; }, [](auto x, auto) { return x; },
-		[](auto, auto y) { return y; });
-	return JaccardCounts{c[0], c[1], c[2]};
-}
-
-template <class A>
-VX_FLATTEN void
-Kernels<A>::l2sq_f32_batch4(const float *q, const float *const *v, size_t n, float *out) noexcept
-{
-	reduce_batch4<A, L2Step>(q, v, n, out);
-}
-
-template <class A>
-VX_FLATTEN void
-Kernels<A>::ip_f32_batch4(const float *q, const float *const *v, size_t n, float *out) noexcept
-{
-	reduce_batch4<A, IpStep>(q, v, n, out);
-}
-
-template <class A>
-VX_FLATTEN void
-Kernels<A>::l1_f32_batch4(const float *q, const float *const *v, size_t n, float *out) noexcept
-{
-	reduce_batch4<A, L1Step>(q, v, n, out);
-}
-
-template <class A>
-VX_FLATTEN void
-Kernels<A>::l2sq_f16_batch4(const uint16_t *q, const uint16_t *const *v, size_t n, float *out) noexcept
-{
-	reduce_batch4<A, L2Step>(q, v, n, out);
-}
-
-template <class A>
-VX_FLATTEN void
-Kernels<A>::ip_f16_batch4(const uint16_t *q, const uint16_t *const *v, size_t n, float *out) noexcept
-{
-	reduce_batch4<A, IpStep>(q, v, n, out);
-}
-
-template <class A>
-VX_FLATTEN void
-Kernels<A>::l1_f16_batch4(const uint16_t *q, const uint16_t *const *v, size_t n, float *out) noexcept
-{
-	reduce_batch4<A, L1Step>(q, v, n, out);
-}
 
 /* The xsimd Arch of each level; each is instantiated only in its own TU. */
 #if defined(__x86_64__)

@@ -50,6 +50,14 @@ CheckExpectedDim(int32 typmod, int dim)
 		ReportExpectedDim(typmod, dim);
 }
 
+/* A value of dim elements fits type_name and the target typmod (limits first, as pgvector). */
+static inline void
+CheckTypeDim(int dim, int32 typmod, const char *type_name, int max_dim)
+{
+	CheckDim(dim, type_name, max_dim);
+	CheckExpectedDim(typmod, dim);
+}
+
 /* Both operands of a binary operation have the same dimensions. */
 static inline void
 CheckSameDims(int a, int b, const char *type_name)

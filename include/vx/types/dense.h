@@ -1,12 +1,20 @@
 /*
  * dense.h -- code shared by the two dense types, vector and halfvec (PG zone).
  *
- * Both types have the same text form "[x1,x2,...]", the same binary header
- * (int16 dim, int16 unused = 0, big-endian), the same subvector() argument
- * rules and the same way of turning kernel sums into cosine and spherical
- * distances. The element type differs, so the element-specific step (range
- * check + conversion, or reading an element back as float) is a callable
- * passed in; everything else is written once here.
+ * Both types are {varlena header, int16 dim, int16 unused = 0, elements} and
+ * differ only in the element: float4, or IEEE half kept as raw bits. They
+ * have the same text form "[x1,x2,...]", the same binary header, the same
+ * subvector() argument rules, and the same definitions of every distance,
+ * norm, arithmetic operator and btree order. DenseTraits<V> collects what
+ * differs between the two (SQL name, limit, constructor, element conversion
+ * and tests, kernel entries); the templates below are the one implementation
+ * of each operation, and vector.cpp / halfvec.cpp keep the SQL-callable
+ * symbols as thin wrappers around them. sparsevec shares the cosine step
+ * (CosineDistanceFromParts) and the comparison-operator macro.
+ *
+ * Arithmetic on halfvec is done in float and rounded once to half, which is
+ * the correctly rounded half result (float has more than 2 * 11 + 2
+ * significand bits); for vector the conversions are the identity.
  */
 #ifndef VX_TYPES_DENSE_H
 #define VX_TYPES_DENSE_H
@@ -15,10 +23,13 @@
 
 #include "vx/kernels/kernels.hpp"
 #include "vx/types/checks.h"
+#include "vx/types/halfvec.h"
+#include "vx/types/vector.h"
 
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 /*
  * Upper bound on the element count of a dense text literal: commas + 1, capped
@@ -140,8 +151,7 @@ RecvDenseHeader(StringInfo buf, int32 typmod, const char *type_name, int max_dim
 	int16 dim = (int16)pq_getmsgint(buf, sizeof(int16));
 	int16 unused = (int16)pq_getmsgint(buf, sizeof(int16));
 
-	CheckDim(dim, type_name, max_dim);
-	CheckExpectedDim(typmod, dim);
+	CheckTypeDim(dim, typmod, type_name, max_dim);
 	if (unlikely(unused != 0))
 		ReportUnusedNonZero(unused);
 	return dim;
@@ -220,5 +230,358 @@ SphericalDistanceFromIp(float ip)
 		distance = -1;
 	return std::acos(distance) / M_PI;
 }
+
+/* What differs between the dense types; specialized for Vector and HalfVector. */
+template <typename V> struct DenseTraits;
+
+template <> struct DenseTraits<Vector> {
+	typedef float Elem;
+	static constexpr const char *kName = "vector";
+	static constexpr int kMaxDim = VECTOR_MAX_DIM;
+
+	/* zeroed datum of dim elements */
+	static Vector *Init(int dim) { return InitVector(dim); }
+	/* element <-> float (exact both ways for vector) */
+	static float ToFloat(float x) { return x; }
+	static float FromFloat(float x) { return x; }
+	/* FromFloat for user-visible conversions: a finite float never overflows a float */
+	static float FromFloatChecked(float x) { return x; }
+	/* NaN/infinity is an error ("... not allowed in vector") */
+	static void CheckElement(float x) { CheckFloatElement(x, kName); }
+	static bool IsInf(float x) { return std::isinf(x); }
+	static bool IsZero(float x) { return x == 0; }
+	static bool IsPositive(float x) { return x > 0; }
+	/* a key with the element's order (btree) */
+	static float OrderKey(float x) { return x; }
+	/* binary I/O of one element: big-endian IEEE bits */
+	static float RecvElement(StringInfo buf)
+	{
+		const char *p = RecvRawBytes(buf, sizeof(uint32));
+		uint32 bits;
+		float value;
+
+		if (p == nullptr)
+			return pq_getmsgfloat4(buf); /* raises "insufficient data left in message" */
+		memcpy(&bits, p, sizeof(bits));
+		bits = pg_ntoh32(bits);
+		memcpy(&value, &bits, sizeof(value));
+		return value;
+	}
+	static void SendElement(StringInfo buf, float x)
+	{
+		uint32 bits;
+
+		memcpy(&bits, &x, sizeof(bits));
+		pq_writeint32(buf, bits);
+	}
+	/* the active kernels for this element type */
+	static float L2sq(const float *a, const float *b, int n) { return vx::kernels::active().l2sq_f32(a, b, n); }
+	static float Ip(const float *a, const float *b, int n) { return vx::kernels::active().ip_f32(a, b, n); }
+	static float L1(const float *a, const float *b, int n) { return vx::kernels::active().l1_f32(a, b, n); }
+	static vx::kernels::CosineParts Cosine(const float *a, const float *b, int n)
+	{
+		return vx::kernels::active().cosine_f32(a, b, n);
+	}
+};
+
+template <> struct DenseTraits<HalfVector> {
+	typedef half Elem;
+	static constexpr const char *kName = "halfvec";
+	static constexpr int kMaxDim = HALFVEC_MAX_DIM;
+
+	static HalfVector *Init(int dim) { return InitHalfVector(dim); }
+	/* widening is exact; narrowing rounds to nearest even, overflow gives inf */
+	static float ToFloat(half x) { return vx::kernels::half_to_float(x); }
+	static half FromFloat(float x) { return vx::kernels::float_to_half(x); }
+	/* a finite float beyond half's range is an error, never a silent infinity */
+	static half FromFloatChecked(float x) { return Float4ToHalfChecked(x); }
+	static void CheckElement(half x) { CheckHalfElement(x); }
+	static bool IsInf(half x) { return HalfIsInf(x); }
+	static bool IsZero(half x) { return HalfIsZero(x); }
+	/* x > 0 for a finite half: sign bit clear and not (+)0 */
+	static bool IsPositive(half x) { return x - 1u < 0x7fffu; }
+	/* sign and magnitude to two's complement: the value's order; -0 and +0 both map to 0 */
+	static int OrderKey(half x) { return (x & 0x8000) ? -(x & 0x7fff) : (x & 0x7fff); }
+	static half RecvElement(StringInfo buf)
+	{
+		const char *p = RecvRawBytes(buf, sizeof(uint16));
+		uint16 bits;
+
+		if (p == nullptr)
+			return (half)pq_getmsgint(buf, sizeof(uint16)); /* raises "insufficient data left in message" */
+		memcpy(&bits, p, sizeof(bits));
+		return pg_ntoh16(bits);
+	}
+	static void SendElement(StringInfo buf, half x) { pq_writeint16(buf, x); }
+	static float L2sq(const half *a, const half *b, int n) { return vx::kernels::active().l2sq_f16(a, b, n); }
+	static float Ip(const half *a, const half *b, int n) { return vx::kernels::active().ip_f16(a, b, n); }
+	static float L1(const half *a, const half *b, int n) { return vx::kernels::active().l1_f16(a, b, n); }
+	static vx::kernels::CosineParts Cosine(const half *a, const half *b, int n)
+	{
+		return vx::kernels::active().cosine_f16(a, b, n);
+	}
+};
+
+/* Text input: "[x1, x2, ...]" (ParseDenseText), each number range-checked as the element type. */
+template <typename V>
+static inline V *
+DenseIn(const char *lit, int32 typmod)
+{
+	typedef DenseTraits<V> T;
+	V *result = T::Init(DenseTextCapacity(lit, T::kMaxDim));
+	typename T::Elem *x = result->x;
+	int dim;
+
+	dim = ParseDenseText(lit, T::kName, T::kMaxDim, [x](int i, float value, const char *start, const char *end) {
+		typename T::Elem e = T::FromFloat(value);
+
+		/*
+		 * beyond float (strtof overflow), or finite but beyond the element
+		 * type: quoted as written; an underflow to 0 or a denormal is
+		 * accepted, as in pgvector
+		 */
+		if ((errno == ERANGE && std::isinf(value)) || (T::IsInf(e) && !std::isinf(value)))
+			ReportTextOutOfRange(T::kName, start, end);
+		T::CheckElement(e);
+		x[i] = e;
+	});
+	CheckExpectedDim(typmod, dim);
+
+	/* shrink to the parsed size (the allocation may hold a few extra elements) */
+	SET_VARSIZE(result, offsetof(V, x) + dim * sizeof(x[0]));
+	result->dim = dim;
+	return result;
+}
+
+/* Text output: each element as float, in float4out's shortest exact form. */
+template <typename V>
+static inline char *
+DenseOut(const V *v)
+{
+	const typename DenseTraits<V>::Elem *x = v->x;
+
+	return FormatDenseText(v->dim, [x](int i) { return DenseTraits<V>::ToFloat(x[i]); });
+}
+
+/* Binary input: int16 dim, int16 unused (0), dim big-endian elements; all validated. */
+template <typename V>
+static inline V *
+DenseRecv(StringInfo buf, int32 typmod)
+{
+	typedef DenseTraits<V> T;
+	int dim = RecvDenseHeader(buf, typmod, T::kName, T::kMaxDim);
+	V *result = T::Init(dim);
+
+	for (int i = 0; i < dim; i++) {
+		typename T::Elem value = T::RecvElement(buf);
+
+		T::CheckElement(value);
+		result->x[i] = value;
+	}
+	return result;
+}
+
+/* Binary output: the inverse of DenseRecv. */
+template <typename V>
+static inline bytea *
+DenseSend(const V *v)
+{
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	enlargeStringInfo(&buf, 2 * sizeof(int16) + v->dim * sizeof(v->x[0]));
+	pq_writeint16(&buf, (uint16)v->dim);
+	pq_writeint16(&buf, (uint16)v->unused);
+	for (int i = 0; i < v->dim; i++)
+		DenseTraits<V>::SendElement(&buf, v->x[i]);
+	return pq_endtypsend(&buf);
+}
+
+/* Both operands of a binary operation have the same dimensions. */
+template <typename V>
+static inline void
+DenseCheckDims(const V *a, const V *b)
+{
+	CheckSameDims(a->dim, b->dim, DenseTraits<V>::kName);
+}
+
+/* The metrics of the dense distance functions. */
+enum class DenseMetric { L2, L2Squared, InnerProduct, NegativeInnerProduct, Cosine, Spherical, L1 };
+
+/*
+ * Distance M between a and b: one kernel call, which accumulates in float32
+ * like pgvector, and the result widened to float8.
+ */
+template <DenseMetric M, typename V>
+static inline double
+DenseDistance(const V *a, const V *b)
+{
+	typedef DenseTraits<V> T;
+
+	DenseCheckDims(a, b);
+	if constexpr (M == DenseMetric::L2)
+		return std::sqrt((double)T::L2sq(a->x, b->x, a->dim));
+	else if constexpr (M == DenseMetric::L2Squared)
+		return (double)T::L2sq(a->x, b->x, a->dim);
+	else if constexpr (M == DenseMetric::InnerProduct)
+		return (double)T::Ip(a->x, b->x, a->dim);
+	else if constexpr (M == DenseMetric::NegativeInnerProduct)
+		return (double)-T::Ip(a->x, b->x, a->dim);
+	else if constexpr (M == DenseMetric::Cosine)
+		return CosineDistanceFromParts(T::Cosine(a->x, b->x, a->dim));
+	else if constexpr (M == DenseMetric::Spherical)
+		return SphericalDistanceFromIp(T::Ip(a->x, b->x, a->dim));
+	else
+		return (double)T::L1(a->x, b->x, a->dim);
+}
+
+/* Sum of squares in float8 (pgvector's norm precision). */
+template <typename V>
+static inline double
+DenseNormSquared(const V *a)
+{
+	double norm = 0;
+
+	for (int i = 0; i < a->dim; i++) {
+		double v = (double)DenseTraits<V>::ToFloat(a->x[i]);
+
+		norm += v * v;
+	}
+	return norm;
+}
+
+/* a / |a|, each quotient rounded to float (then to the element); the zero vector stays zero. */
+template <typename V>
+static inline V *
+DenseNormalize(const V *a)
+{
+	typedef DenseTraits<V> T;
+	double norm = std::sqrt(DenseNormSquared(a));
+	V *result = T::Init(a->dim);
+
+	if (norm > 0) {
+		for (int i = 0; i < a->dim; i++)
+			result->x[i] = T::FromFloat((float)(T::ToFloat(a->x[i]) / norm));
+
+		/* denormal inputs can have a norm so small that the quotient overflows */
+		for (int i = 0; i < a->dim; i++)
+			if (T::IsInf(result->x[i]))
+				float_overflow_error();
+	}
+	return result;
+}
+
+/* One bit per element, set where the element is > 0 (bit i is element i, MSB first). */
+template <typename V>
+static inline VarBit *
+DenseBinaryQuantize(const V *a)
+{
+	VarBit *result = InitBitVector(a->dim);
+	unsigned char *rx = VARBITS(result);
+
+	for (int i = 0; i < a->dim; i++)
+		rx[i / 8] |= (unsigned char)(DenseTraits<V>::IsPositive(a->x[i]) << (7 - (i % 8)));
+	return result;
+}
+
+/* Elements start .. start + count - 1 (1-based), clipped to the vector (see SubvectorBounds). */
+template <typename V>
+static inline V *
+DenseSubvector(const V *a, int32 start, int32 count)
+{
+	typedef DenseTraits<V> T;
+	int first;
+	int dim = SubvectorBounds(a->dim, start, count, T::kName, T::kMaxDim, &first);
+	V *result = T::Init(dim);
+
+	memcpy(result->x, a->x + first, dim * sizeof(a->x[0]));
+	return result;
+}
+
+/*
+ * Element-wise a op b (op is '+', '-' or '*') in float, converted to the
+ * element type, with PG's float overflow and (for '*') underflow errors.
+ */
+template <char Op, typename V>
+static inline V *
+DenseArith(const V *a, const V *b)
+{
+	typedef DenseTraits<V> T;
+	const typename T::Elem *ax = a->x;
+	const typename T::Elem *bx = b->x;
+	typename T::Elem *rx;
+	int dim = a->dim;
+	V *result;
+
+	DenseCheckDims(a, b);
+	result = T::Init(dim);
+	rx = result->x;
+
+	/* branch-free loops the compiler can vectorize (for vector); checks in a second pass */
+	for (int i = 0; i < dim; i++) {
+		float x = T::ToFloat(ax[i]);
+		float y = T::ToFloat(bx[i]);
+
+		rx[i] = T::FromFloat(Op == '+' ? x + y : Op == '-' ? x - y : x * y);
+	}
+
+	for (int i = 0; i < dim; i++) {
+		if (T::IsInf(rx[i]))
+			float_overflow_error();
+		if (Op == '*' && T::IsZero(rx[i]) && !(T::IsZero(ax[i]) || T::IsZero(bx[i])))
+			float_underflow_error();
+	}
+	return result;
+}
+
+/* a || b; the result must fit the type's dimension limit. */
+template <typename V>
+static inline V *
+DenseConcat(const V *a, const V *b)
+{
+	typedef DenseTraits<V> T;
+	int dim = a->dim + b->dim;
+	V *result;
+
+	CheckDim(dim, T::kName, T::kMaxDim);
+	result = T::Init(dim);
+	memcpy(result->x, a->x, a->dim * sizeof(a->x[0]));
+	memcpy(result->x + a->dim, b->x, b->dim * sizeof(b->x[0]));
+	return result;
+}
+
+/*
+ * Total order for btree: element by element, then the shorter vector first
+ * (like PG arrays), so vectors of different dimensions compare too.
+ */
+template <typename V>
+static inline int
+DenseCmp(const V *a, const V *b)
+{
+	int dim = Min(a->dim, b->dim);
+
+	for (int i = 0; i < dim; i++) {
+		auto x = DenseTraits<V>::OrderKey(a->x[i]);
+		auto y = DenseTraits<V>::OrderKey(b->x[i]);
+
+		if (x < y)
+			return -1;
+		if (x > y)
+			return 1;
+	}
+	return (a->dim > b->dim) - (a->dim < b->dim);
+}
+
+/*
+ * A comparison operator: VX_FUNCTION(name) evaluating `test` on
+ * c = cmp(getarg(0), getarg(1)), a three-way comparison (DenseCmp for the
+ * dense types).
+ */
+#define VX_CMP_FUNCTION(name, cmp, getarg, test)                                                                       \
+	VX_FUNCTION(name)                                                                                                  \
+	{                                                                                                                  \
+		int c = cmp(getarg(0), getarg(1));                                                                             \
+		PG_RETURN_BOOL(test);                                                                                          \
+	}
 
 #endif /* VX_TYPES_DENSE_H */

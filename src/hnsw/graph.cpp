@@ -9,10 +9,13 @@
  * take part in a deadlock.
  *
  * Pins are cached: a small direct-mapped table (block -> pinned Buffer) keeps
- * the pages a search touches pinned for the life of the view, which saves
- * the buffer-mapping lookup of ReadBuffer on the many repeated accesses to
- * the same graph and vector pages. The table is sized so all backends
- * together pin at most about a quarter of shared_buffers.
+ * the pages a search touches pinned for the life of the view, so repeated
+ * accesses to the same graph and vector pages cost no pin at all; the table
+ * is sized so all backends together pin at most about a quarter of
+ * shared_buffers. A page that is not pinned is re-pinned where the backend
+ * last found it (ReadRecentBuffer, no buffer-mapping lookup), and only read
+ * through ReadBuffer otherwise; its page type is checked then, once per pin
+ * rather than per access.
  *
  * Versions: a vector slot carries the version of the record it belongs to.
  * Readers remember the version seen with a distance and compare it with the
@@ -37,6 +40,8 @@ HnswPinCacheSize(void)
 	return size;
 }
 
+static struct HnswRecentTable *HnswRecentTableFor(Relation index);
+
 /* Set up a view over index (meta is copied; dist and query may be set later). */
 void
 HnswViewInit(HnswView view, Relation index, const HnswMetaPageData *meta, const HnswDistanceData *dist)
@@ -53,6 +58,7 @@ HnswViewInit(HnswView view, Relation index, const HnswMetaPageData *meta, const 
 		view->cache[i].buf = InvalidBuffer;
 	}
 	view->scratch = meta->vectors_per_page == 0 ? (char *) palloc(meta->vector_slot_size) : NULL;
+	view->recent = HnswRecentTableFor(index);
 	view->distances = 0;
 }
 
@@ -68,11 +74,80 @@ HnswViewReleasePins(HnswView view)
 	}
 }
 
-/* A pinned buffer for blkno, from the cache or read (evicting the slot's previous pin). */
+/*
+ * Where each block of an index was last found in shared buffers, per backend
+ * and kept across scans: ReadRecentBuffer() re-pins such a buffer after
+ * checking its tag, without the buffer-mapping hash lookup and partition
+ * lock of ReadBuffer(). A stale entry (buffer evicted or reused) just fails
+ * the check. A few indexes are remembered, keyed by relfilenode.
+ */
+#define HNSW_RECENT_TABLES 4
+
+typedef struct HnswRecentTable
+{
+	RelFileNode node;
+	Buffer *buffers;
+	BlockNumber size;
+	uint64 last_use;
+} HnswRecentTable;
+
+static HnswRecentTable recent_tables[HNSW_RECENT_TABLES];
+static uint64 recent_clock = 0;
+
+/* The recent-buffer table of an index (created or recycled on first use). */
+static struct HnswRecentTable *
+HnswRecentTableFor(Relation index)
+{
+	HnswRecentTable *victim = &recent_tables[0];
+
+	recent_clock++;
+	for (int i = 0; i < HNSW_RECENT_TABLES; i++) {
+		HnswRecentTable *t = &recent_tables[i];
+
+		if (t->buffers != NULL && RelFileNodeEquals(t->node, index->rd_node)) {
+			t->last_use = recent_clock;
+			return t;
+		}
+		if (t->last_use < victim->last_use)
+			victim = t;
+	}
+	if (victim->buffers != NULL)
+		pfree(victim->buffers);
+	victim->buffers = NULL;
+	victim->size = 0;
+	victim->node = index->rd_node;
+	victim->last_use = recent_clock;
+	return victim;
+}
+
+/* Slot of blkno in a recent table, growing it (never fails: memory is small, 4 bytes a block). */
+static Buffer *
+HnswRecentSlot(HnswRecentTable *t, BlockNumber blkno)
+{
+	if (blkno >= t->size) {
+		BlockNumber size = Max(blkno + 1 + blkno / 4, (BlockNumber) 1024);
+		Buffer *grown = (Buffer *) MemoryContextAllocZero(TopMemoryContext, (Size) size * sizeof(Buffer));
+
+		if (t->buffers != NULL) {
+			memcpy(grown, t->buffers, (Size) t->size * sizeof(Buffer));
+			pfree(t->buffers);
+		}
+		t->buffers = grown;
+		t->size = size;
+	}
+	return &t->buffers[blkno];
+}
+
+/*
+ * A pinned buffer for blkno: from the view's pin cache, else re-pinned where
+ * the backend last saw it, else read (and its page type checked once).
+ */
 static Buffer
-HnswViewPin(HnswView view, BlockNumber blkno)
+HnswViewPin(HnswView view, BlockNumber blkno, uint16 page_type)
 {
 	HnswPinEntry *e = &view->cache[(blkno * 0x9E3779B1U >> 7) & view->cache_mask];
+	Buffer *recent;
+	Buffer buf;
 
 	if (e->blkno == blkno)
 		return e->buf;
@@ -80,9 +155,21 @@ HnswViewPin(HnswView view, BlockNumber blkno)
 		ReleaseBuffer(e->buf);
 	e->buf = InvalidBuffer;
 	e->blkno = InvalidBlockNumber;
-	e->buf = ReadBuffer(view->index, blkno);
+
+	recent = HnswRecentSlot((HnswRecentTable *) view->recent, blkno);
+	if (BufferIsValid(*recent) && ReadRecentBuffer(view->index->rd_node, MAIN_FORKNUM, blkno, *recent))
+		buf = *recent;
+	else {
+		buf = ReadBuffer(view->index, blkno);
+		/* a share lock for the header check: the page may be being initialized */
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		HnswCheckPage(view->index, BufferGetPage(buf), page_type, blkno);
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		*recent = buf;
+	}
+	e->buf = buf;
 	e->blkno = blkno;
-	return e->buf;
+	return buf;
 }
 
 /*
@@ -97,7 +184,7 @@ HnswViewRecord(HnswView view, HnswId id, int level, HnswId *neighbors, HnswRecor
 {
 	const HnswMetaPageData *meta = &view->meta;
 	HnswAddress a = HnswAddressOf(meta, id);
-	Buffer buf = HnswViewPin(view, a.graph_block);
+	Buffer buf = HnswViewPin(view, a.graph_block, HNSW_PAGE_GRAPH);
 	Page page;
 	HnswGraphRecord *rec;
 	OffsetNumber upper_offset;
@@ -106,7 +193,6 @@ HnswViewRecord(HnswView view, HnswId id, int level, HnswId *neighbors, HnswRecor
 	/* share lock: the record's neighbour list may be rewritten concurrently */
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
-	HnswCheckPage(view->index, page, HNSW_PAGE_GRAPH, a.graph_block);
 	rec = HnswRecordAt(page, meta, a.record_index);
 	if (!(rec->flags & (HNSW_RECORD_LIVE | HNSW_RECORD_DELETED))) {
 		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
@@ -126,11 +212,10 @@ HnswViewRecord(HnswView view, HnswId id, int level, HnswId *neighbors, HnswRecor
 	if (neighbors == NULL || level == 0 || level > info->level || upper_offset == InvalidOffsetNumber)
 		return n;
 
-	buf = HnswViewPin(view, a.upper_block);
+	buf = HnswViewPin(view, a.upper_block, HNSW_PAGE_UPPER);
 	/* share lock on the upper page, alone: the graph page lock is already released */
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
-	HnswCheckPage(view->index, page, HNSW_PAGE_UPPER, a.upper_block);
 	if (upper_offset <= PageGetMaxOffsetNumber(page)) {
 		HnswUpperItem *item = (HnswUpperItem *) PageGetItem(page, PageGetItemId(page, upper_offset));
 
@@ -165,12 +250,11 @@ HnswViewDistance(HnswView view, HnswId id, const char *q, float *distance, uint3
 		*distance = view->dist->fn(view->dist, q, view->scratch);
 		return true;
 	} else {
-		Buffer buf = HnswViewPin(view, a.vector_block);
+		Buffer buf = HnswViewPin(view, a.vector_block, HNSW_PAGE_VECTOR);
 		HnswVectorSlot *slot;
 
 		/* share lock while the kernel reads the slot in place */
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		HnswCheckPage(view->index, BufferGetPage(buf), HNSW_PAGE_VECTOR, a.vector_block);
 		slot = HnswVectorSlotAt(BufferGetPage(buf), meta, a.vector_index);
 		*version = slot->version;
 		if (slot->version != 0)
@@ -191,11 +275,10 @@ HnswViewCopyVector(HnswView view, HnswId id, char *dest)
 	if (meta->vectors_per_page == 0) {
 		HnswReadVector(view->index, meta, id, dest, &version);
 	} else {
-		Buffer buf = HnswViewPin(view, a.vector_block);
+		Buffer buf = HnswViewPin(view, a.vector_block, HNSW_PAGE_VECTOR);
 		HnswVectorSlot *slot;
 
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		HnswCheckPage(view->index, BufferGetPage(buf), HNSW_PAGE_VECTOR, a.vector_block);
 		slot = HnswVectorSlotAt(BufferGetPage(buf), meta, a.vector_index);
 		version = slot->version;
 		memcpy(dest, HnswSlotDatum(slot), meta->vector_slot_size - HNSW_VECTOR_HEADER_SIZE);
@@ -285,4 +368,26 @@ HnswPairDistanceInit(HnswPairDistance *pd, HnswView view, uint32 n)
 	pd->ids = palloc_array(HnswId, size);
 	pd->vectors = (char *) palloc((Size) size * pd->slot_bytes);
 	pd->clear();
+}
+
+/*
+ * Prepare to compute the distance to id: pin its vector page (into the pin
+ * cache) and start fetching the first cache lines of its slot, so that the
+ * search's next pass finds them arriving (hnswlib's pattern). No lock is
+ * needed for a prefetch hint: it reads nothing.
+ */
+void
+HnswViewPrefetch(HnswView view, HnswId id)
+{
+	const HnswMetaPageData *meta = &view->meta;
+	HnswAddress a;
+	const char *p;
+
+	if (meta->vectors_per_page == 0)
+		return;
+	a = HnswAddressOf(meta, id);
+	p = (const char *) HnswVectorSlotAt(BufferGetPage(HnswViewPin(view, a.vector_block, HNSW_PAGE_VECTOR)), meta,
+										 a.vector_index);
+	for (uint32 off = 0; off < Min(meta->vector_slot_size, 512U); off += 64)
+		__builtin_prefetch(p + off, 0, 3);
 }

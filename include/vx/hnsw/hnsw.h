@@ -353,6 +353,7 @@ typedef struct HnswViewData
 	HnswPinEntry *cache;
 	uint32 cache_mask;
 	char *scratch; /* one vector, for vectors that span pages */
+	void *recent;  /* the backend's recent-buffer table of this index (graph.cpp) */
 	uint64 distances;
 } HnswViewData;
 
@@ -436,6 +437,7 @@ void HnswViewReleasePins(HnswView view);
 int HnswViewRecord(HnswView view, HnswId id, int level, HnswId *neighbors, HnswRecordInfo *info);
 bool HnswViewDistance(HnswView view, HnswId id, const char *q, float *distance, uint32 *version);
 uint32 HnswViewCopyVector(HnswView view, HnswId id, char *dest);
+void HnswViewPrefetch(HnswView view, HnswId id);
 
 /*
  * The in-memory graph of a build (build_graph.cpp): a PG-zone wrapper over

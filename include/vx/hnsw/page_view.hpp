@@ -10,7 +10,8 @@
  *
  * Ids at or above the view's id limit (elements allocated after the scan
  * read the metapage, so invisible to its snapshot) are treated as visited
- * and never entered; unwritten vector slots get an infinite distance.
+ * and never entered; unwritten vector slots get an infinite distance. The
+ * caller guarantees ids below the limit are allocated, so their pages exist.
  */
 #ifndef VX_HNSW_PAGE_VIEW_HPP
 #define VX_HNSW_PAGE_VIEW_HPP
@@ -66,7 +67,7 @@ struct HnswPageDistance
 		return d;
 	}
 
-	void prefetch(uint32_t) const {}
+	void prefetch(uint32_t id) const { HnswViewPrefetch(view, id); }
 };
 
 /* VisitedSet with an id limit: ids at or above it count as visited. */

@@ -10,7 +10,9 @@
  *
  * The query (ORDER BY argument) is only known at amrescan, and may be a
  * Param: it is prepared (detoasted, normalized for cosine) on the first
- * amgettuple after each rescan. A NULL query returns no rows.
+ * amgettuple after each rescan. A NULL query puts every element at the same
+ * distance: the scan returns rows in graph order with NULL ORDER BY values,
+ * as pgvector does (and as an exact sort would, NULLs being rows too).
  *
  * hnsw.iterative_scan: when the executor asks for more rows than the first
  * batch held (a filter rejected them), the search is run again with twice
@@ -182,11 +184,6 @@ HnswScanBegin(IndexScanDesc scan)
 	if (!IsMVCCSnapshot(scan->xs_snapshot))
 		elog(ERROR, "non-MVCC snapshots are not supported with hnsw");
 
-	if (scan->orderByData->sk_flags & SK_ISNULL) {
-		so->exhausted = true;
-		return;
-	}
-
 	old = MemoryContextSwitchTo(so->scan_ctx);
 	HnswReadMeta(index, &so->meta);
 	if (!so->view_ready) {
@@ -197,16 +194,20 @@ HnswScanBegin(IndexScanDesc scan)
 	}
 	so->view.meta = so->meta; /* fresh entry point */
 
-	MemoryContextSwitchTo(so->query_ctx);
-	so->query = DatumGetPointer(HnswPrepareValue(&so->dist, scan->orderByData->sk_argument, false, &skip));
-	MemoryContextSwitchTo(so->scan_ctx);
+	/* a NULL query puts every element at the same (NULL) distance, as in pgvector */
+	if (!(scan->orderByData->sk_flags & SK_ISNULL)) {
+		MemoryContextSwitchTo(so->query_ctx);
+		so->query = DatumGetPointer(HnswPrepareValue(&so->dist, scan->orderByData->sk_argument, false, &skip));
+		MemoryContextSwitchTo(so->scan_ctx);
+	}
 
 	if (so->meta.entry_id == HNSW_INVALID_ID) {
 		so->exhausted = true;
 		MemoryContextSwitchTo(old);
 		return;
 	}
-	HnswCheckQuery(&so->dist, so->query);
+	if (so->query != NULL)
+		HnswCheckQuery(&so->dist, so->query);
 
 	if (so->visited == NULL || so->visited_limit < so->meta.next_id) {
 		if (so->visited != NULL)
@@ -241,14 +242,6 @@ HnswScanNextBatch(IndexScanDesc scan)
 	if (so->nresults < so->ef)
 		return false; /* the last batch already saw every reachable element */
 
-	ef = so->ef > UINT32_MAX / 2 ? UINT32_MAX : so->ef * 2;
-	if (!HnswScanReserve(so, ef, true)) {
-		ereport(NOTICE, (errmsg("hnsw index scan exceeded work_mem after %llu tuples",
-								(unsigned long long) so->stats.distances),
-						 errhint("Increase work_mem to scan more tuples.")));
-		return false;
-	}
-
 	old = MemoryContextSwitchTo(so->scan_ctx);
 	if (so->returned == NULL) {
 		so->returned = palloc_object(vx::core::VisitedSet);
@@ -256,11 +249,20 @@ HnswScanNextBatch(IndexScanDesc scan)
 			(uint16 *) MemoryContextAllocHuge(so->scan_ctx, vx::core::VisitedSet::bytes_for(so->visited_limit)),
 			so->visited_limit);
 	}
-	/* what the first batch returned was not recorded: mark it now */
+	/* what the first batch returned was not recorded: mark it now, before its array is replaced */
 	if (!so->returned_any) {
 		for (uint32 i = 0; i < so->nresults; i++)
 			so->returned->test_and_set(so->results[i].id);
 		so->returned_any = true;
+	}
+
+	ef = so->ef > UINT32_MAX / 2 ? UINT32_MAX : so->ef * 2;
+	if (!HnswScanReserve(so, ef, true)) {
+		MemoryContextSwitchTo(old);
+		ereport(NOTICE, (errmsg("hnsw index scan exceeded work_mem after %llu tuples",
+								(unsigned long long) so->stats.distances),
+						 errhint("Increase work_mem to scan more tuples.")));
+		return false;
 	}
 	so->ef = ef;
 	HnswScanSearch(so);
@@ -297,8 +299,8 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 			scan->xs_heaptid = info.heap_tid;
 			scan->xs_recheck = false;
 			scan->xs_recheckorderby = false;
-			scan->xs_orderbyvals[0] = Float8GetDatum(HnswOrderByValue(&so->dist, c.dist));
-			scan->xs_orderbynulls[0] = false;
+			scan->xs_orderbyvals[0] = so->query != NULL ? Float8GetDatum(HnswOrderByValue(&so->dist, c.dist)) : 0;
+			scan->xs_orderbynulls[0] = so->query == NULL;
 			return true;
 		}
 

@@ -50,11 +50,11 @@ struct HnswPageGraph
 	}
 };
 
-/* Distance from a fixed datum to elements on pages. */
+/* Distance from a fixed datum to elements on pages (0 to all for a NULL query). */
 struct HnswPageDistance
 {
 	HnswView view;
-	const char *query; /* datum of the index's kind (normalized for cosine) */
+	const char *query; /* datum of the index's kind (normalized for cosine), or NULL */
 
 	float
 	operator()(uint32_t id) const
@@ -62,12 +62,19 @@ struct HnswPageDistance
 		float d;
 		uint32 version;
 
+		if (query == NULL)
+			return 0;
 		if (!HnswViewDistance(view, id, query, &d, &version))
 			return std::numeric_limits<float>::infinity();
 		return d;
 	}
 
-	void prefetch(uint32_t id) const { HnswViewPrefetch(view, id); }
+	void
+	prefetch(uint32_t id) const
+	{
+		if (query != NULL)
+			HnswViewPrefetch(view, id);
+	}
 };
 
 /* VisitedSet with an id limit: ids at or above it count as visited. */

@@ -72,7 +72,7 @@ struct HnswGraphParams
 	uint32_t payload_bytes = 0;	   /* opaque bytes per element, may be 0 */
 	uint32_t capacity = 0;		   /* max number of elements */
 	uint32_t keep_pruned = 1;	   /* 1: fill lists with pruned candidates (pgvector); 0: hnswlib */
-	uint32_t insert_degree0 = 0;   /* neighbours a new element picks on level 0, m..2m; 0 = 2m (pgvector) */
+	uint32_t insert_degree0 = 0;   /* neighbours a new element picks on level 0, 1..2m; 0 = m (see above) */
 };
 
 /* Where each section of the arena starts; computed from the parameters. */
@@ -221,7 +221,7 @@ public:
 		h->version = kHnswGraphVersion;
 		h->params = p;
 		if (h->params.insert_degree0 == 0)
-			h->params.insert_degree0 = 2 * p.m;
+			h->params.insert_degree0 = p.m;
 		h->layout = layout;
 		h->entry = kEmptyEntry;
 		return attach(arena, bytes, out);

@@ -233,7 +233,8 @@ HnswFindNeighbors(HnswView view, HnswInsertScratch *s, const char *datum, int le
 				s->cand[n++] = s->w[i];
 
 		s->pair.clear();
-		s->counts[l] = vx::core::select_neighbors_heuristic(s->cand, n, l == 0 ? m0 : meta->m, true, s->pair,
+		/* m picks on every level, like the build's core graph (insert_degree0 = m); back-links fill level 0 to 2m */
+		s->counts[l] = vx::core::select_neighbors_heuristic(s->cand, n, meta->m, true, s->pair,
 															s->selected + (Size) l * m0, s->pruned);
 	}
 	HnswVisitedRelease(set, cached);

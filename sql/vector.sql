@@ -861,3 +861,10 @@ CREATE OPERATOR CLASS sparsevec_l1_ops
 	OPERATOR 1 <+> (sparsevec, sparsevec) FOR ORDER BY float_ops,
 	FUNCTION 1 l1_distance(sparsevec, sparsevec),
 	FUNCTION 3 hnsw_sparsevec_support(internal);
+
+-- hnsw verification
+
+CREATE FUNCTION vx_hnsw_verify(index regclass, max_unreachable float8 DEFAULT 0.01) RETURNS TABLE (problem text)
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT;
+
+COMMENT ON FUNCTION vx_hnsw_verify(regclass, float8) IS 'structural check of an hnsw index: one row per problem, none when healthy';

@@ -1,0 +1,869 @@
+/*
+ * verify.cpp -- vx_hnsw_verify(index regclass, max_unreachable float8): an
+ * amcheck-style structural check of an hnsw index. It returns one row of text
+ * per problem found; no rows means the index is healthy.
+ *
+ * The walk, in passes over the pages (each page share-locked alone and only
+ * while it is read, except that a graph page stays share-locked while the
+ * vector pages of its group are read, which follows the AM's lock order
+ * graph < vector):
+ *   1. metapage: page header, magic, format version, the geometry recomputed
+ *      from (kind, metric, dimensions, m, ef_construction) and compared field
+ *      by field, agreement with the opclass and the reloptions, entry point
+ *      and free-list head in range, enough blocks for every allocated id;
+ *   2. blocks: every block's page_id and page type as HnswBlockType predicts,
+ *      fixed arrays covered by pd_lower; a new (all-zero) page only above the
+ *      last block an allocated id needs (a crash after extending);
+ *   3. elements (ids below next_id, per extent): record flags valid; for
+ *      LIVE/DELETED records level <= HnswGetMaxLevel(m), nneighbors <= 2m,
+ *      version != 0, a valid heap TID, the vector slot's version equal to the
+ *      record's and its datum of the index's dimensions; then the extent's
+ *      upper page: items well-formed, and an item of the element's level at
+ *      the record's upper_offset iff the level is >= 1;
+ *   4. links: every level-0 and upper list: counts within capacity, ids below
+ *      next_id, not the element itself, no duplicates, naming an element in
+ *      the graph (not UNUSED) whose level reaches the list's level;
+ *   5. entry point: in the graph, at entry_level (and empty iff no id);
+ *   6. reachability: a breadth-first walk of the level-0 lists from the entry
+ *      point (through DELETED elements too, as scans do) must reach every
+ *      LIVE element. An HNSW graph can leave an element without incoming
+ *      links (README: about 2 in 50k), so the unreachable LIVE elements are a
+ *      problem only when they exceed max_unreachable (a fraction of LIVE
+ *      elements, default 0.01; 0 makes every unreachable element a problem);
+ *   7. free list: from free_head, only UNUSED records, ids below next_id, no
+ *      cycle.
+ *
+ * Documented crash states are not problems: an allocated id whose record is
+ * still UNUSED (leaked), an upper item that belongs to no record (leaked
+ * reservation), initialized or all-zero pages beyond the last allocated id,
+ * an element whose level exceeds entry_level (crash before the entry point
+ * update), and missing back-links.
+ *
+ * Concurrency: the metapage is read once; ids allocated afterwards are not
+ * checked. A neighbour that pass 3 saw UNUSED or at/above next_id is read
+ * again before it is reported (a concurrent insert may have written it since),
+ * so concurrent inserts cause no false reports. Concurrent VACUUM that frees
+ * ids may; run the check on a quiescent index for an exact answer.
+ *
+ * Memory: about 9 bytes per element (flags, level, upper offset, visited bit,
+ * BFS queue) in a private memory context; at most HNSW_VERIFY_MAX_ROWS rows
+ * are returned, then one row counts the rest.
+ */
+#include "vx/pg.h"
+
+#include "vx/hnsw/hnsw.h"
+
+/* Problems returned as rows before the rest are only counted. */
+#define HNSW_VERIFY_MAX_ROWS 1000
+
+/* What a pass learned about each id below next_id. */
+typedef struct HnswVerifyState
+{
+	Relation index;
+	HnswMetaPageData meta; /* as read at the start */
+	BlockNumber nblocks;
+	BlockNumber last_needed; /* last block an allocated id needs, or 0 */
+	int max_level;
+	BufferAccessStrategy strategy;
+
+	uint8 *flags;				 /* record flags as read in pass 3 */
+	uint8 *levels;				 /* record levels as read in pass 3 */
+	OffsetNumber *upper_offsets; /* record upper_offset as read in pass 3 */
+	uint64 nlive;
+	uint64 ndeleted;
+	uint64 nunused;
+	uint64 nleaked_items;
+
+	Tuplestorestate *store;
+	TupleDesc desc;
+	uint64 nproblems;
+	char *page; /* BLCKSZ scratch for page copies */
+} HnswVerifyState;
+
+/* Add one problem row (or only count it once HNSW_VERIFY_MAX_ROWS were returned). */
+static void pg_attribute_printf(2, 3) HnswVerifyReport(HnswVerifyState *vs, const char *fmt, ...)
+{
+	StringInfoData buf;
+	Datum value;
+	bool isnull = false;
+
+	vs->nproblems++;
+	if (vs->nproblems > HNSW_VERIFY_MAX_ROWS)
+		return;
+	initStringInfo(&buf);
+	for (;;) {
+		va_list args;
+		int needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	value = CStringGetTextDatum(buf.data);
+	tuplestore_putvalues(vs->store, vs->desc, &value, &isnull);
+	pfree(buf.data);
+}
+
+/* Whether record flags name an element in the graph. */
+static inline bool
+HnswVerifyInGraph(uint8 flags)
+{
+	return flags == HNSW_RECORD_LIVE || flags == HNSW_RECORD_DELETED;
+}
+
+/* Read block blkno pinned and share-locked (the caller unlocks and releases). */
+static Buffer
+HnswVerifyRead(HnswVerifyState *vs, BlockNumber blkno)
+{
+	Buffer buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
+
+	/* share lock: concurrent inserts and vacuum change these pages under exclusive locks */
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	return buf;
+}
+
+/* Copy block blkno into vs->page under a share lock held only for the copy. */
+static Page
+HnswVerifyCopy(HnswVerifyState *vs, BlockNumber blkno)
+{
+	Buffer buf = HnswVerifyRead(vs, blkno);
+
+	memcpy(vs->page, BufferGetPage(buf), BLCKSZ);
+	UnlockReleaseBuffer(buf);
+	return (Page) vs->page;
+}
+
+/* ---- pass 1: metapage ---- */
+
+/* Whether the metapage's identity fields are usable for the geometry recomputation. */
+static bool
+HnswVerifyMetaFields(HnswVerifyState *vs, const HnswMetaPageData *meta)
+{
+	bool ok = true;
+
+	if (meta->elem_kind < HNSW_ELEM_F32 || meta->elem_kind > HNSW_ELEM_SPARSE) {
+		HnswVerifyReport(vs, "metapage: element kind %u is unknown", meta->elem_kind);
+		ok = false;
+	}
+	if (meta->metric < HNSW_METRIC_L2 || meta->metric > HNSW_METRIC_JACCARD) {
+		HnswVerifyReport(vs, "metapage: metric %u is unknown", meta->metric);
+		ok = false;
+	}
+	if (meta->dimensions < 1 ||
+		meta->dimensions > (meta->elem_kind == HNSW_ELEM_BIT ? HNSW_MAX_BIT_DIM
+															: (uint32) (meta->elem_kind == HNSW_ELEM_SPARSE ? INT32_MAX
+																											: HNSW_MAX_DIM))) {
+		HnswVerifyReport(vs, "metapage: dimensions %u out of range", meta->dimensions);
+		ok = false;
+	}
+	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M) {
+		HnswVerifyReport(vs, "metapage: m %u out of range %d..%d", meta->m, HNSW_MIN_M, HNSW_MAX_M);
+		ok = false;
+	}
+	if (meta->ef_construction < HNSW_MIN_EF_CONSTRUCTION || meta->ef_construction > HNSW_MAX_EF_CONSTRUCTION) {
+		HnswVerifyReport(vs, "metapage: ef_construction %u out of range %d..%d", meta->ef_construction,
+						 HNSW_MIN_EF_CONSTRUCTION, HNSW_MAX_EF_CONSTRUCTION);
+		ok = false;
+	}
+	return ok;
+}
+
+/* Compare one geometry field with its recomputed value. */
+static bool
+HnswVerifyGeometryField(HnswVerifyState *vs, const char *name, uint32 have, uint32 want)
+{
+	if (have == want)
+		return true;
+	HnswVerifyReport(vs, "metapage: %s is %u, the geometry gives %u", name, have, want);
+	return false;
+}
+
+/* Check the metapage; false when nothing else can be checked. */
+static bool
+HnswVerifyMeta(HnswVerifyState *vs)
+{
+	HnswMetaPageData *meta = &vs->meta;
+	HnswMetaPageData want;
+	Page page;
+	HnswPageOpaque opaque;
+	const HnswTypeInfo *typeinfo;
+	bool ok = true;
+
+	if (vs->nblocks == 0) {
+		HnswVerifyReport(vs, "metapage: the index has no blocks");
+		return false;
+	}
+	page = HnswVerifyCopy(vs, HNSW_METAPAGE_BLKNO);
+	opaque = HnswPageGetOpaque(page);
+	if (PageIsNew(page)) {
+		HnswVerifyReport(vs, "metapage: block 0 is uninitialized");
+		return false;
+	}
+	if (opaque->page_id != HNSW_PAGE_ID || opaque->page_type != HNSW_PAGE_META) {
+		HnswVerifyReport(vs, "metapage: block 0 has page id %04X and type %u, expected %04X and %u", opaque->page_id,
+						 opaque->page_type, HNSW_PAGE_ID, HNSW_PAGE_META);
+		return false;
+	}
+	memcpy(meta, HnswPageGetMeta(page), sizeof(HnswMetaPageData));
+	if (meta->magic != HNSW_MAGIC) {
+		HnswVerifyReport(vs, "metapage: magic %08X, expected %08X%s", meta->magic, HNSW_MAGIC,
+						 meta->magic == HNSW_PGVECTOR_MAGIC ? " (built by pgvector)" : "");
+		return false;
+	}
+	if (meta->version != HNSW_VERSION) {
+		HnswVerifyReport(vs, "metapage: format version %u, expected %u", meta->version, HNSW_VERSION);
+		return false;
+	}
+	if (((PageHeader) page)->pd_lower < (PageGetContents(page) - page) + sizeof(HnswMetaPageData))
+		HnswVerifyReport(vs, "metapage: pd_lower %u does not cover the metapage contents",
+						 ((PageHeader) page)->pd_lower);
+	if (!HnswVerifyMetaFields(vs, meta))
+		return false;
+	vs->max_level = HnswGetMaxLevel(meta->m);
+
+	HnswComputeGeometry(&want, (HnswElemKind) meta->elem_kind, (HnswMetric) meta->metric, meta->dimensions, meta->m,
+						meta->ef_construction);
+	ok &= HnswVerifyGeometryField(vs, "record_size", meta->record_size, want.record_size);
+	ok &= HnswVerifyGeometryField(vs, "records_per_page", meta->records_per_page, want.records_per_page);
+	ok &= HnswVerifyGeometryField(vs, "vector_slot_size", meta->vector_slot_size, want.vector_slot_size);
+	ok &= HnswVerifyGeometryField(vs, "vectors_per_page", meta->vectors_per_page, want.vectors_per_page);
+	ok &= HnswVerifyGeometryField(vs, "pages_per_vector", meta->pages_per_vector, want.pages_per_vector);
+	ok &= HnswVerifyGeometryField(vs, "vector_pages_per_group", meta->vector_pages_per_group,
+								  want.vector_pages_per_group);
+	ok &= HnswVerifyGeometryField(vs, "groups_per_extent", meta->groups_per_extent, want.groups_per_extent);
+	if (!ok)
+		return false;
+
+	/* what the catalog says the index is */
+	typeinfo = HnswGetTypeInfo(vs->index);
+	if (typeinfo->kind != meta->elem_kind)
+		HnswVerifyReport(vs, "metapage: element kind %u, the opclass indexes kind %u", meta->elem_kind,
+						 typeinfo->kind);
+	else if (HnswGetMetric(vs->index, typeinfo->kind) != meta->metric)
+		HnswVerifyReport(vs, "metapage: metric %u, the opclass has metric %u", meta->metric,
+						 HnswGetMetric(vs->index, typeinfo->kind));
+	if ((int32) meta->dimensions != TupleDescAttr(vs->index->rd_att, 0)->atttypmod)
+		HnswVerifyReport(vs, "metapage: dimensions %u, the column has %d", meta->dimensions,
+						 TupleDescAttr(vs->index->rd_att, 0)->atttypmod);
+	if (meta->m != HnswGetM(vs->index))
+		HnswVerifyReport(vs, "metapage: m %u, the index option is %d", meta->m, HnswGetM(vs->index));
+	if (meta->ef_construction != HnswGetEfConstruction(vs->index))
+		HnswVerifyReport(vs, "metapage: ef_construction %u, the index option is %d", meta->ef_construction,
+						 HnswGetEfConstruction(vs->index));
+
+	/* mutable state */
+	if (meta->entry_id == HNSW_INVALID_ID) {
+		if (meta->entry_level != -1)
+			HnswVerifyReport(vs, "metapage: no entry point but entry_level %d", meta->entry_level);
+	} else {
+		if (meta->entry_id >= meta->next_id)
+			HnswVerifyReport(vs, "metapage: entry point %u is not below next_id %u", meta->entry_id, meta->next_id);
+		if (meta->entry_level < 0 || meta->entry_level > vs->max_level)
+			HnswVerifyReport(vs, "metapage: entry_level %d out of range 0..%d", meta->entry_level, vs->max_level);
+	}
+	if (meta->free_head != HNSW_INVALID_ID && meta->free_head >= meta->next_id)
+		HnswVerifyReport(vs, "metapage: free_head %u is not below next_id %u", meta->free_head, meta->next_id);
+	if (meta->next_id == HNSW_INVALID_ID) {
+		HnswVerifyReport(vs, "metapage: next_id is the invalid id");
+		return false;
+	}
+
+	vs->last_needed = meta->next_id > 0 ? HnswLastBlockOf(meta, meta->next_id - 1) : 0;
+	if (vs->last_needed >= vs->nblocks) {
+		HnswVerifyReport(vs, "metapage: next_id %u needs blocks up to %u, the index has %u blocks", meta->next_id,
+						 vs->last_needed, vs->nblocks);
+		return false;
+	}
+	return true;
+}
+
+/* ---- pass 2: blocks ---- */
+
+/* Check every block's identity and fixed-array coverage. */
+static void
+HnswVerifyBlocks(HnswVerifyState *vs)
+{
+	const HnswMetaPageData *meta = &vs->meta;
+	Size graph_bytes = (Size) meta->records_per_page * meta->record_size;
+	Size vector_bytes =
+		meta->vectors_per_page > 0 ? (Size) meta->vectors_per_page * meta->vector_slot_size : HNSW_PAGE_CAPACITY;
+
+	for (BlockNumber blkno = 1; blkno < vs->nblocks; blkno++) {
+		Page page;
+		HnswPageOpaque opaque;
+		uint16 want = HnswBlockType(meta, blkno);
+		Size need = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		page = HnswVerifyCopy(vs, blkno);
+		if (PageIsNew(page)) {
+			/* a crash between extending the relation and logging the page leaves zeros */
+			if (meta->next_id > 0 && blkno <= vs->last_needed)
+				HnswVerifyReport(vs, "block %u: uninitialized, but allocated ids need blocks up to %u", blkno,
+								 vs->last_needed);
+			continue;
+		}
+		opaque = HnswPageGetOpaque(page);
+		if (((PageHeader) page)->pd_special != BLCKSZ - MAXALIGN(sizeof(HnswPageOpaqueData)) ||
+			opaque->page_id != HNSW_PAGE_ID) {
+			HnswVerifyReport(vs, "block %u: not an hnsw page (special %u, page id %04X)", blkno,
+							 ((PageHeader) page)->pd_special, opaque->page_id);
+			continue;
+		}
+		if (opaque->page_type != want) {
+			HnswVerifyReport(vs, "block %u: page type %u, the geometry gives %u", blkno, opaque->page_type, want);
+			continue;
+		}
+		if (want == HNSW_PAGE_GRAPH)
+			need = graph_bytes;
+		else if (want == HNSW_PAGE_VECTOR)
+			need = vector_bytes;
+		if (((PageHeader) page)->pd_lower < (PageGetContents(page) - page) + need)
+			HnswVerifyReport(vs, "block %u: pd_lower %u does not cover the page's %zu bytes of slots", blkno,
+							 ((PageHeader) page)->pd_lower, need);
+	}
+}
+
+/* ---- pass 3: elements ---- */
+
+/* Check the vector slot of in-graph element id against its record (vector page share-locked). */
+static void
+HnswVerifySlot(HnswVerifyState *vs, HnswId id, Page vpage, uint32 vector_index, uint32 version)
+{
+	const HnswMetaPageData *meta = &vs->meta;
+	HnswVectorSlot *slot =
+		meta->vectors_per_page > 0 ? HnswVectorSlotAt(vpage, meta, vector_index) : (HnswVectorSlot *) PageGetContents(vpage);
+	const char *datum = HnswSlotDatum(slot);
+	Size max_size = meta->vector_slot_size - HNSW_VECTOR_HEADER_SIZE;
+
+	if (slot->version != version) {
+		HnswVerifyReport(vs, "element %u: vector slot version %u, record version %u", id, slot->version, version);
+		return;
+	}
+	if (VARATT_IS_EXTENDED(datum) || VARSIZE_ANY(datum) > max_size) {
+		HnswVerifyReport(vs, "element %u: stored datum of %zu bytes does not fit its %zu-byte slot", id,
+						 (Size) VARSIZE_ANY(datum), max_size);
+		return;
+	}
+	if (HnswDatumDimensions((HnswElemKind) meta->elem_kind, datum) != meta->dimensions)
+		HnswVerifyReport(vs, "element %u: stored vector has %u dimensions, the index %u", id,
+						 HnswDatumDimensions((HnswElemKind) meta->elem_kind, datum), meta->dimensions);
+}
+
+/* Check the records of the group starting at first (count ids) and their vector slots. */
+static void
+HnswVerifyGroup(HnswVerifyState *vs, HnswId first, uint32 count)
+{
+	const HnswMetaPageData *meta = &vs->meta;
+	HnswAddress a = HnswAddressOf(meta, first);
+	Buffer gbuf = HnswVerifyRead(vs, a.graph_block);
+	Page gpage = BufferGetPage(gbuf);
+	Buffer vbuf = InvalidBuffer;
+	BlockNumber vblock = InvalidBlockNumber;
+
+	/* pass 2 reported a page of the wrong kind; its contents mean nothing */
+	if (PageIsNew(gpage) || HnswPageGetOpaque(gpage)->page_type != HNSW_PAGE_GRAPH) {
+		UnlockReleaseBuffer(gbuf);
+		for (uint32 i = 0; i < count; i++)
+			vs->flags[first + i] = HNSW_RECORD_UNUSED;
+		return;
+	}
+
+	for (uint32 i = 0; i < count; i++) {
+		HnswId id = first + i;
+		HnswGraphRecord *rec = HnswRecordAt(gpage, meta, i);
+		HnswAddress ea = HnswAddressOf(meta, id);
+		Page vpage;
+
+		vs->flags[id] = rec->flags;
+		vs->levels[id] = rec->level;
+		vs->upper_offsets[id] = rec->upper_offset;
+		if (rec->flags == HNSW_RECORD_UNUSED) {
+			vs->nunused++;
+			continue;
+		}
+		if (!HnswVerifyInGraph(rec->flags)) {
+			HnswVerifyReport(vs, "element %u: invalid record flags 0x%02X", id, rec->flags);
+			continue;
+		}
+		if (rec->flags == HNSW_RECORD_LIVE)
+			vs->nlive++;
+		else
+			vs->ndeleted++;
+
+		if (rec->level > vs->max_level)
+			HnswVerifyReport(vs, "element %u: level %u above the maximum %d", id, rec->level, vs->max_level);
+		if (rec->nneighbors > 2 * meta->m)
+			HnswVerifyReport(vs, "element %u: %u level-0 neighbours, capacity %u", id, rec->nneighbors,
+							 2 * meta->m);
+		if (!ItemPointerIsValid(&rec->heap_tid))
+			HnswVerifyReport(vs, "element %u: invalid heap TID", id);
+		if ((rec->level >= 1) != (rec->upper_offset != InvalidOffsetNumber))
+			HnswVerifyReport(vs, "element %u: level %u with upper item offset %u", id, rec->level,
+							 rec->upper_offset);
+		if (rec->version == 0) {
+			HnswVerifyReport(vs, "element %u: record version 0", id);
+			continue;
+		}
+
+		/* the vector page, share-locked under the graph page's lock (lock order graph < vector) */
+		if (ea.vector_block != vblock) {
+			if (BufferIsValid(vbuf))
+				UnlockReleaseBuffer(vbuf);
+			vblock = ea.vector_block;
+			vbuf = HnswVerifyRead(vs, vblock);
+		}
+		vpage = BufferGetPage(vbuf);
+		if (PageIsNew(vpage) || HnswPageGetOpaque(vpage)->page_type != HNSW_PAGE_VECTOR)
+			continue; /* reported by pass 2 */
+		HnswVerifySlot(vs, id, vpage, ea.vector_index, rec->version);
+	}
+	if (BufferIsValid(vbuf))
+		UnlockReleaseBuffer(vbuf);
+	UnlockReleaseBuffer(gbuf);
+}
+
+/*
+ * Check the upper page of the extent whose ids start at first (count ids
+ * below next_id), after its records were read: an item added before a record
+ * was written is then always in the copy.
+ */
+static void
+HnswVerifyUpperPage(HnswVerifyState *vs, HnswId first, uint32 count)
+{
+	const HnswMetaPageData *meta = &vs->meta;
+	HnswAddress a = HnswAddressOf(meta, first);
+	uint32 per_extent = HnswExtentElements(meta);
+	Page page = HnswVerifyCopy(vs, a.upper_block);
+	OffsetNumber maxoff;
+	uint8 *found = (uint8 *) palloc0(count);
+
+	if (PageIsNew(page) || HnswPageGetOpaque(page)->page_type != HNSW_PAGE_UPPER) {
+		pfree(found);
+		return; /* reported by pass 2 */
+	}
+	maxoff = PageGetMaxOffsetNumber(page);
+	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
+		ItemId iid = PageGetItemId(page, off);
+		HnswUpperItem *item;
+
+		if (!ItemIdIsNormal(iid)) {
+			HnswVerifyReport(vs, "block %u: upper item %u is not a normal item", a.upper_block, off);
+			continue;
+		}
+		if (ItemIdGetLength(iid) < sizeof(HnswUpperItem) ||
+			ItemIdGetOffset(iid) + ItemIdGetLength(iid) > ((PageHeader) page)->pd_special) {
+			HnswVerifyReport(vs, "block %u: upper item %u has a bad length %u", a.upper_block, off,
+							 ItemIdGetLength(iid));
+			continue;
+		}
+		item = (HnswUpperItem *) PageGetItem(page, iid);
+		if (item->level < 1 || item->level > vs->max_level ||
+			ItemIdGetLength(iid) != HnswUpperItemSize(meta->m, item->level)) {
+			HnswVerifyReport(vs, "block %u: upper item %u has level %u and length %u", a.upper_block, off,
+							 item->level, ItemIdGetLength(iid));
+			continue;
+		}
+		if (item->id < first || item->id >= first + per_extent) {
+			HnswVerifyReport(vs, "block %u: upper item %u belongs to element %u of another extent", a.upper_block,
+							 off, item->id);
+			continue;
+		}
+		if (item->id >= first + count)
+			continue; /* allocated after the metapage was read */
+		if (!HnswVerifyInGraph(vs->flags[item->id]) || vs->upper_offsets[item->id] != off) {
+			vs->nleaked_items++; /* a reservation whose insert never completed */
+			continue;
+		}
+		found[item->id - first] = 1;
+		if (item->level != vs->levels[item->id])
+			HnswVerifyReport(vs, "element %u: upper item has level %u, record level %u", item->id, item->level,
+							 vs->levels[item->id]);
+		for (int l = 1; l <= item->level; l++)
+			if (HnswUpperListAt(item, meta->m, l)->count > meta->m)
+				HnswVerifyReport(vs, "element %u: %u neighbours at level %d, capacity %u", item->id,
+								 HnswUpperListAt(item, meta->m, l)->count, l, meta->m);
+	}
+
+	for (uint32 i = 0; i < count; i++) {
+		HnswId id = first + i;
+
+		if (HnswVerifyInGraph(vs->flags[id]) && vs->levels[id] >= 1 && !found[i])
+			HnswVerifyReport(vs, "element %u: level %u but no upper item of its own at offset %u of block %u", id,
+							 vs->levels[id], vs->upper_offsets[id], a.upper_block);
+	}
+	pfree(found);
+}
+
+/* Check every record, vector slot and upper item of ids below next_id. */
+static void
+HnswVerifyElements(HnswVerifyState *vs)
+{
+	const HnswMetaPageData *meta = &vs->meta;
+	uint32 per_extent = HnswExtentElements(meta);
+
+	for (HnswId ext = 0; ext < meta->next_id; ext += per_extent) {
+		uint32 ext_count = Min(per_extent, meta->next_id - ext);
+
+		for (uint32 g = 0; g < ext_count; g += meta->records_per_page) {
+			CHECK_FOR_INTERRUPTS();
+			HnswVerifyGroup(vs, ext + g, Min(meta->records_per_page, ext_count - g));
+		}
+		HnswVerifyUpperPage(vs, ext, ext_count);
+	}
+}
+
+/* ---- pass 4: links ---- */
+
+/* Flags of id's record as of now (re-read), and the current next_id. */
+static uint8
+HnswVerifyRecheck(HnswVerifyState *vs, HnswId id, HnswId *next_id)
+{
+	HnswMetaPageData now;
+	HnswAddress a;
+	Buffer buf;
+	uint8 flags = HNSW_RECORD_UNUSED;
+
+	HnswReadMeta(vs->index, &now);
+	*next_id = now.next_id;
+	if (id >= now.next_id)
+		return HNSW_RECORD_UNUSED;
+	a = HnswAddressOf(&vs->meta, id);
+	if (a.graph_block >= RelationGetNumberOfBlocks(vs->index))
+		return HNSW_RECORD_UNUSED;
+	buf = HnswVerifyRead(vs, a.graph_block);
+	if (!PageIsNew(BufferGetPage(buf)) && HnswPageGetOpaque(BufferGetPage(buf))->page_type == HNSW_PAGE_GRAPH)
+		flags = HnswRecordAt(BufferGetPage(buf), &vs->meta, a.record_index)->flags;
+	UnlockReleaseBuffer(buf);
+	return flags;
+}
+
+/* Check one neighbour list of element id at level (n ids). */
+static void
+HnswVerifyList(HnswVerifyState *vs, HnswId id, int level, const HnswId *ids, int n)
+{
+	const HnswMetaPageData *meta = &vs->meta;
+
+	for (int i = 0; i < n; i++) {
+		HnswId nb = ids[i];
+
+		if (nb == id) {
+			HnswVerifyReport(vs, "element %u: links to itself at level %d", id, level);
+			continue;
+		}
+		for (int j = 0; j < i; j++)
+			if (ids[j] == nb) {
+				HnswVerifyReport(vs, "element %u: neighbour %u appears twice at level %d", id, nb, level);
+				break;
+			}
+		if (nb >= meta->next_id || !HnswVerifyInGraph(vs->flags[nb])) {
+			/* maybe written by an insert after this walk read it: look again */
+			HnswId next_id;
+			uint8 flags = HnswVerifyRecheck(vs, nb, &next_id);
+
+			if (nb >= next_id)
+				HnswVerifyReport(vs, "element %u: neighbour %u at level %d is not below next_id %u", id, nb, level,
+								 next_id);
+			else if (!HnswVerifyInGraph(flags))
+				HnswVerifyReport(vs, "element %u: neighbour %u at level %d is not in the graph (flags 0x%02X)", id,
+								 nb, level, flags);
+			continue;
+		}
+		if (vs->levels[nb] < level)
+			HnswVerifyReport(vs, "element %u: neighbour %u at level %d has level %u", id, nb, level,
+							 vs->levels[nb]);
+	}
+}
+
+/* Check every level-0 and upper neighbour list of the elements in the graph (page copies; rechecks do not touch them). */
+static void
+HnswVerifyLinks(HnswVerifyState *vs)
+{
+	const HnswMetaPageData *meta = &vs->meta;
+	uint32 per_extent = HnswExtentElements(meta);
+
+	for (HnswId ext = 0; ext < meta->next_id; ext += per_extent) {
+		uint32 ext_count = Min(per_extent, meta->next_id - ext);
+		Page page;
+
+		for (uint32 g = 0; g < ext_count; g += meta->records_per_page) {
+			HnswId first = ext + g;
+			uint32 count = Min(meta->records_per_page, ext_count - g);
+
+			CHECK_FOR_INTERRUPTS();
+			page = HnswVerifyCopy(vs, HnswAddressOf(meta, first).graph_block);
+			if (PageIsNew(page) || HnswPageGetOpaque(page)->page_type != HNSW_PAGE_GRAPH)
+				continue;
+			for (uint32 i = 0; i < count; i++) {
+				HnswGraphRecord *rec = HnswRecordAt(page, meta, i);
+
+				if (HnswVerifyInGraph(vs->flags[first + i]) && HnswVerifyInGraph(rec->flags))
+					HnswVerifyList(vs, first + i, 0, rec->neighbors, Min((int) rec->nneighbors, 2 * (int) meta->m));
+			}
+		}
+
+		page = HnswVerifyCopy(vs, HnswAddressOf(meta, ext).upper_block);
+		if (PageIsNew(page) || HnswPageGetOpaque(page)->page_type != HNSW_PAGE_UPPER)
+			continue;
+		for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++) {
+			ItemId iid = PageGetItemId(page, off);
+			HnswUpperItem *item;
+
+			if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) < sizeof(HnswUpperItem))
+				continue;
+			item = (HnswUpperItem *) PageGetItem(page, iid);
+			/* only the items pass 3 matched to their record (so well-formed and of the record's level) */
+			if (item->id < ext || item->id >= ext + ext_count || !HnswVerifyInGraph(vs->flags[item->id]) ||
+				vs->upper_offsets[item->id] != off || vs->levels[item->id] != item->level ||
+				item->level > vs->max_level || ItemIdGetLength(iid) != HnswUpperItemSize(meta->m, item->level))
+				continue;
+			for (int l = 1; l <= item->level; l++) {
+				HnswUpperList *list = HnswUpperListAt(item, meta->m, l);
+
+				HnswVerifyList(vs, item->id, l, list->ids, Min((int) list->count, (int) meta->m));
+			}
+		}
+	}
+}
+
+/* ---- passes 5 to 7: entry point, reachability, free list ---- */
+
+/* The entry point is an element in the graph at entry_level; none iff no id was allocated. */
+static void
+HnswVerifyEntry(HnswVerifyState *vs)
+{
+	const HnswMetaPageData *meta = &vs->meta;
+	HnswId entry = meta->entry_id;
+
+	if (entry == HNSW_INVALID_ID) {
+		/* a crash before the first element's entry point update leaves it so: reported as unreachable */
+		if (vs->nlive + vs->ndeleted > 0 && meta->next_id > 0)
+			HnswVerifyReport(vs, "entry point: none, but %lu elements are in the graph",
+							 (unsigned long) (vs->nlive + vs->ndeleted));
+		return;
+	}
+	if (entry >= meta->next_id)
+		return; /* reported by pass 1 */
+	if (!HnswVerifyInGraph(vs->flags[entry]))
+		HnswVerifyReport(vs, "entry point: element %u is not in the graph (flags 0x%02X)", entry, vs->flags[entry]);
+	else if (vs->levels[entry] != meta->entry_level)
+		HnswVerifyReport(vs, "entry point: element %u has level %u, the metapage says %d", entry, vs->levels[entry],
+						 meta->entry_level);
+}
+
+/* Breadth-first walk of the level-0 lists from the entry point; reports too many unreachable LIVE elements. */
+static void
+HnswVerifyReachable(HnswVerifyState *vs, double max_unreachable)
+{
+	const HnswMetaPageData *meta = &vs->meta;
+	HnswId n = meta->next_id;
+	uint8 *visited;
+	HnswId *queue;
+	uint32 head = 0;
+	uint32 tail = 0;
+	uint64 unreachable = 0;
+	HnswId first_unreachable = HNSW_INVALID_ID;
+
+	if (vs->nlive == 0)
+		return;
+	visited = (uint8 *) MemoryContextAllocHuge(CurrentMemoryContext, n / 8 + 1);
+	MemSet(visited, 0, n / 8 + 1);
+	queue = (HnswId *) MemoryContextAllocHuge(CurrentMemoryContext, (Size) n * sizeof(HnswId));
+
+	if (meta->entry_id < n && HnswVerifyInGraph(vs->flags[meta->entry_id])) {
+		visited[meta->entry_id / 8] |= 1 << (meta->entry_id % 8);
+		queue[tail++] = meta->entry_id;
+	}
+	while (head < tail) {
+		HnswId id = queue[head++];
+		HnswAddress a = HnswAddressOf(meta, id);
+		Buffer buf;
+		HnswGraphRecord *rec;
+		int count;
+
+		CHECK_FOR_INTERRUPTS();
+		buf = HnswVerifyRead(vs, a.graph_block);
+		rec = HnswRecordAt(BufferGetPage(buf), meta, a.record_index);
+		count = HnswVerifyInGraph(rec->flags) ? Min((int) rec->nneighbors, 2 * (int) meta->m) : 0;
+		for (int i = 0; i < count; i++) {
+			HnswId nb = rec->neighbors[i];
+
+			/* UNUSED or out-of-range neighbours were reported by pass 4; scans skip them too */
+			if (nb >= n || !HnswVerifyInGraph(vs->flags[nb]) || (visited[nb / 8] & (1 << (nb % 8))))
+				continue;
+			visited[nb / 8] |= 1 << (nb % 8);
+			queue[tail++] = nb;
+		}
+		UnlockReleaseBuffer(buf);
+	}
+
+	for (HnswId id = 0; id < n; id++)
+		if (vs->flags[id] == HNSW_RECORD_LIVE && !(visited[id / 8] & (1 << (id % 8)))) {
+			if (unreachable++ == 0)
+				first_unreachable = id;
+		}
+	if (unreachable > 0 && (double) unreachable > max_unreachable * (double) vs->nlive)
+		HnswVerifyReport(vs,
+						 "reachability: %lu of %lu live elements are not reachable from the entry point at level 0 "
+						 "(first: element %u; allowed: %g of them)",
+						 (unsigned long) unreachable, (unsigned long) vs->nlive, first_unreachable, max_unreachable);
+	elog(DEBUG1, "hnsw verify of \"%s\": %lu live, %lu deleted, %lu unused, %lu unreachable, %lu leaked upper items",
+		 RelationGetRelationName(vs->index), (unsigned long) vs->nlive, (unsigned long) vs->ndeleted,
+		 (unsigned long) vs->nunused, (unsigned long) unreachable, (unsigned long) vs->nleaked_items);
+	pfree(visited);
+	pfree(queue);
+}
+
+/* The free list holds only UNUSED records below next_id and ends. */
+static void
+HnswVerifyFreeList(HnswVerifyState *vs)
+{
+	const HnswMetaPageData *meta = &vs->meta;
+	HnswId id = meta->free_head;
+	uint8 *seen;
+
+	if (id == HNSW_INVALID_ID || id >= meta->next_id)
+		return; /* empty, or reported by pass 1 */
+	seen = (uint8 *) MemoryContextAllocHuge(CurrentMemoryContext, meta->next_id / 8 + 1);
+	MemSet(seen, 0, meta->next_id / 8 + 1);
+	while (id != HNSW_INVALID_ID) {
+		HnswAddress a;
+		Buffer buf;
+		HnswGraphRecord *rec;
+		uint8 flags;
+		HnswId next;
+
+		CHECK_FOR_INTERRUPTS();
+		if (id >= meta->next_id) {
+			HnswVerifyReport(vs, "free list: element %u is not below next_id %u", id, meta->next_id);
+			break;
+		}
+		if (seen[id / 8] & (1 << (id % 8))) {
+			HnswVerifyReport(vs, "free list: cycle at element %u", id);
+			break;
+		}
+		seen[id / 8] |= 1 << (id % 8);
+		a = HnswAddressOf(meta, id);
+		buf = HnswVerifyRead(vs, a.graph_block);
+		rec = HnswRecordAt(BufferGetPage(buf), meta, a.record_index);
+		flags = rec->flags;
+		next = rec->next_free;
+		UnlockReleaseBuffer(buf);
+		if (flags != HNSW_RECORD_UNUSED) {
+			HnswVerifyReport(vs, "free list: element %u has flags 0x%02X, not unused", id, flags);
+			break;
+		}
+		id = next;
+	}
+	pfree(seen);
+}
+
+/* ---- the SQL function ---- */
+
+/* Open the index (and lock its table first, as amcheck does); error unless it is one of ours. */
+static Relation
+HnswVerifyOpen(Oid indexoid, Relation *heap)
+{
+	Oid heapoid = IndexGetRelation(indexoid, true);
+	Relation index;
+
+	/* the table first, then the index: the order every other lock taker uses */
+	*heap = OidIsValid(heapoid) ? table_open(heapoid, AccessShareLock) : NULL;
+	index = relation_open(indexoid, AccessShareLock);
+	if (index->rd_rel->relkind != RELKIND_INDEX || index->rd_indam == NULL || index->rd_indam->ambuild != hnswbuild)
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("\"%s\" is not an hnsw index", RelationGetRelationName(index))));
+	if (*heap == NULL || heapoid != IndexGetRelation(indexoid, false))
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+						errmsg("could not open parent table of index \"%s\"", RelationGetRelationName(index))));
+#if PG_VERSION_NUM >= 160000
+	if (!object_ownercheck(RelationRelationId, indexoid, GetUserId()))
+#else
+	if (!pg_class_ownercheck(indexoid, GetUserId()))
+#endif
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_INDEX, RelationGetRelationName(index));
+	if (RELATION_IS_OTHER_TEMP(index))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("cannot access temporary tables of other sessions")));
+	if (!RelationNeedsWAL(index) && index->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED && RecoveryInProgress())
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("cannot verify unlogged index \"%s\" during recovery", RelationGetRelationName(index))));
+	if (!index->rd_index->indisvalid)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("cannot verify index \"%s\"", RelationGetRelationName(index)),
+						errdetail("Index is not valid.")));
+	return index;
+}
+
+/*
+ * vx_hnsw_verify(index regclass, max_unreachable float8) RETURNS SETOF text:
+ * one row per problem found, none for a healthy index.
+ */
+VX_FUNCTION(vx_hnsw_verify)
+{
+	Oid indexoid = PG_GETARG_OID(0);
+	double max_unreachable = PG_GETARG_FLOAT8(1);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext work_ctx;
+	MemoryContext old;
+	HnswVerifyState vs;
+	Relation heap;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) || !(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("set-valued function called in context that cannot accept a set")));
+	if (!(max_unreachable >= 0 && max_unreachable <= 1))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("max_unreachable must be between 0 and 1")));
+
+	MemSet(&vs, 0, sizeof(vs));
+	/* the result lives in the per-query context; the walk's memory in its own */
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	vs.desc = CreateTemplateTupleDesc(1);
+	TupleDescInitEntry(vs.desc, (AttrNumber) 1, "problem", TEXTOID, -1, 0);
+	vs.desc = BlessTupleDesc(vs.desc);
+	vs.store = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = vs.store;
+	rsinfo->setDesc = vs.desc;
+	MemoryContextSwitchTo(old);
+
+	work_ctx = AllocSetContextCreate(CurrentMemoryContext, "Hnsw verify context", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(work_ctx);
+
+	vs.index = HnswVerifyOpen(indexoid, &heap);
+	vs.nblocks = RelationGetNumberOfBlocks(vs.index);
+	vs.strategy = GetAccessStrategy(BAS_BULKREAD);
+	vs.page = (char *) palloc(BLCKSZ);
+
+	/* tuplestore_putvalues copies into the store's own context */
+	if (HnswVerifyMeta(&vs)) {
+		HnswId n = vs.meta.next_id;
+
+		vs.flags = (uint8 *) MemoryContextAllocHuge(work_ctx, (Size) n + 1);
+		vs.levels = (uint8 *) MemoryContextAllocHuge(work_ctx, (Size) n + 1);
+		vs.upper_offsets = (OffsetNumber *) MemoryContextAllocHuge(work_ctx, ((Size) n + 1) * sizeof(OffsetNumber));
+
+		HnswVerifyBlocks(&vs);
+		HnswVerifyElements(&vs);
+		HnswVerifyLinks(&vs);
+		HnswVerifyEntry(&vs);
+		HnswVerifyReachable(&vs, max_unreachable);
+		HnswVerifyFreeList(&vs);
+	}
+	if (vs.nproblems > HNSW_VERIFY_MAX_ROWS) {
+		uint64 more = vs.nproblems - HNSW_VERIFY_MAX_ROWS;
+
+		vs.nproblems = 0; /* so that this row is stored */
+		HnswVerifyReport(&vs, "... and %lu more problems", (unsigned long) more);
+	}
+
+	FreeAccessStrategy(vs.strategy);
+	relation_close(vs.index, AccessShareLock);
+	table_close(heap, AccessShareLock);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(work_ctx);
+	return (Datum) 0;
+}

@@ -26,7 +26,7 @@ use Exporter 'import';
 use Test::More;
 
 our @EXPORT = qw(hnsw_setup_sql items_sql fill_items_sql queries_sql @HNSW_INDEXES index_sql
-  check_recall check_verify check_index_scan knn_ids);
+  check_recall check_verify check_index_scan check_order knn_ids);
 
 # name, column, opclass, operator, minimum recall@10 at ef_search 100
 our @HNSW_INDEXES = (
@@ -176,6 +176,28 @@ SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_
 WHERE i.indrelid = '$table'::regclass AND a.amname = 'hnsw'});
 	ok($n > 0, "$label: $table has $n hnsw indexes to verify");
 	is($out, '', "$label: vx_hnsw_verify finds no problem in the hnsw indexes of $table");
+}
+
+# Every index's rows for every query come nearest first by the distance
+# recomputed from the heap row (a stale element pointing at a reused heap TID
+# would break the order); at most 1e-5 relative slack for kernel rounding.
+sub check_order
+{
+	my ($node, $table, $label, $indexes) = @_;
+	$indexes //= \@HNSW_INDEXES;
+	for my $ix (@$indexes)
+	{
+		my ($name, $col, $opclass, $op) = @$ix;
+		my $bad = $node->safe_psql('postgres', qq{SET enable_seqscan = off; SET hnsw.ef_search = 100;
+SELECT count(*) || ' of ' || (SELECT count(*) FROM queries) FROM (
+	SELECT q.id, bool_and(s.d >= s.prev - 1e-5 * (1 + abs(s.prev))) AS ok FROM queries q CROSS JOIN LATERAL (
+		SELECT d, lag(d, 1, '-Infinity') OVER (ORDER BY n) AS prev FROM (
+			SELECT $col $op q.$col AS d, row_number() OVER () AS n FROM
+				(SELECT $col FROM $table ORDER BY $col $op q.$col LIMIT 10) x) y) s
+	GROUP BY q.id) t WHERE NOT ok});
+		is($bad, '0 of ' . $node->safe_psql('postgres', 'SELECT count(*) FROM queries'),
+			"$label: $opclass on $table returns rows nearest first by their recomputed distance");
+	}
 }
 
 # Ids (comma-separated) of the $k nearest rows by $col $op to the query row $qid, with the index.

@@ -208,6 +208,8 @@ HnswVerifyMeta(HnswVerifyState *vs)
 		return false;
 	}
 	memcpy(meta, HnswPageGetMeta(page), sizeof(HnswMetaPageData));
+	/* counted after the metapage: inserts extend the relation before they advance next_id */
+	vs->nblocks = RelationGetNumberOfBlocks(vs->index);
 	if (meta->magic != HNSW_MAGIC) {
 		HnswVerifyReport(vs, "metapage: magic %08X, expected %08X%s", meta->magic, HNSW_MAGIC,
 						 meta->magic == HNSW_PGVECTOR_MAGIC ? " (built by pgvector)" : "");
@@ -273,7 +275,7 @@ HnswVerifyMeta(HnswVerifyState *vs)
 
 	vs->last_needed = meta->next_id > 0 ? HnswLastBlockOf(meta, meta->next_id - 1) : 0;
 	if (vs->last_needed >= vs->nblocks) {
-		HnswVerifyReport(vs, "metapage: next_id %u needs blocks up to %u, the index has %u blocks", meta->next_id,
+		HnswVerifyReport(vs, "metapage: next_id %u needs block %u, the index has %u blocks", meta->next_id,
 						 vs->last_needed, vs->nblocks);
 		return false;
 	}

@@ -4,7 +4,8 @@
  *
  * An insert is a sequence of WAL records (GenericXLog, at most 4 pages
  * each), every one of which leaves a valid index:
- *   1. allocate: under the metapage's exclusive lock take next_id, create
+ *   1. allocate: under the metapage's exclusive lock pop an id vacuum freed
+ *      (metapage and its graph page in one record), or take next_id: create
  *      and initialize the element's pages if it is the first on them (one
  *      record per new page, full image), then advance next_id (metapage
  *      record). A crash after this leaks the id: its record stays UNUSED and
@@ -49,9 +50,6 @@
 
 using vx::core::Candidate;
 
-/* Heavyweight page-lock tag serializing entry point changes (not a real block). */
-#define HNSW_UPDATE_LOCK 0
-
 /* Attempts to add one back-link before giving up on a list that keeps changing. */
 #define HNSW_LINK_RETRIES 3
 
@@ -89,7 +87,7 @@ HnswPreparePage(Relation index, const HnswMetaPageData *meta, BlockNumber blkno,
 	UnlockReleaseBuffer(buf);
 }
 
-/* Step 1: take the next id, with its pages ready; *meta is refreshed (entry point as of now). */
+/* Step 1: a free id or the next one, with its pages ready; *meta is refreshed (entry point as of now). */
 static HnswId
 HnswAllocateId(Relation index, HnswMetaPageData *meta, bool building)
 {
@@ -103,6 +101,38 @@ HnswAllocateId(Relation index, HnswMetaPageData *meta, bool building)
 	/* exclusive: ids are handed out, and the relation extended, under this lock */
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	cur = HnswCheckMetaPage(index, BufferGetPage(metabuf));
+
+	if (cur->free_head != HNSW_INVALID_ID) {
+		/* reuse an id vacuum freed: its pages exist; pop it from the free list */
+		Buffer gbuf;
+		HnswGraphRecord *rec;
+
+		id = cur->free_head;
+		a = HnswAddressOf(cur, id);
+		gbuf = ReadBuffer(index, a.graph_block);
+		/* the graph page after the metapage: block order */
+		LockBuffer(gbuf, BUFFER_LOCK_EXCLUSIVE);
+		HnswCheckPage(index, BufferGetPage(gbuf), HNSW_PAGE_GRAPH, a.graph_block);
+		rec = HnswRecordAt(BufferGetPage(gbuf), cur, a.record_index);
+		if (id >= cur->next_id || rec->flags != HNSW_RECORD_UNUSED)
+			ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+							errmsg("index \"%s\" has a corrupted free list at element %u", RelationGetRelationName(index),
+								   id),
+							errhint("REINDEX the index.")));
+
+		HnswWriterStart(&w, index, building);
+		upd = HnswPageGetMeta(HnswWriterPage(&w, metabuf, false));
+		rec = HnswRecordAt(HnswWriterPage(&w, gbuf, false), cur, a.record_index);
+		upd->free_head = rec->next_free;
+		upd->live_count++;
+		rec->next_free = HNSW_INVALID_ID;
+		*meta = *upd;
+		HnswWriterFinish(&w);
+		UnlockReleaseBuffer(gbuf);
+		UnlockReleaseBuffer(metabuf);
+		return id;
+	}
+
 	id = cur->next_id;
 	if (id == HNSW_INVALID_ID - 1)
 		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("hnsw index has too many elements")));
@@ -348,7 +378,7 @@ HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, HnswId id,
 }
 
 /* Whether id is among ids[0..n). */
-static bool
+bool
 HnswListHas(const HnswId *ids, int n, HnswId id)
 {
 	for (int i = 0; i < n; i++)
@@ -362,7 +392,7 @@ HnswListHas(const HnswId *ids, int n, HnswId id)
  * list (n ids) and nb's record still has version: the optimistic check of
  * step 5. Returns false when the list changed meanwhile.
  */
-static bool
+bool
 HnswReplaceList(Relation index, const HnswMetaPageData *meta, HnswId nb, int level, const HnswRecordInfo *info,
 				const HnswId *list, int n, const HnswId *new_list, int new_n, bool building)
 {

@@ -41,6 +41,7 @@
 #ifndef VX_CORE_HNSW_ALGO_HPP
 #define VX_CORE_HNSW_ALGO_HPP
 
+#include <cassert>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -234,6 +235,7 @@ template <GraphView View, QueryDistance Dist>
 Candidate
 greedy_search_layer(const View &view, const Dist &dist, Candidate cur, int level, SearchScratch &s)
 {
+	assert(view.max_degree() <= s.max_degree);
 	for (;;) {
 		std::span<const uint32_t> nb = view.neighbors(cur.id, level, s.neighbor_buf);
 		for (uint32_t id : nb)
@@ -267,6 +269,7 @@ uint32_t
 search_layer(const View &view, const Dist &dist, const Candidate *eps, uint32_t n_eps, int level, uint32_t ef,
 			 Visited &visited, SearchScratch &s, Candidate *out)
 {
+	assert(view.max_degree() <= s.max_degree && ef >= 1 && ef <= s.max_ef);
 	MinHeap frontier(s.candidates, s.candidate_capacity);
 	MaxHeap results(s.results, ef < s.max_ef ? ef : s.max_ef);
 	uint64_t ndist = 0, nexp = 0;

@@ -202,9 +202,9 @@ run(const Options &o, uint32_t nthreads, const std::vector<float> &base, uint32_
 	double t0 = now();
 	for (uint32_t t = 0; t < nthreads; t++) {
 		threads.emplace_back([&, t] {
-			std::vector<uint64_t> mem(InsertScratch::bytes_needed(p) / 8 + 1);
+			std::vector<uint64_t> mem(insert_scratch_bytes(p) / 8 + 1);
 			InsertScratch s;
-			InsertScratch::carve(mem.data(), mem.size() * 8, p, &s);
+			carve_insert_scratch(mem.data(), mem.size() * 8, p, &s);
 			SplitMix64 rng{o.seed + t};
 			uint32_t row_id;
 			auto row = [&](uint32_t i, const void **value, const void **payload) {

@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 
 import psycopg
 
@@ -83,7 +82,8 @@ class Instance:
     # ------------------------------------------------------------ lifecycle
 
     def __enter__(self):
-        self._old_term = signal.signal(signal.SIGTERM, self._on_term)
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, self._on_term)
         try:
             self.init()
             self.start()
@@ -205,15 +205,3 @@ def pgoptions(gucs):
     """A PGOPTIONS / libpq options string setting the given GUCs."""
     return " ".join(f"-c {k}={v}" for k, v in (gucs or {}).items())
 
-
-def wait_ready(inst, seconds=30):
-    """Wait until the server accepts connections (after a restart)."""
-    t0 = time.time()
-    while True:
-        try:
-            with inst.connect():
-                return
-        except psycopg.OperationalError:
-            if time.time() - t0 > seconds:
-                raise
-            time.sleep(0.2)

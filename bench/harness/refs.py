@@ -48,6 +48,15 @@ def _batch_qps(search_all, nq, min_time):
     return reps * nq / (time.perf_counter() - t0)
 
 
+def _add_in_chunks(add, n, name, chunk=50000):
+    """Call add(start, end) over [0, n) in chunks, with progress lines for long builds
+    (chunks change only the order in which rows enter the graph, not its parameters)."""
+    prog = util.Progress(f"  {name} build")
+    for a in range(0, n, chunk):
+        add(a, min(n, a + chunk))
+        prog.update(min(n, a + chunk), n)
+
+
 def _point(ds, method, options, param, value, r10, r100, lat, qps2, build):
     """A result point in the suite's common layout."""
     stats = util.latency_stats(lat)
@@ -72,8 +81,9 @@ class HnswlibRef:
         idx.init_index(max_elements=self.ds.n, M=self.graph["M"],
                        ef_construction=self.graph["ef_construction"], random_seed=100)
         idx.set_num_threads(threads)
+        x = self.ds.base[self.order]
         t0 = time.perf_counter()
-        idx.add_items(self.ds.base[self.order], self.order)
+        _add_in_chunks(lambda a, b: idx.add_items(x[a:b], self.order[a:b]), len(x), self.name)
         secs = time.perf_counter() - t0
         self.index = idx
         return secs
@@ -126,7 +136,7 @@ class FaissHnswRef:
         idx.hnsw.efConstruction = self.graph["ef_construction"]
         x = self.prep(self.ds.base[self.order])
         t0 = time.perf_counter()
-        idx.add(x)
+        _add_in_chunks(lambda a, b: idx.add(x[a:b]), len(x), self.name)
         secs = time.perf_counter() - t0
         self.index = idx
         return secs

@@ -138,7 +138,8 @@ def plot(result, path):
             x = [p["recall_at_10"] for p in pts]
             y = [p[key] for p in pts]
             ours = pts[0]["system"] == "vector"
-            marker = "*" if pts[0]["method"] == "exact" else ("o" if ours else "s")
+            marker = ("*" if pts[0]["method"] == "exact" else "D" if pts[0]["method"].endswith("-flat")
+                      else "o" if ours else "s")
             ax.plot(x, y, marker=marker, markersize=9 if marker == "*" else 5,
                     linestyle="-" if ours else "--", linewidth=1.6 if ours else 1.2, label=name)
         ax.set_yscale("log")
@@ -203,6 +204,13 @@ def markdown(result, paths):
                 for p in knn]
         lines.append(_table(["system", "setting", "recall@10", "recall@100", "QPS 1", "p50 ms", "p95 ms",
                              "p99 ms", "QPS 2"], rows))
+        plans = {}
+        for p in knn:
+            if p.get("plan"):
+                plans.setdefault(label(p), plan_nodes(p["plan"]))
+        if plans:
+            lines += [""] + [f"Plan of {k}: `{v}`" + ("  " if i < len(plans) - 1 else "")
+                             for i, (k, v) in enumerate(plans.items())]
 
     builds, seen = [], set()
     for p in knn:
@@ -257,6 +265,16 @@ def markdown(result, paths):
         rows = [[label(p), p["clients"], fmt(p["rows_per_s"]), fmt(p["latency_avg_ms"], 3)] for p in ins]
         lines.append(_table(["system", "clients", "rows/s", "latency avg ms"], rows))
 
+    vac = [p for p in pts if p["kind"] == "vacuum"]
+    if vac:
+        lines += ["", "### Deletes and VACUUM", "", "Every 10th base row deleted (10%), "
+                  "then VACUUM timed; recall@10 afterwards against the exact top-10 of the remaining rows.",
+                  ""]
+        rows = [[label(p), _setting(p), f"{p['rows_deleted']:,}", fmt(p["vacuum_s"], 2), fmt(p["recall_at_10"], 4),
+                 f"{p['rows_returned']:.2f}", fmt(p["p50_ms"], 3)] for p in vac]
+        lines.append(_table(["system", "setting", "rows deleted", "VACUUM s", "recall@10 after", "rows",
+                             "p50 ms"], rows))
+
     scans = [p for p in pts if p["kind"] == "scan"]
     if scans:
         lines += ["", "### Exact scan rate", "", "`SELECT id FROM items ORDER BY embedding "
@@ -271,8 +289,9 @@ def markdown(result, paths):
             rate = p.get("rows_per_s") or p.get("rows_per_s_per_core")
             rows.append([who, fmt(rate / 1e6, 2), fmt(p.get("rows_per_s_per_core") and
                                                      p["rows_per_s_per_core"] / 1e6, 2),
-                         fmt(p["qps_1"], 2), fmt(p["p50_ms"], 2), fmt(p["recall_at_10"], 4)])
-        lines.append(_table(["system", "M rows/s", "M rows/s per core", "QPS", "p50 ms", "recall@10"], rows))
+                         fmt(p["qps_1"], 2), fmt(p["p50_ms"], 2), fmt(p["recall_at_10"], 4),
+                         plan_nodes(p.get("plan"))])
+        lines.append(_table(["system", "M rows/s", "M rows/s per core", "QPS", "p50 ms", "recall@10", "plan"], rows))
         sql = [p for p in scans if p["system"] == "vector" and p.get("rows_per_s_per_core")]
         ref = [p for p in scans if p["system"] != "vector"]
         if sql and ref:

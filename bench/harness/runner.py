@@ -4,7 +4,8 @@ stdout, JSON + PNG under bench/results/) and the sanity checks.
 
 Phase order per SQL system (the exact scan first, then each index method):
 build (serial, dropped; then 2 parallel workers, kept) -> prewarm -> search sweep ->
-filtered queries -> cold cache -> inserts -> drop. The checks verify the harness (the exact
+filtered queries -> cold cache -> inserts -> delete 10% + VACUUM -> drop the index ->
+restore the table. The checks verify the harness (the exact
 scan must have recall 1.0, references and indexes must reach non-trivial recall), never speed.
 """
 import hashlib
@@ -196,9 +197,21 @@ def run_exact(sc, inst, ds, qids, args, checks):
     if "insert" in sc.phases:
         ins = sqlbench.measure_insert(inst, ds, base, sc.insert_pool, sc.insert_s)
         points += ins
-        sqlbench.cleanup_inserts(inst)
         checks.check("insert throughput measured (no vector index)", all(i["rows_per_s"] > 0 for i in ins))
+        sqlbench.cleanup_inserts(inst)
+    if "vacuum" in sc.phases:
+        v = sqlbench.measure_vacuum(inst, ds, base, qids, {})
+        points.append(v)
+        checks.check("exact scan recall@10 = 1.0 after deleting 10%", v["recall_at_10"] == 1.0,
+                     f"{v['recall_at_10']:.6f}")
+    _restore(sc, inst, ds)
     return points
+
+
+def _restore(sc, inst, ds):
+    """Undo the vacuum phase's deletes (after the vector index is dropped)."""
+    if "vacuum" in sc.phases:
+        sqlbench.restore_deleted(inst, ds)
 
 
 def _table_bytes(inst):
@@ -228,7 +241,7 @@ def run_method(sc, inst, ds, qids, m, graph, args, checks, load):
     best = max(p["recall_at_10"] for p in sweep)
     checks.check(f"{m.name}: recall@10 non-trivial (>= 0.8 at the widest search)", best >= 0.8, f"best {best:.4f}")
     checks.check(f"{m.name}: plans use the index",
-                 all(sqlbench.INDEX in p["plan"] for p in sweep), sweep[0]["plan"])
+                 all(sqlbench.INDEX in p["plan"] for p in sweep), report.plan_nodes(sweep[0]["plan"]))
     dflt = {m.search_guc: m.default_search}
     base = _sql_point(ds, m.name, opts, m.search_guc, m.default_search, build)
     if "filtered" in sc.phases:
@@ -246,9 +259,11 @@ def run_method(sc, inst, ds, qids, m, graph, args, checks, load):
         ins = sqlbench.measure_insert(inst, ds, base, sc.insert_pool, sc.insert_s)
         points += ins
         checks.check(f"{m.name}: insert throughput measured", all(i["rows_per_s"] > 0 for i in ins))
-    sqlbench.drop_index(inst)
-    if "insert" in sc.phases:
         sqlbench.cleanup_inserts(inst)
+    if "vacuum" in sc.phases:
+        points.append(sqlbench.measure_vacuum(inst, ds, base, qids, dflt))
+    sqlbench.drop_index(inst)
+    _restore(sc, inst, ds)
     return points
 
 
@@ -260,5 +275,6 @@ def run_scan(sc, inst, ds, qids, checks):
         points.append(p)
         checks.check(f"exact scan ({w} workers) recall@10 = 1.0", p["recall_at_10"] == 1.0,
                      f"{p['recall_at_10']:.6f}")
-    checks.check("serial exact scan plan has no Gather", "Gather" not in points[0]["plan"], points[0]["plan"])
+    checks.check("serial exact scan plan has no Gather", "Gather" not in points[0]["plan"],
+                 report.plan_nodes(points[0]["plan"]))
     return points

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from . import datasets
 
-PHASES_FULL = ("refs", "exact", "methods", "filtered", "cold", "insert")
+PHASES_FULL = ("refs", "exact", "methods", "filtered", "cold", "insert", "vacuum")
 
 
 @dataclass

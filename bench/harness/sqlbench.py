@@ -11,15 +11,15 @@ section and cat exist, as an application would have them.
 Every pass opens a fresh connection, so settings and prepared plans never leak from one
 measurement into the next.
 """
+import re
 import struct
 import time
 
 import numpy as np
-import psycopg
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
-from . import pg, util
+from . import datasets, pg, util
 
 OPERATOR = {"l2": "<->", "cosine": "<=>", "ip": "<#>"}
 INSERT_ID_OFFSET = 1_000_000_000
@@ -79,13 +79,16 @@ def copy_binary(conn, table, ids, vecs, section, cat, chunk=20000):
 
 
 def wal_lsn(conn):
-    """The current WAL insert position (as text)."""
-    return conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
+    """The current WAL insert position (as text). The insert position, not
+    pg_current_wal_lsn() (the write position), which lags behind commits made with
+    synchronous_commit = off and would undercount."""
+    return conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()[0]
 
 
 def wal_since(conn, lsn):
-    """WAL bytes written since lsn."""
-    return int(conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", (lsn,)).fetchone()[0])
+    """WAL bytes generated since lsn."""
+    return int(conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s::pg_lsn)",
+                            (lsn,)).fetchone()[0])
 
 
 def setup(inst, ds, order, pool, log=util.log):
@@ -192,7 +195,8 @@ def explain(inst, ds, sql, gucs=None, attr=None):
         set_gucs(c, gucs)
         params = (int(ds.qattrs[attr][0]), ds.queries[0]) if attr else (ds.queries[0],)
         rows = c.execute("EXPLAIN (COSTS OFF) " + sql, params).fetchall()
-    return " / ".join(r[0].strip().lstrip("-> ").strip() for r in rows)
+    plan = " / ".join(r[0].strip().lstrip("-> ").strip() for r in rows)
+    return re.sub(r"'\[[^']*\]'::vector", "$vector", plan)
 
 
 def check_gucs_reach_pgbench(inst, gucs):
@@ -340,6 +344,39 @@ def measure_insert(inst, ds, base_point, pool_size, seconds, clients_list=(1, 2)
                            p50_ms=None, p95_ms=None, p99_ms=None, latency_avg_ms=r["latency_ms"]))
         log(f"  insert, {clients} client(s): {r['tps']:,.1f} rows/s")
     return points
+
+
+def measure_vacuum(inst, ds, base_point, qids, gucs, every=10, log=util.log):
+    """Delete every `every`-th base row (id % every = 0; 10%), time the VACUUM, then
+    measure recall@10 against the exact top-10 of the remaining rows (the ground truth
+    minus the deleted ids)."""
+    with inst.connect() as c:
+        gone = c.execute(f"DELETE FROM items WHERE id % {every} = 0").rowcount
+        t0 = time.perf_counter()
+        c.execute("VACUUM items")
+        secs = time.perf_counter() - t0
+    keep = ds.gt % every != 0
+    gt_after = np.full((ds.nq, 10), -1, np.int32)
+    for i in range(ds.nq):
+        rest = ds.gt[i][keep[i]][:10]
+        gt_after[i, :len(rest)] = rest
+    ids, lat, wall = run_pass(inst, ds, knn_sql(ds.metric, 10), qids, gucs, warmup=min(20, len(qids)))
+    p = dict(base_point, kind="vacuum", vacuum_s=secs, rows_deleted=gone,
+             recall_at_10=datasets.Recall(ds, gt_after, 10).mean(ids, qids), recall_at_100=None,
+             rows_returned=float(np.mean([len(r) for r in ids])), qps_1=len(qids) / wall, qps_2=None,
+             **util.latency_stats(lat))
+    log(f"  deleted {gone:,} rows, VACUUM {secs:.2f}s; then recall@10 {p['recall_at_10']:.4f}, "
+        f"{p['rows_returned']:.2f} rows")
+    return p
+
+
+def restore_deleted(inst, ds, every=10):
+    """Put back the base rows measure_vacuum deleted (call without the vector index)."""
+    ids = np.arange(0, ds.n, every)
+    with inst.connect() as c:
+        register_vector(c)
+        copy_binary(c, "items", ids, ds.base[ids], ds.attrs["section"][ids], ds.attrs["cat"][ids])
+        c.execute("VACUUM (ANALYZE) items")
 
 
 def cleanup_inserts(inst):

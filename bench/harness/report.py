@@ -283,7 +283,7 @@ def markdown(result, paths):
         rows = []
         for p in scans:
             if p["system"] == "vector":
-                who = f"SQL, max_parallel_workers_per_gather={p['workers_per_gather']}"
+                who = f"SQL `{p['table']}`, max_parallel_workers_per_gather={p['workers_per_gather']}"
             else:
                 who = f"{p['method']} (in process, 1 thread)"
             rate = p.get("rows_per_s") or p.get("rows_per_s_per_core")
@@ -295,9 +295,10 @@ def markdown(result, paths):
         sql = [p for p in scans if p["system"] == "vector" and p.get("rows_per_s_per_core")]
         ref = [p for p in scans if p["system"] != "vector"]
         if sql and ref:
-            lines += ["", f"Per core, the SQL exact scan runs at "
-                      f"{sql[0]['rows_per_s_per_core'] / ref[0]['rows_per_s_per_core']:.3f} x the in-process "
-                      "brute force."]
+            lines += ["", "Per core, the SQL exact scan runs at " + ", ".join(
+                f"{p['rows_per_s_per_core'] / ref[0]['rows_per_s_per_core']:.3f} x (`{p['table']}`)" for p in sql) +
+                " the in-process brute force. `items` stores the vectors as loaded (the type's STORAGE external: "
+                "out of line in TOAST once a row exceeds ~2 kB); `items_plain` is a copy with SET STORAGE PLAIN."]
 
     lines += ["", f"Results: `{paths['json']}`" + (f", plot: `{paths['png']}`" if paths["png"] else "")]
     return "\n".join(lines)

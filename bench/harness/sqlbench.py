@@ -148,10 +148,10 @@ def am_present(inst, am):
         return c.execute("SELECT 1 FROM pg_am WHERE amname = %s", (am,)).fetchone() is not None
 
 
-def knn_sql(metric, k, attr=None):
+def knn_sql(metric, k, attr=None, table="items"):
     """The measured query: prepared, vector bound as a binary parameter."""
     where = f"WHERE {attr} = %s::int4 " if attr else ""
-    return f"SELECT id FROM items {where}ORDER BY embedding {OPERATOR[metric]} %b LIMIT {k}"
+    return f"SELECT id FROM {table} {where}ORDER BY embedding {OPERATOR[metric]} %b LIMIT {k}"
 
 
 def pgbench_knn_script(metric, nq, k=10):
@@ -387,18 +387,32 @@ def cleanup_inserts(inst):
         c.execute("ALTER SEQUENCE ins_seq RESTART")
 
 
-def measure_scan_rate(inst, ds, base_point, qids, workers, log=util.log):
+def plain_copy(inst, log=util.log):
+    """items_plain: a copy of items with the vectors stored inline (STORAGE PLAIN) instead
+    of out of line in TOAST (the type's default, STORAGE external); returns its name."""
+    log("  copying items to items_plain with SET STORAGE PLAIN (vectors inline, no TOAST)")
+    with inst.connect() as c:
+        c.execute("DROP TABLE IF EXISTS items_plain")
+        c.execute("CREATE TABLE items_plain (LIKE items)")
+        c.execute("ALTER TABLE items_plain ALTER COLUMN embedding SET STORAGE PLAIN")
+        c.execute("INSERT INTO items_plain SELECT * FROM items")
+        c.execute("VACUUM (ANALYZE) items_plain")
+        c.execute("SELECT pg_prewarm('items_plain')")
+    return "items_plain"
+
+
+def measure_scan_rate(inst, ds, base_point, qids, workers, table="items", log=util.log):
     """Exact k-NN (no index) rows scanned per second, with max_parallel_workers_per_gather
     = workers; per core when workers = 0."""
     gucs = {"max_parallel_workers_per_gather": workers}
-    sql = knn_sql(ds.metric, 10)
+    sql = knn_sql(ds.metric, 10, table=table)
     ids, lat, wall = run_pass(inst, ds, sql, qids, gucs, warmup=min(3, len(qids)))
     rate = ds.n * len(qids) / wall
-    p = dict(base_point, kind="scan", workers_per_gather=workers, rows_per_s=rate,
+    p = dict(base_point, kind="scan", table=table, workers_per_gather=workers, rows_per_s=rate,
              rows_per_s_per_core=rate if workers == 0 else None,
              recall_at_10=ds.recall(10).mean(ids, qids), recall_at_100=None,
              qps_1=len(qids) / wall, qps_2=None, queries=len(qids),
              plan=explain(inst, ds, sql, gucs), **util.latency_stats(lat))
-    log(f"  exact scan, {workers} parallel workers: {rate / 1e6:,.2f} M rows/s, "
+    log(f"  exact scan of {table}, {workers} parallel workers: {rate / 1e6:,.2f} M rows/s, "
         f"{p['qps_1']:,.2f} QPS, recall@10 {p['recall_at_10']:.4f}")
     return p

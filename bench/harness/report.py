@@ -75,6 +75,58 @@ def comparisons(points):
     return out
 
 
+def previous_run(out_dir, result):
+    """The latest earlier result of the same scenario on the same dataset, or None."""
+    if not os.path.isdir(out_dir):
+        return None
+    for name in sorted(os.listdir(out_dir), reverse=True):
+        if not name.endswith(f"-{result['scenario']}.json"):
+            continue
+        try:
+            with open(os.path.join(out_dir, name)) as f:
+                old = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if old.get("dataset", {}).get("name") == result["dataset"]["name"] and \
+                old.get("dataset", {}).get("metric") == result["dataset"]["metric"]:
+            old["file"] = name
+            return old
+    return None
+
+
+def against_previous(result, old):
+    """Per SQL curve and target recall: QPS (1 client) now vs the previous run, and our
+    ratio to hnswlib now vs then (the figure that survives machine noise). Flagged: the
+    recall is no longer reached, or both QPS and the ratio dropped by more than REGRESSION
+    (one alone is usually noise on a shared machine)."""
+    now_c, old_c = curves(result["points"]), curves(old["points"])
+    ref_now = next((k for k, v in now_c.items() if v[0]["method"] == "hnswlib"), None)
+    ref_old = next((k for k, v in old_c.items() if v[0]["method"] == "hnswlib"), None)
+    rows = []
+    for name, pts in now_c.items():
+        if pts[0]["system"] != "vector" or name not in old_c:
+            continue
+        for r in TARGET_RECALLS:
+            a, b = qps_at(pts, r, "qps_1"), qps_at(old_c[name], r, "qps_1")
+            if a is None and b is None:
+                continue
+            ra, rb = _ratio(a, now_c.get(ref_now), r), _ratio(b, old_c.get(ref_old), r)
+            rows.append({"system": name, "recall_at_10": r, "qps_1_now": a, "qps_1_before": b,
+                         "ratio_now": ra, "ratio_before": rb,
+                         "flag": bool((b and not a) or (a and b and a < (1 - REGRESSION) * b and
+                                                        (ra is None or rb is None or ra < (1 - REGRESSION) * rb)))})
+    return rows
+
+
+REGRESSION = 0.10
+
+
+def _ratio(qps, ref_points, recall):
+    """qps divided by the reference curve's QPS at recall (None when either is missing)."""
+    ref = qps_at(ref_points, recall, "qps_1") if ref_points else None
+    return qps / ref if qps and ref else None
+
+
 def plan_nodes(plan):
     """The node names of a compact plan line ('Limit / Sort / Seq Scan on items / ...')."""
     if not plan:
@@ -299,6 +351,18 @@ def markdown(result, paths):
                 f"{p['rows_per_s_per_core'] / ref[0]['rows_per_s_per_core']:.3f} x (`{p['table']}`)" for p in sql) +
                 " the in-process brute force. `items` stores the vectors as loaded (the type's STORAGE external: "
                 "out of line in TOAST once a row exceeds ~2 kB); `items_plain` is a copy with SET STORAGE PLAIN."]
+
+    prev = result.get("previous")
+    if prev and prev["rows"]:
+        lines += ["", f"### Against the previous run (`{prev['file']}`, commit `{prev['commit'][:10]}`)", "",
+                  "QPS with 1 client at equal recall, and our QPS as a fraction of hnswlib's in each run (the "
+                  "figure that survives machine noise). **Flagged**: the recall is no longer reached, or both "
+                  "figures dropped by more than 10% (a bug unless explained).", ""]
+        rows = [[("**" + r["system"] + "**") if r["flag"] else r["system"], f"{r['recall_at_10']:.2f}",
+                 fmt(r["qps_1_now"]), fmt(r["qps_1_before"]), fmt(r["ratio_now"], 3), fmt(r["ratio_before"], 3)]
+                for r in prev["rows"]]
+        lines.append(_table(["system", "recall@10", "QPS 1 now", "QPS 1 before", "/ hnswlib now",
+                             "/ hnswlib before"], rows))
 
     lines += ["", f"Results: `{paths['json']}`" + (f", plot: `{paths['png']}`" if paths["png"] else "")]
     return "\n".join(lines)

@@ -19,6 +19,11 @@ import methods as methods_mod  # bench/methods.py, the plug-in point (bench/ is 
 from . import datasets, pg, refs, report, scenarios, sqlbench, util
 
 
+# fields every JSON point carries (null where they do not apply)
+REQUIRED_FIELDS = ("dataset", "method", "options", "search_setting", "recall_at_10", "recall_at_100", "qps_1",
+                   "qps_2", "p50_ms", "p95_ms", "p99_ms", "build_s", "index_bytes", "wal_bytes")
+
+
 class Checks:
     """Named pass/fail checks, printed as `N passed, M failed` at the end."""
 
@@ -120,8 +125,15 @@ def run(args, root):
                     "notes": ds.notes, "load_seed": args.seed},
         "graph": graph, "load": load, "notices": notices, "points": points,
     }
+    missing = sorted({k for p in points for k in REQUIRED_FIELDS if k not in p})
+    checks.check("every result point has the required fields", not missing, ", ".join(missing))
     result["comparisons"] = report.comparisons(points)
-    paths = report.write(result, args.out or os.path.join(root, "bench", "results"))
+    out_dir = args.out or os.path.join(root, "bench", "results")
+    old = report.previous_run(out_dir, result)
+    if old:
+        result["previous"] = {"file": old["file"], "commit": old.get("commit", "?"),
+                              "rows": report.against_previous(result, old)}
+    paths = report.write(result, out_dir)
     checks.check("results JSON written", os.path.getsize(paths["json"]) > 0, paths["json"])
     checks.check("plot written", paths["png"] is None or os.path.getsize(paths["png"]) > 0, str(paths["png"]))
     result["checks"] = checks.items

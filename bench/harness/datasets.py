@@ -149,6 +149,7 @@ class Recall:
     query's true-neighbour count is min(k, ground-truth rows); duplicates count once."""
 
     def __init__(self, ds, gt, k):
+        """Precompute the k-th true distance and the true-neighbour count of every query."""
         self.ds = ds
         self.k = k
         self.gt = gt[:, :k]
@@ -183,6 +184,7 @@ class Dataset:
     """Vectors, metric, attributes and exact ground truth of one benchmark dataset."""
 
     def __init__(self, name, metric, base, queries, gt, attrs, qattrs, fgt, notes=""):
+        """Hold the arrays; recall calculators are built lazily."""
         self.name = name
         self.metric = metric
         self.base = base
@@ -196,14 +198,17 @@ class Dataset:
 
     @property
     def n(self):
+        """Number of base rows."""
         return self.base.shape[0]
 
     @property
     def dim(self):
+        """Dimensions."""
         return self.base.shape[1]
 
     @property
     def nq(self):
+        """Number of queries."""
         return self.queries.shape[0]
 
     def recall(self, k):

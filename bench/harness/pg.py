@@ -67,6 +67,7 @@ class Instance:
     """A private server: initdb, start, settings changes with restart, stop and cleanup."""
 
     def __init__(self, bindir, settings, port=None, keep=False, workroot=None):
+        """Choose port and directories; nothing runs until __enter__."""
         self.bindir = bindir
         self.settings = dict(BASE_SETTINGS)
         self.settings.update(settings)
@@ -82,6 +83,7 @@ class Instance:
     # ------------------------------------------------------------ lifecycle
 
     def __enter__(self):
+        """initdb and start; stop again on SIGTERM/SIGHUP like on Ctrl-C."""
         for sig in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, self._on_term)
         try:
@@ -93,6 +95,7 @@ class Instance:
         return self
 
     def __exit__(self, *exc):
+        """Stop and clean up, whatever happened."""
         self.close()
 
     def _on_term(self, signum, frame):

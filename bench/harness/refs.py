@@ -71,6 +71,7 @@ class HnswlibRef:
     name = "hnswlib"
 
     def __init__(self, ds, order, graph):
+        """Remember the data and load order; build() makes the index."""
         self.ds, self.order, self.graph = ds, order, graph
         self.index = None
 
@@ -96,6 +97,7 @@ class HnswlibRef:
             return os.path.getsize(path)
 
     def set_search(self, ef):
+        """Set ef for the following searches."""
         self.index.set_ef(ef)
 
     def search(self, q, k, threads):
@@ -110,10 +112,12 @@ class FaissHnswRef:
     name = "faiss-hnsw"
 
     def __init__(self, ds, order, graph):
+        """Remember the data and load order; build() makes the index."""
         self.ds, self.order, self.graph = ds, order, graph
         self.index = None
 
     def _faiss(self):
+        """The faiss module (imported on first use)."""
         import faiss
         return faiss
 
@@ -125,6 +129,7 @@ class FaissHnswRef:
         return x
 
     def metric_type(self):
+        """The faiss metric for the dataset's metric."""
         faiss = self._faiss()
         return faiss.METRIC_L2 if self.ds.metric == "l2" else faiss.METRIC_INNER_PRODUCT
 
@@ -146,6 +151,7 @@ class FaissHnswRef:
         return int(self._faiss().serialize_index(self.index).nbytes)
 
     def set_search(self, ef):
+        """Set efSearch for the following searches."""
         self.index.hnsw.efSearch = ef
 
     def search(self, q, k, threads):
@@ -163,6 +169,7 @@ class NumpyFlatRef:
     name = "numpy-flat"
 
     def __init__(self, ds, order, graph=None):
+        """Normalise (cosine) or precompute squared norms (l2) once."""
         self.ds = ds
         x = ds.base.astype(np.float32)
         if ds.metric == "cosine":
@@ -171,12 +178,15 @@ class NumpyFlatRef:
         self.sqnorm = (x * x).sum(axis=1) if ds.metric == "l2" else None
 
     def build(self, threads):
+        """Nothing to build."""
         return 0.0
 
     def size(self):
+        """No index structure."""
         return None
 
     def set_search(self, ef):
+        """No search setting."""
         pass
 
     def _one(self, q, k):
@@ -191,9 +201,10 @@ class NumpyFlatRef:
         out = np.empty((q.shape[0], k), np.int64)
 
         def work(rows):
+            """Search the given query rows."""
             for i in rows:
                 out[i] = self._one(q[i], k)
-        with blas_threads(1):
+        with BlasThreads(1):
             parts = [range(j, q.shape[0], threads) for j in range(threads)]
             pool = [threading.Thread(target=work, args=(p,)) for p in parts[1:]]
             for t in pool:
@@ -204,11 +215,12 @@ class NumpyFlatRef:
         return out
 
 
-class blas_threads:
+class BlasThreads:
     """Context manager: run OpenBLAS with n threads, then restore the previous count
     (a no-op when the BLAS is not OpenBLAS)."""
 
     def __init__(self, n):
+        """Find OpenBLAS's thread control, if that is the BLAS in use."""
         self.n = n
         self.old = None
         try:
@@ -218,11 +230,13 @@ class blas_threads:
             self.lib = None
 
     def __enter__(self):
+        """Switch to n threads."""
         if self.lib is not None:
             self.old = self.lib.openblas_get_num_threads()
             self.lib.openblas_set_num_threads(self.n)
 
     def __exit__(self, *exc):
+        """Restore the previous thread count."""
         if self.lib is not None:
             self.lib.openblas_set_num_threads(self.old)
 

@@ -28,6 +28,7 @@ class Checks:
     """Named pass/fail checks, printed as `N passed, M failed` at the end."""
 
     def __init__(self):
+        """No checks yet."""
         self.items = []
 
     def check(self, name, ok, detail=""):
@@ -38,10 +39,12 @@ class Checks:
 
     @property
     def failed(self):
+        """Number of failed checks."""
         return sum(1 for c in self.items if not c["ok"])
 
     @property
     def passed(self):
+        """Number of passed checks."""
         return sum(1 for c in self.items if c["ok"])
 
 

@@ -40,8 +40,8 @@ def mem(shared_buffers, maintenance_work_mem, work_mem="64MB", workers=2):
 DATASETS = {
     "smoke-20k-64": ("synthetic", dict(n=20_000, d=64, nq=200, seed=20240601, rank=8, noise=0.15)),
     "gmm-1m-128": ("synthetic", dict(n=1_000_000, d=128, nq=1000, seed=1, rank=16, noise=0.15)),
-    "gmm-100k-768": ("synthetic", dict(n=100_000, d=768, nq=1000, seed=2, rank=32, noise=0.2)),
-    "gmm-50k-1536": ("synthetic", dict(n=50_000, d=1536, nq=1000, seed=3, rank=32, noise=0.2)),
+    "gmm-100k-768": ("synthetic", dict(n=100_000, d=768, nq=1000, seed=2, rank=24, noise=0.15)),
+    "gmm-50k-1536": ("synthetic", dict(n=50_000, d=1536, nq=1000, seed=3, rank=24, noise=0.15)),
     "debian": ("debian", {}),
 }
 

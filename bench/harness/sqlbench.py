@@ -36,6 +36,7 @@ class _VectorDumper(Dumper):
     format = Format.BINARY
 
     def dump(self, obj):
+        """The binary representation of one vector."""
         a = np.asarray(obj, dtype=">f4")
         return struct.pack(">hh", a.shape[0], 0) + a.tobytes()
 
@@ -170,6 +171,7 @@ def run_pass(inst, ds, sql, qids, gucs=None, warmup=0, attr=None):
         cur = c.cursor()
 
         def params(i):
+            """The bind parameters of query i."""
             return (int(ds.qattrs[attr][i]), ds.queries[i]) if attr else (ds.queries[i],)
         for i in qids[:warmup]:
             cur.execute(sql, params(i), prepare=True)
@@ -277,6 +279,7 @@ def _build_progress(inst, t0, log):
     state = {}
 
     def report():
+        """Print one progress line (own connection, made on first use)."""
         if "conn" not in state:
             state["conn"] = inst.connect()
         row = state["conn"].execute(

@@ -28,6 +28,7 @@ class Progress:
     `every` seconds."""
 
     def __init__(self, label, out=log, every=10.0):
+        """Start the clock."""
         self.label = label
         self.out = out
         self.every = every
@@ -47,6 +48,7 @@ class Ticker:
     blocking step runs (e.g. CREATE INDEX); use as a context manager."""
 
     def __init__(self, report, every=15.0):
+        """Prepare (the thread starts on __enter__)."""
         self.report = report
         self.every = every
         self.stop = threading.Event()
@@ -61,10 +63,12 @@ class Ticker:
                 return
 
     def __enter__(self):
+        """Start ticking."""
         self.thread.start()
         return self
 
     def __exit__(self, *exc):
+        """Stop ticking and wait for the thread."""
         self.stop.set()
         self.thread.join()
 
@@ -100,6 +104,7 @@ def machine():
 def git_commit(root):
     """The checkout's commit (with a -dirty suffix when there are uncommitted changes)."""
     def git(*args):
+        """Output of a git command in the checkout."""
         return subprocess.run(["git", "-C", root, *args], capture_output=True, text=True).stdout.strip()
     commit = git("rev-parse", "HEAD") or "unknown"
     if git("status", "--porcelain", "--untracked-files=no"):

@@ -2,6 +2,7 @@
 settings and run lengths. Everything else (what a phase measures) lives in runner.py.
 """
 import os
+import subprocess
 from dataclasses import dataclass, field
 
 from . import datasets
@@ -69,9 +70,18 @@ SCENARIOS = {s.name: s for s in [
 
 
 def default_debian_dir(root):
-    """../shared/datasets/debian-d256 relative to the repository root, if it exists."""
-    path = os.path.normpath(os.path.join(root, "..", "shared", "datasets", "debian-d256"))
-    return path if os.path.isdir(path) else None
+    """../shared/datasets/debian-d256 relative to the repository root, if it exists; in a
+    git worktree, also relative to the main checkout's root."""
+    roots = [root]
+    res = subprocess.run(["git", "-C", root, "rev-parse", "--path-format=absolute", "--git-common-dir"],
+                         capture_output=True, text=True)
+    if res.returncode == 0 and res.stdout.strip():
+        roots.append(os.path.dirname(res.stdout.strip()))
+    for r in roots:
+        path = os.path.normpath(os.path.join(r, "..", "shared", "datasets", "debian-d256"))
+        if os.path.isdir(path):
+            return path
+    return os.path.normpath(os.path.join(root, "..", "shared", "datasets", "debian-d256"))
 
 
 def load_dataset(sc, root, data_dir, debian_dir, log):

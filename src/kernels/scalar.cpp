@@ -23,7 +23,7 @@ half_to_float(uint16_t h) noexcept
 	uint32_t bits;
 
 	if (exponent == 0x1f) {
-		bits = sign | 0x7f800000u | (mantissa << 13); /* inf or nan */
+		bits = sign | 0x7f800000u | (mantissa << 13) | (mantissa != 0 ? 0x400000u : 0); /* inf, or quiet nan as F16C */
 	} else if (exponent != 0) {
 		bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
 	} else if (mantissa == 0) {
@@ -51,8 +51,10 @@ float_to_half(float f) noexcept
 	uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
 	uint32_t abs = bits & 0x7fffffffu;
 
-	if (abs >= 0x7f800000u) /* inf or nan */
-		return sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0);
+	if (abs > 0x7f800000u) /* nan: quiet, payload truncated (as F16C does) */
+		return static_cast<uint16_t>(sign | 0x7e00u | ((abs & 0x7fffffu) >> 13));
+	if (abs == 0x7f800000u) /* inf */
+		return sign | 0x7c00u;
 	if (abs >= 0x477ff000u) /* rounds to >= 65520: overflow to inf */
 		return sign | 0x7c00u;
 	if (abs < 0x33000001u) /* below half the smallest subnormal: zero */
@@ -191,12 +193,38 @@ jaccard(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept
 	return c;
 }
 
+/* One query against four vectors: four calls of the single-pair kernel. */
+template <class T, float (*Kernel)(const T *, const T *, size_t) noexcept>
+void
+batch4(const T *q, const T *const *v, size_t n, float *out) noexcept
+{
+	for (int j = 0; j < 4; j++)
+		out[j] = Kernel(q, v[j], n);
+}
+
 } // namespace
 
 extern const KernelTable kScalarTable;
-const KernelTable kScalarTable = {
-	Level::Scalar, "scalar", l2sq_f32, ip_f32, cosine_f32, l1_f32, l2sq_f16, ip_f16, cosine_f16, l1_f16, f16_to_f32,
-	hamming,	   jaccard,
+constinit const KernelTable kScalarTable = {
+	Level::Scalar,
+	"scalar",
+	l2sq_f32,
+	ip_f32,
+	cosine_f32,
+	l1_f32,
+	l2sq_f16,
+	ip_f16,
+	cosine_f16,
+	l1_f16,
+	f16_to_f32,
+	hamming,
+	jaccard,
+	batch4<float, l2sq_f32>,
+	batch4<float, ip_f32>,
+	batch4<float, l1_f32>,
+	batch4<uint16_t, l2sq_f16>,
+	batch4<uint16_t, ip_f16>,
+	batch4<uint16_t, l1_f16>,
 };
 
 float

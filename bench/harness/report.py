@@ -312,8 +312,9 @@ def markdown(result, paths):
 
     ins = [p for p in pts if p["kind"] == "insert"]
     if ins:
-        lines += ["", "### Inserts into the indexed table", "",
-                  "pgbench, one new vector per transaction, synchronous_commit=off.", ""]
+        lines += ["", "### Inserts", "",
+                  "pgbench, one new vector per transaction into items with its indexes (B-trees, plus the "
+                  "vector index for index methods), synchronous_commit=off.", ""]
         rows = [[label(p), p["clients"], fmt(p["rows_per_s"]), fmt(p["latency_avg_ms"], 3)] for p in ins]
         lines.append(_table(["system", "clients", "rows/s", "latency avg ms"], rows))
 

@@ -11,6 +11,7 @@ scan must have recall 1.0, references and indexes must reach non-trivial recall)
 import hashlib
 import os
 import time
+import traceback
 
 import numpy as np
 
@@ -117,7 +118,15 @@ def run(args, root):
                     util.log("NOTICE: " + msg)
                     notices.append(msg)
                     continue
-                points += run_method(sc, inst, ds, qids, m, graph, args, checks, load)
+                try:
+                    points += run_method(sc, inst, ds, qids, m, graph, args, checks, load)
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except Exception as e:  # one broken method must not cost the other results
+                    util.log(f"index method {name} failed:\n{traceback.format_exc()}")
+                    checks.check(f"{name}: ran to the end", False, f"{type(e).__name__}: {e}")
+                    notices.append(f"index method {name} failed: {type(e).__name__}: {str(e).strip()[:300]}")
+                    recover(inst, ds)
 
     result = {
         "scenario": sc.name, "description": sc.description, "started": started,
@@ -221,6 +230,23 @@ def run_exact(sc, inst, ds, qids, args, checks):
                      f"{v['recall_at_10']:.6f}")
     _restore(sc, inst, ds)
     return points
+
+
+def recover(inst, ds):
+    """After a failed method: restart the server if it went down, drop the index, remove
+    inserted rows and put back deleted ones, so the next method sees the same table."""
+    try:
+        with inst.connect():
+            pass
+    except Exception:
+        inst.restart()
+    sqlbench.drop_index(inst)
+    sqlbench.cleanup_inserts(inst)
+    with inst.connect() as c:
+        present = c.execute("SELECT count(*) FROM items WHERE id % 10 = 0").fetchone()[0]
+    if present == 0:
+        sqlbench.restore_deleted(inst, ds)
+    sqlbench.prewarm(inst)
 
 
 def _restore(sc, inst, ds):

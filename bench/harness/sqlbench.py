@@ -217,7 +217,7 @@ def measure_knn(inst, ds, base_point, qids, gucs, pgbench_s, log=util.log):
     single-client latencies (LIMIT 10 pass), then pgbench -c 2 for qps_2."""
     m = ds.metric
     ids100, _, _ = run_pass(inst, ds, knn_sql(m, 100), qids, gucs, warmup=min(20, len(qids)))
-    ids10, lat, wall = run_pass(inst, ds, knn_sql(m, 10), qids, gucs)
+    ids10, lat, wall = run_pass(inst, ds, knn_sql(m, 10), qids, gucs, warmup=min(5, len(qids)))
     check_gucs_reach_pgbench(inst, gucs)
     bench = inst.pgbench(pgbench_knn_script(m, ds.nq), clients=2, duration=pgbench_s, gucs=gucs)
     p = dict(base_point, kind="knn",

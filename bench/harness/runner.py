@@ -119,7 +119,7 @@ def run(args, root):
                     notices.append(msg)
                     continue
                 try:
-                    points += run_method(sc, inst, ds, qids, m, graph, args, checks, load)
+                    points += run_method(sc, inst, ds, qids, m, graph, args, checks)
                 except (KeyboardInterrupt, SystemExit):
                     raise
                 except Exception as e:  # one broken method must not cost the other results
@@ -195,7 +195,8 @@ NO_BUILD = {"build_s": None, "build_s_parallel": None, "index_bytes": None, "wal
 
 
 def run_exact(sc, inst, ds, qids, args, checks):
-    """The exact scan (no vector index): the recall-1.0 baseline, filtered, cold, inserts."""
+    """The exact scan (no vector index): the recall-1.0 baseline, filtered, then the write
+    phases."""
     util.log(f"exact scan (no index), {len(qids)} queries")
     base = _sql_point(ds, "exact", {}, None, None, NO_BUILD)
     p = sqlbench.measure_knn(inst, ds, base, qids, {}, sc.pgbench_s)
@@ -212,23 +213,31 @@ def run_exact(sc, inst, ds, qids, args, checks):
             checks.check(f"exact filtered ({attr}) returns every row asked for",
                          abs(f["rows_returned"] - f["rows_expected"]) < 1e-9,
                          f"{f['rows_returned']:.3f} vs {f['rows_expected']:.3f}")
+    after = run_write_phases(sc, inst, ds, qids, base, {}, _table_bytes(inst), None, args, checks)
+    for q in after:
+        if q["kind"] in ("cold", "vacuum"):
+            checks.check(f"exact scan recall@10 = 1.0 ({q['kind']})", q["recall_at_10"] == 1.0,
+                         f"{q['recall_at_10']:.6f}")
+    points += after
+    _restore(sc, inst, ds)
+    return points
+
+
+def run_write_phases(sc, inst, ds, qids, base, gucs, rel_bytes, index, args, checks):
+    """The phases every SQL system runs after its searches: cold cache (shared_buffers
+    far below rel_bytes), inserts (1 and 2 clients; the rows are removed again) and
+    delete 10% + VACUUM. Returns their points."""
+    points = []
     if "cold" in sc.phases:
-        c = sqlbench.measure_cold(inst, ds, base, {}, _table_bytes(inst), qids, args.drop_os_cache)
-        points.append(c)
-        sqlbench.prewarm(inst)
-        checks.check("exact scan recall@10 = 1.0 with a cold cache", c["recall_at_10"] == 1.0,
-                     f"{c['recall_at_10']:.6f}")
+        points.append(sqlbench.measure_cold(inst, ds, base, gucs, rel_bytes, qids, args.drop_os_cache))
+        sqlbench.prewarm(inst, index)
     if "insert" in sc.phases:
         ins = sqlbench.measure_insert(inst, ds, base, sc.insert_pool, sc.insert_s)
         points += ins
-        checks.check("insert throughput measured (no vector index)", all(i["rows_per_s"] > 0 for i in ins))
+        checks.check(f"{base['method']}: insert throughput measured", all(i["rows_per_s"] > 0 for i in ins))
         sqlbench.cleanup_inserts(inst)
     if "vacuum" in sc.phases:
-        v = sqlbench.measure_vacuum(inst, ds, base, qids, {})
-        points.append(v)
-        checks.check("exact scan recall@10 = 1.0 after deleting 10%", v["recall_at_10"] == 1.0,
-                     f"{v['recall_at_10']:.6f}")
-    _restore(sc, inst, ds)
+        points.append(sqlbench.measure_vacuum(inst, ds, base, qids, gucs))
     return points
 
 
@@ -261,8 +270,8 @@ def _table_bytes(inst):
         return c.execute("SELECT pg_table_size('items')").fetchone()[0]
 
 
-def run_method(sc, inst, ds, qids, m, graph, args, checks, load):
-    """One index method: builds, sweep, filtered, cold, inserts."""
+def run_method(sc, inst, ds, qids, m, graph, args, checks):
+    """One index method: builds, sweep, filtered, then the write phases."""
     opts = m.with_options(graph)
     util.log(f"index method {m.name} {opts}")
     serial = sqlbench.build_index(inst, m, opts, ds.metric, 0)
@@ -293,16 +302,7 @@ def run_method(sc, inst, ds, qids, m, graph, args, checks, load):
         for attr in ("section", "cat"):
             for label, gucs in variants:
                 points.append(sqlbench.measure_filtered(inst, ds, base, attr, label, gucs, qids))
-    if "cold" in sc.phases:
-        points.append(sqlbench.measure_cold(inst, ds, base, dflt, par["index_bytes"], qids, args.drop_os_cache))
-        sqlbench.prewarm(inst, sqlbench.INDEX)
-    if "insert" in sc.phases:
-        ins = sqlbench.measure_insert(inst, ds, base, sc.insert_pool, sc.insert_s)
-        points += ins
-        checks.check(f"{m.name}: insert throughput measured", all(i["rows_per_s"] > 0 for i in ins))
-        sqlbench.cleanup_inserts(inst)
-    if "vacuum" in sc.phases:
-        points.append(sqlbench.measure_vacuum(inst, ds, base, qids, dflt))
+    points += run_write_phases(sc, inst, ds, qids, base, dflt, par["index_bytes"], sqlbench.INDEX, args, checks)
     sqlbench.drop_index(inst)
     _restore(sc, inst, ds)
     return points

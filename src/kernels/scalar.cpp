@@ -23,7 +23,7 @@ half_to_float(uint16_t h) noexcept
 	uint32_t bits;
 
 	if (exponent == 0x1f) {
-		bits = sign | 0x7f800000u | (mantissa << 13); /* inf or nan */
+		bits = sign | 0x7f800000u | (mantissa << 13) | (mantissa != 0 ? 0x400000u : 0); /* inf, or quiet nan as F16C */
 	} else if (exponent != 0) {
 		bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
 	} else if (mantissa == 0) {
@@ -51,8 +51,10 @@ float_to_half(float f) noexcept
 	uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
 	uint32_t abs = bits & 0x7fffffffu;
 
-	if (abs >= 0x7f800000u) /* inf or nan */
-		return sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0);
+	if (abs > 0x7f800000u) /* nan: quiet, payload truncated (as F16C does) */
+		return static_cast<uint16_t>(sign | 0x7e00u | ((abs & 0x7fffffu) >> 13));
+	if (abs == 0x7f800000u) /* inf */
+		return sign | 0x7c00u;
 	if (abs >= 0x477ff000u) /* rounds to >= 65520: overflow to inf */
 		return sign | 0x7c00u;
 	if (abs < 0x33000001u) /* below half the smallest subnormal: zero */
@@ -79,74 +81,50 @@ float_to_half(float f) noexcept
 
 namespace {
 
+/* An element as float: floats as they are, IEEE half bits widened (exactly). */
+inline float
+widen(float x) noexcept
+{
+	return x;
+}
+
+inline float
+widen(uint16_t h) noexcept
+{
+	return half_to_float(h);
+}
+
+/* The pair kernels over float or half elements, each a plain loop in index order. */
+template <class T>
 float
-l2sq_f32(const float *a, const float *b, size_t n) noexcept
+l2sq(const T *a, const T *b, size_t n) noexcept
 {
 	float sum = 0;
 	for (size_t i = 0; i < n; i++) {
-		float d = a[i] - b[i];
+		float d = widen(a[i]) - widen(b[i]);
 		sum += d * d;
 	}
 	return sum;
 }
 
+template <class T>
 float
-ip_f32(const float *a, const float *b, size_t n) noexcept
+ip(const T *a, const T *b, size_t n) noexcept
 {
 	float sum = 0;
 	for (size_t i = 0; i < n; i++)
-		sum += a[i] * b[i];
+		sum += widen(a[i]) * widen(b[i]);
 	return sum;
 }
 
+template <class T>
 CosineParts
-cosine_f32(const float *a, const float *b, size_t n) noexcept
+cosine(const T *a, const T *b, size_t n) noexcept
 {
 	CosineParts p{0, 0, 0};
 	for (size_t i = 0; i < n; i++) {
-		p.dot += a[i] * b[i];
-		p.norm_a += a[i] * a[i];
-		p.norm_b += b[i] * b[i];
-	}
-	return p;
-}
-
-float
-l1_f32(const float *a, const float *b, size_t n) noexcept
-{
-	float sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum += std::fabs(a[i] - b[i]);
-	return sum;
-}
-
-float
-l2sq_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept
-{
-	float sum = 0;
-	for (size_t i = 0; i < n; i++) {
-		float d = half_to_float(a[i]) - half_to_float(b[i]);
-		sum += d * d;
-	}
-	return sum;
-}
-
-float
-ip_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept
-{
-	float sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum += half_to_float(a[i]) * half_to_float(b[i]);
-	return sum;
-}
-
-CosineParts
-cosine_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept
-{
-	CosineParts p{0, 0, 0};
-	for (size_t i = 0; i < n; i++) {
-		float x = half_to_float(a[i]);
-		float y = half_to_float(b[i]);
+		float x = widen(a[i]);
+		float y = widen(b[i]);
 		p.dot += x * y;
 		p.norm_a += x * x;
 		p.norm_b += y * y;
@@ -154,12 +132,13 @@ cosine_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept
 	return p;
 }
 
+template <class T>
 float
-l1_f16(const uint16_t *a, const uint16_t *b, size_t n) noexcept
+l1(const T *a, const T *b, size_t n) noexcept
 {
 	float sum = 0;
 	for (size_t i = 0; i < n; i++)
-		sum += std::fabs(half_to_float(a[i]) - half_to_float(b[i]));
+		sum += std::fabs(widen(a[i]) - widen(b[i]));
 	return sum;
 }
 
@@ -191,12 +170,38 @@ jaccard(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept
 	return c;
 }
 
+/* One query against four vectors: four calls of the single-pair kernel. */
+template <class T, float (*Kernel)(const T *, const T *, size_t) noexcept>
+void
+batch4(const T *q, const T *const *v, size_t n, float *out) noexcept
+{
+	for (int j = 0; j < 4; j++)
+		out[j] = Kernel(q, v[j], n);
+}
+
 } // namespace
 
 extern const KernelTable kScalarTable;
-const KernelTable kScalarTable = {
-	Level::Scalar, "scalar", l2sq_f32, ip_f32, cosine_f32, l1_f32, l2sq_f16, ip_f16, cosine_f16, l1_f16, f16_to_f32,
-	hamming,	   jaccard,
+constinit const KernelTable kScalarTable = {
+	Level::Scalar,
+	"scalar",
+	l2sq<float>,
+	ip<float>,
+	cosine<float>,
+	l1<float>,
+	l2sq<uint16_t>,
+	ip<uint16_t>,
+	cosine<uint16_t>,
+	l1<uint16_t>,
+	f16_to_f32,
+	hamming,
+	jaccard,
+	batch4<float, l2sq<float>>,
+	batch4<float, ip<float>>,
+	batch4<float, l1<float>>,
+	batch4<uint16_t, l2sq<uint16_t>>,
+	batch4<uint16_t, ip<uint16_t>>,
+	batch4<uint16_t, l1<uint16_t>>,
 };
 
 float
@@ -215,8 +220,18 @@ sparse_ip(const int32_t *ia, const float *va, int na, const int32_t *ib, const f
 	return sum;
 }
 
-float
-sparse_l2sq(const int32_t *ia, const float *va, int na, const int32_t *ib, const float *vb, int nb) noexcept
+namespace {
+
+/*
+ * Sum of term(d) over the union of both index lists, in index order, d being
+ * the difference of the two values at that index (a missing element is 0;
+ * the sign of d is not defined, which both terms ignore): the merge join of
+ * sparse_l2sq and sparse_l1.
+ */
+template <class Term>
+inline float
+sparse_union_sum(const int32_t *ia, const float *va, int na, const int32_t *ib, const float *vb, int nb,
+				 Term term) noexcept
 {
 	float sum = 0;
 	int i = 0, j = 0;
@@ -228,27 +243,23 @@ sparse_l2sq(const int32_t *ia, const float *va, int na, const int32_t *ib, const
 			d = vb[j++];
 		else
 			d = va[i++] - vb[j++];
-		sum += d * d;
+		sum += term(d);
 	}
 	return sum;
+}
+
+} // namespace
+
+float
+sparse_l2sq(const int32_t *ia, const float *va, int na, const int32_t *ib, const float *vb, int nb) noexcept
+{
+	return sparse_union_sum(ia, va, na, ib, vb, nb, [](float d) { return d * d; });
 }
 
 float
 sparse_l1(const int32_t *ia, const float *va, int na, const int32_t *ib, const float *vb, int nb) noexcept
 {
-	float sum = 0;
-	int i = 0, j = 0;
-	while (i < na || j < nb) {
-		float d;
-		if (j >= nb || (i < na && ia[i] < ib[j]))
-			d = va[i++];
-		else if (i >= na || ib[j] < ia[i])
-			d = vb[j++];
-		else
-			d = va[i++] - vb[j++];
-		sum += std::fabs(d);
-	}
-	return sum;
+	return sparse_union_sum(ia, va, na, ib, vb, nb, [](float d) { return std::fabs(d); });
 }
 
 } // namespace vx::kernels

@@ -61,6 +61,18 @@ struct KernelTable
 	/* bit strings of nbytes bytes */
 	uint64_t (*hamming)(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept;
 	JaccardCounts (*jaccard)(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept;
+
+	/*
+	 * One query q against four vectors v[0..3] of n elements each (graph
+	 * search scores a neighbour list four at a time): out[j] = dist(q, v[j]).
+	 * Each result equals the single-pair kernel's up to summation order.
+	 */
+	void (*l2sq_f32_batch4)(const float *q, const float *const *v, size_t n, float *out) noexcept;
+	void (*ip_f32_batch4)(const float *q, const float *const *v, size_t n, float *out) noexcept;
+	void (*l1_f32_batch4)(const float *q, const float *const *v, size_t n, float *out) noexcept;
+	void (*l2sq_f16_batch4)(const uint16_t *q, const uint16_t *const *v, size_t n, float *out) noexcept;
+	void (*ip_f16_batch4)(const uint16_t *q, const uint16_t *const *v, size_t n, float *out) noexcept;
+	void (*l1_f16_batch4)(const uint16_t *q, const uint16_t *const *v, size_t n, float *out) noexcept;
 };
 
 /* Sparse vectors: strictly increasing 0-based indices; merge-join kernels. */
@@ -75,10 +87,13 @@ uint16_t float_to_half(float f) noexcept;
 /* Highest level this CPU and this build support. */
 Level detect_level() noexcept;
 
+/* Highest level <= requested that this CPU and build support (Scalar at worst). */
+Level available_level(Level requested) noexcept;
+
 /* Table for a level, or nullptr if the CPU or the build lacks it. */
 const KernelTable *table_for(Level level) noexcept;
 
-/* Select the active table: min(requested, detected). Returns the level chosen. */
+/* Select the active table: available_level(requested). Returns the level chosen. */
 Level kernels_init(Level requested = Level::AVX512) noexcept;
 
 /* The active table (kernels_init() must have run; _PG_init does it). */

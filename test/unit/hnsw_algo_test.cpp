@@ -2,8 +2,8 @@
  * hnsw_algo_test.cpp -- GoogleTest for the HNSW core (visited set, heaps,
  * neighbour heuristic, in-arena graph, search, concurrent build, interrupts).
  *
- * Recall tests compare against brute force computed here with the scalar
- * kernels, on seeded Gaussian-cluster data; their thresholds are set so a
+ * Recall tests compare against brute force computed here with the same
+ * kernel (the best level of the CPU), on seeded Gaussian-cluster data; their thresholds are set so a
  * graph with broken linking (e.g. missing back-links or a wrong heuristic)
  * fails them. Data is small (10k x 32) so the suite runs in seconds.
  */
@@ -185,10 +185,19 @@ recall_at(const HnswGraph<Policy> &g, const std::vector<float> &queries, const s
 	return static_cast<double>(hits) / (static_cast<double>(nq) * k);
 }
 
+/* Graph tests run on the best kernel level and restore the previous one (the table is global). */
 class HnswCore : public ::testing::Test
 {
 protected:
-	static void SetUpTestSuite() { kernels::kernels_init(kernels::Level::Scalar); }
+	static void
+	SetUpTestSuite()
+	{
+		saved_ = kernels::active().level;
+		kernels::kernels_init();
+	}
+	static void TearDownTestSuite() { kernels::kernels_init(saved_); }
+
+	static inline kernels::Level saved_ = kernels::Level::Scalar;
 };
 
 /* ---------------------------------------------------------------------------

@@ -360,7 +360,9 @@ hnsw_search(const View &view, const Dist &dist, uint32_t ef, Visited &visited, S
  * Writes at most max_keep selected candidates to out and returns their count:
  * first the kept ones (nearest first), then, with keep_pruned, the nearest
  * rejected ones until max_keep. A candidate is kept unless some kept element
- * is strictly nearer to it than the base is (ties keep it, as hnswlib).
+ * is strictly nearer to it than the base is (ties keep it, as hnswlib;
+ * pgvector prunes on ties, which only matters for exact duplicates, merged
+ * anyway by HnswGraph::add's on_dup hook).
  * Without keep_pruned, fewer than max_keep candidates are all kept unpruned
  * (hnswlib's shortcut). pruned needs room for n candidates; out for max_keep.
  */

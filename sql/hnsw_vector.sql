@@ -77,13 +77,27 @@ SET enable_seqscan = off;
 SELECT q, i.ids = e.ids AS same_order FROM idx i JOIN exact e USING (q) ORDER BY q;
 DROP TABLE idx, exact;
 
--- vacuum: deleted rows are never returned, inserts continue afterwards
+-- vacuum: deleted rows are never returned, the graph is repaired around
+-- them, and their space is reused by later inserts (the index does not grow)
 DELETE FROM big WHERE id % 3 = 0;
 VACUUM big;
 SELECT COUNT(*) FROM (SELECT id FROM big ORDER BY val <-> '[1,0,0,0]') s;
 SELECT COUNT(*) FROM (SELECT id FROM big ORDER BY val <-> '[1,0,0,0]') s WHERE id % 3 = 0;
+SELECT pg_relation_size('big_l2') AS size_before \gset
 INSERT INTO big SELECT i, ARRAY[sin(i), cos(i), sin(i * 0.37), cos(i * 1.3)] FROM generate_series(801, 900) i;
 SELECT COUNT(*) FROM (SELECT id FROM big ORDER BY val <-> '[1,0,0,0]') s;
+SELECT pg_relation_size('big_l2') = :size_before AS space_reused;
+-- after repair and reuse the search is still exhaustive and exact
+CREATE TEMP TABLE idx AS SELECT array_agg(id) AS ids FROM
+	(SELECT id FROM big ORDER BY val <-> '[0.5,-0.5,0.5,0]' LIMIT 25) s;
+SET enable_indexscan = off;
+SET enable_seqscan = on;
+CREATE TEMP TABLE exact AS SELECT array_agg(id) AS ids FROM
+	(SELECT id FROM big ORDER BY val <-> '[0.5,-0.5,0.5,0]', id LIMIT 25) s;
+RESET enable_indexscan;
+SET enable_seqscan = off;
+SELECT i.ids = e.ids AS same_order FROM idx i, exact e;
+DROP TABLE idx, exact;
 RESET hnsw.ef_search;
 
 -- iterative scans return more than ef_search rows when asked
@@ -106,6 +120,17 @@ RESET hnsw.max_scan_tuples;
 RESET hnsw.iterative_scan;
 RESET hnsw.ef_search;
 DROP TABLE big;
+
+-- every row deleted: vacuum frees everything, including the entry point
+CREATE TABLE t (id int, val vector(3));
+INSERT INTO t SELECT i, ARRAY[i, i % 5, 1] FROM generate_series(1, 100) i;
+CREATE INDEX ON t USING hnsw (val vector_l2_ops);
+DELETE FROM t;
+VACUUM t;
+SELECT * FROM t ORDER BY val <-> '[1,1,1]';
+INSERT INTO t VALUES (1, '[1,1,1]'), (2, '[2,2,2]');
+SELECT id FROM t ORDER BY val <-> '[2,2,1]';
+DROP TABLE t;
 
 -- empty at build time, then filled by inserts
 CREATE TABLE t (id int, val vector(3));

@@ -5,7 +5,7 @@
  *
  *   hnsw_core_bench [--data DIR] [--metric cos|l2] [--m 16] [--efc 64]
  *                   [--threads 1,2] [--ef 10,20,40,64,100,200]
- *                   [--kernel scalar|active|bench-avx2] [--keep-pruned 0|1]
+ *                   [--kernel active|scalar|baseline|avx2|avx512] [--keep-pruned 0|1]
  *                   [--degree0 N] [--prefetch-lines N] [--limit N] [--repeat 5] [--seed 1234]
  *
  * Cosine normalises base and query vectors and uses the negative inner
@@ -15,16 +15,15 @@
  * (the machine is shared and noisy); recall@10 is against
  * the dataset's exact ground truth (0-based base row numbers).
  *
- * --kernel bench-avx2 uses an AVX2/FMA inner product and L2 defined in this
- * file only (function target attributes, not a build flag), so the graph
- * algorithm can be compared with hnswlib before the project's SIMD kernels
- * land; the default is the active KernelTable (scalar until then).
+ * --kernel picks a KernelTable level (default: the best the CPU has).
+ *
+ * Build: cmake target hnsw_core_bench, or by hand
+ *   g++ -std=c++20 -O2 -Iinclude bench/tools/hnsw_core_bench.cpp plus every .cpp of src/core, src/kernels
+ * (the per-ISA kernel files then need their Makefile flags; CMake applies them).
  */
 #include "vx/core/hnsw_algo.hpp"
 #include "vx/core/hnsw_graph.hpp"
 #include "vx/kernels/kernels.hpp"
-
-#include <immintrin.h>
 
 #include <algorithm>
 #include <atomic>
@@ -66,62 +65,6 @@ read_vecs(const std::string &path, uint32_t *dim, uint32_t *rows)
 	}
 	std::fclose(f);
 	return out;
-}
-
-/* Horizontal sum of 8 floats. */
-__attribute__((target("avx2,fma"))) inline float
-hsum256(__m256 v)
-{
-	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-	s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-	return _mm_cvtss_f32(s);
-}
-
-/* Bench-only AVX2 inner product (4 accumulators). */
-__attribute__((target("avx2,fma"))) float
-bench_ip_avx2(const float *a, const float *b, size_t n) noexcept
-{
-	__m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-	size_t i = 0;
-	for (; i + 32 <= n; i += 32) {
-		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-		s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-		s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
-		s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
-	}
-	for (; i + 8 <= n; i += 8)
-		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-	float s = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-	for (; i < n; i++)
-		s += a[i] * b[i];
-	return s;
-}
-
-/* Bench-only AVX2 squared L2 (4 accumulators). */
-__attribute__((target("avx2,fma"))) float
-bench_l2sq_avx2(const float *a, const float *b, size_t n) noexcept
-{
-	__m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-	size_t i = 0;
-	for (; i + 32 <= n; i += 32) {
-		__m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-		__m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
-		__m256 d2 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16));
-		__m256 d3 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24));
-		s0 = _mm256_fmadd_ps(d0, d0, s0);
-		s1 = _mm256_fmadd_ps(d1, d1, s1);
-		s2 = _mm256_fmadd_ps(d2, d2, s2);
-		s3 = _mm256_fmadd_ps(d3, d3, s3);
-	}
-	for (; i + 8 <= n; i += 8) {
-		__m256 d = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-		s0 = _mm256_fmadd_ps(d, d, s0);
-	}
-	float s = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-	for (; i < n; i++)
-		s += (a[i] - b[i]) * (a[i] - b[i]);
-	return s;
 }
 
 /* Distance computations of the calling thread (build statistics). */
@@ -202,9 +145,9 @@ run(const Options &o, uint32_t nthreads, const std::vector<float> &base, uint32_
 	double t0 = now();
 	for (uint32_t t = 0; t < nthreads; t++) {
 		threads.emplace_back([&, t] {
-			std::vector<uint64_t> mem(InsertScratch::bytes_needed(p) / 8 + 1);
+			std::vector<uint64_t> mem(insert_scratch_bytes(p) / 8 + 1);
 			InsertScratch s;
-			InsertScratch::carve(mem.data(), mem.size() * 8, p, &s);
+			carve_insert_scratch(mem.data(), mem.size() * 8, p, &s);
 			SplitMix64 rng{o.seed + t};
 			uint32_t row_id;
 			auto row = [&](uint32_t i, const void **value, const void **payload) {
@@ -312,7 +255,6 @@ main(int argc, char **argv)
 		}
 	}
 
-	vx::kernels::kernels_init();
 	uint32_t dim = 0, n = 0, qdim = 0, nq = 0, gt_k = 0, ngt = 0;
 	std::vector<float> base = read_vecs<float>(o.data + "/base.fvecs", &dim, &n);
 	std::vector<float> queries = read_vecs<float>(o.data + "/query.fvecs", &qdim, &nq);
@@ -331,12 +273,17 @@ main(int argc, char **argv)
 			normalize_f32(&queries[static_cast<size_t>(i) * dim], dim);
 	}
 
+	static const char *const kLevels[] = {"scalar", "baseline", "avx2", "avx512"};
+	vx::kernels::Level want = vx::kernels::Level::AVX512;
+	for (int l = 0; l < vx::kernels::kLevelCount; l++)
+		if (o.kernel == kLevels[l])
+			want = static_cast<vx::kernels::Level>(l);
+	vx::kernels::kernels_init(want);
 	const vx::kernels::KernelTable &kt = vx::kernels::active();
-	bool local = o.kernel == "bench-avx2";
-	auto ip = local ? bench_ip_avx2 : kt.ip_f32;
-	auto l2 = local ? bench_l2sq_avx2 : kt.l2sq_f32;
+	auto ip = kt.ip_f32;
+	auto l2 = kt.l2sq_f32;
 	std::printf("dataset %s: %u x %u, %u queries, metric %s, kernel %s\n", o.data.c_str(), n, dim, nq,
-				o.metric.c_str(), local ? "bench-avx2" : kt.name);
+				o.metric.c_str(), kt.name);
 
 	for (uint32_t t : o.threads) {
 		if (cos) {

@@ -204,34 +204,36 @@ hnsw_graph_capacity_for(size_t bytes, const HnswGraphParams &p) noexcept
 }
 
 size_t
-InsertScratch::bytes_needed(const HnswGraphParams &p) noexcept
+InsertScratch::bytes_needed(uint32_t m, uint32_t ef_construction, uint32_t visited_capacity) noexcept
 {
-	uint32_t m0 = 2 * p.m;
-	uint32_t npruned = p.ef_construction > m0 + 1 ? p.ef_construction : m0 + 1;
-	return Carver::round8(VisitedSet::bytes_for(p.capacity)) + SearchScratch::bytes_needed(p.ef_construction, m0) +
-		   Carver::round8(sizeof(Candidate) * p.ef_construction) +
+	uint32_t m0 = 2 * m;
+	uint32_t npruned = ef_construction > m0 + 1 ? ef_construction : m0 + 1;
+	return Carver::round8(VisitedSet::bytes_for(visited_capacity)) + SearchScratch::bytes_needed(ef_construction, m0) +
+		   Carver::round8(sizeof(Candidate) * ef_construction) +
 		   Carver::round8(sizeof(Candidate) * (kMaxLevel + 1) * m0) + Carver::round8(sizeof(Candidate) * npruned) +
 		   Carver::round8(sizeof(Candidate) * (m0 + 1)) + Carver::round8(sizeof(Candidate) * m0);
 }
 
 bool
-InsertScratch::carve(void *mem, size_t bytes, const HnswGraphParams &p, InsertScratch *out) noexcept
+InsertScratch::carve(void *mem, size_t bytes, uint32_t m, uint32_t ef_construction, uint32_t visited_capacity,
+					 InsertScratch *out) noexcept
 {
-	uint32_t m0 = 2 * p.m;
-	uint32_t npruned = p.ef_construction > m0 + 1 ? p.ef_construction : m0 + 1;
-	size_t search_bytes = SearchScratch::bytes_needed(p.ef_construction, m0);
+	uint32_t m0 = 2 * m;
+	uint32_t npruned = ef_construction > m0 + 1 ? ef_construction : m0 + 1;
+	size_t search_bytes = SearchScratch::bytes_needed(ef_construction, m0);
 	Carver c(mem, bytes);
-	uint16_t *tags = c.take<uint16_t>(p.capacity);
+	uint16_t *tags = c.take<uint16_t>(visited_capacity);
 	std::byte *search_mem = c.take<std::byte>(search_bytes);
 	InsertScratch s;
-	s.w = c.take<Candidate>(p.ef_construction);
+	s.w = c.take<Candidate>(ef_construction);
+	s.m0 = m0;
 	s.selected = c.take<Candidate>(static_cast<size_t>(kMaxLevel + 1) * m0);
 	s.pruned = c.take<Candidate>(npruned);
 	s.shrink = c.take<Candidate>(m0 + 1);
 	s.shrink_out = c.take<Candidate>(m0);
-	if (!c.ok() || !SearchScratch::carve(search_mem, search_bytes, p.ef_construction, m0, &s.search))
+	if (!c.ok() || !SearchScratch::carve(search_mem, search_bytes, ef_construction, m0, &s.search))
 		return false;
-	s.visited = VisitedSet(tags, p.capacity);
+	s.visited = VisitedSet(tags, visited_capacity);
 	*out = s;
 	return true;
 }

@@ -146,11 +146,11 @@ HnswBuildGraphInit(HnswBuildGraph graph, MemoryContext ctx, const HnswMetaPageDa
 	/* the scratch (a visited tag per element) is part of the budget */
 	impl->params.capacity = vx::core::hnsw_graph_capacity_for(budget, impl->params);
 	impl->params.capacity = Max(impl->params.capacity, 16U);
-	scratch_bytes = InsertScratch::bytes_needed(impl->params);
+	scratch_bytes = InsertScratch::bytes_needed(impl->params.m, impl->params.ef_construction, impl->params.capacity);
 	while (impl->params.capacity > 16 &&
 		   vx::core::hnsw_graph_layout(impl->params).total_bytes + scratch_bytes > budget) {
 		impl->params.capacity -= impl->params.capacity / 16 + 1;
-		scratch_bytes = InsertScratch::bytes_needed(impl->params);
+		scratch_bytes = InsertScratch::bytes_needed(impl->params.m, impl->params.ef_construction, impl->params.capacity);
 	}
 
 	impl->arena_bytes = vx::core::hnsw_graph_layout(impl->params).total_bytes;
@@ -159,7 +159,8 @@ HnswBuildGraphInit(HnswBuildGraph graph, MemoryContext ctx, const HnswMetaPageDa
 	st = HnswGraph<SingleThreaded>::create(arena, impl->arena_bytes, impl->params, &impl->graph);
 	if (st != Status::Ok)
 		elog(ERROR, "could not create hnsw build graph: %s", vx::core::status_name(st));
-	if (!InsertScratch::carve(MemoryContextAllocHuge(ctx, scratch_bytes), scratch_bytes, impl->params, &impl->scratch))
+	if (!InsertScratch::carve(MemoryContextAllocHuge(ctx, scratch_bytes), scratch_bytes, impl->params.m,
+							  impl->params.ef_construction, impl->params.capacity, &impl->scratch))
 		elog(ERROR, "could not set up hnsw build scratch");
 	impl->datum = (char *) palloc0(Max(impl->params.value_bytes,
 									   HnswDatumMaxSize((HnswElemKind) meta->elem_kind, meta->dimensions)));

@@ -358,11 +358,12 @@ HnswVisitedRelease(vx::core::VisitedSet *set, bool cached)
 void
 HnswPairDistanceInit(HnswPairDistance *pd, HnswView view, uint32 n)
 {
-	uint32 size = 2;
+	uint32 size = 4;
 
-	while (size < 2 * n)
+	while (size < 2 * (n + 2))
 		size *= 2;
 	pd->view = view;
+	pd->count = palloc_object(uint32);
 	pd->slot_bytes = view->meta.vector_slot_size;
 	pd->mask = size - 1;
 	pd->ids = palloc_array(HnswId, size);

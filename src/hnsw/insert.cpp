@@ -4,7 +4,8 @@
  *
  * An insert is a sequence of WAL records (GenericXLog, at most 4 pages
  * each), every one of which leaves a valid index:
- *   1. allocate: under the metapage's exclusive lock take next_id, create
+ *   1. allocate: under the metapage's exclusive lock pop an id vacuum freed
+ *      (metapage and its graph page in one record), or take next_id: create
  *      and initialize the element's pages if it is the first on them (one
  *      record per new page, full image), then advance next_id (metapage
  *      record). A crash after this leaks the id: its record stays UNUSED and
@@ -49,9 +50,6 @@
 
 using vx::core::Candidate;
 
-/* Heavyweight page-lock tag serializing entry point changes (not a real block). */
-#define HNSW_UPDATE_LOCK 0
-
 /* Attempts to add one back-link before giving up on a list that keeps changing. */
 #define HNSW_LINK_RETRIES 3
 
@@ -89,7 +87,7 @@ HnswPreparePage(Relation index, const HnswMetaPageData *meta, BlockNumber blkno,
 	UnlockReleaseBuffer(buf);
 }
 
-/* Step 1: take the next id, with its pages ready; *meta is refreshed (entry point as of now). */
+/* Step 1: a free id or the next one, with its pages ready; *meta is refreshed (entry point as of now). */
 static HnswId
 HnswAllocateId(Relation index, HnswMetaPageData *meta, bool building)
 {
@@ -103,6 +101,38 @@ HnswAllocateId(Relation index, HnswMetaPageData *meta, bool building)
 	/* exclusive: ids are handed out, and the relation extended, under this lock */
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	cur = HnswCheckMetaPage(index, BufferGetPage(metabuf));
+
+	if (cur->free_head != HNSW_INVALID_ID) {
+		/* reuse an id vacuum freed: its pages exist; pop it from the free list */
+		Buffer gbuf;
+		HnswGraphRecord *rec;
+
+		id = cur->free_head;
+		a = HnswAddressOf(cur, id);
+		gbuf = ReadBuffer(index, a.graph_block);
+		/* the graph page after the metapage: block order */
+		LockBuffer(gbuf, BUFFER_LOCK_EXCLUSIVE);
+		HnswCheckPage(index, BufferGetPage(gbuf), HNSW_PAGE_GRAPH, a.graph_block);
+		rec = HnswRecordAt(BufferGetPage(gbuf), cur, a.record_index);
+		if (id >= cur->next_id || rec->flags != HNSW_RECORD_UNUSED)
+			ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+							errmsg("index \"%s\" has a corrupted free list at element %u", RelationGetRelationName(index),
+								   id),
+							errhint("REINDEX the index.")));
+
+		HnswWriterStart(&w, index, building);
+		upd = HnswPageGetMeta(HnswWriterPage(&w, metabuf, false));
+		rec = HnswRecordAt(HnswWriterPage(&w, gbuf, false), cur, a.record_index);
+		upd->free_head = rec->next_free;
+		upd->live_count++;
+		rec->next_free = HNSW_INVALID_ID;
+		*meta = *upd;
+		HnswWriterFinish(&w);
+		UnlockReleaseBuffer(gbuf);
+		UnlockReleaseBuffer(metabuf);
+		return id;
+	}
+
 	id = cur->next_id;
 	if (id == HNSW_INVALID_ID - 1)
 		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("hnsw index has too many elements")));
@@ -160,17 +190,13 @@ HnswReserveUpperItem(Relation index, const HnswMetaPageData *meta, HnswId id, in
 	return level;
 }
 
-/* Scratch of one insert's searches and selections. */
+/* Scratch of one insert: the core's, plus lists as read and written. */
 typedef struct HnswInsertScratch
 {
-	vx::core::SearchScratch search;
-	Candidate *w;		 /* ef_construction */
-	Candidate *cand;	 /* max(ef_construction, 2m + 1) */
-	Candidate *pruned;	 /* max(ef_construction, 2m + 1) */
-	Candidate *selected; /* (HNSW_MAX_LEVEL + 1) rows of 2m */
-	uint32 counts[HNSW_MAX_LEVEL + 1];
-	HnswId *list;		/* 2m + 1: a neighbour list as read */
-	HnswId *new_list;	/* 2m + 1 */
+	vx::core::InsertScratch core;
+	vx::core::InsertParams params;
+	HnswId *list;	  /* 2m: a neighbour list as read */
+	HnswId *new_list; /* 2m */
 	HnswPairDistance pair;
 } HnswInsertScratch;
 
@@ -178,66 +204,46 @@ typedef struct HnswInsertScratch
 static void
 HnswInitInsertScratch(HnswInsertScratch *s, HnswView view)
 {
-	uint32 m0 = 2 * view->meta.m;
+	uint32 m = view->meta.m;
 	uint32 ef = view->meta.ef_construction;
-	uint32 wide = Max(ef, m0 + 1);
-	size_t bytes = vx::core::SearchScratch::bytes_needed(ef, m0);
+	/* visited capacity 1: the backend's visited set is swapped in for the search */
+	size_t bytes = vx::core::InsertScratch::bytes_needed(m, ef, 1);
 
-	if (!vx::core::SearchScratch::carve(palloc(bytes), bytes, ef, m0, &s->search))
-		elog(ERROR, "could not set up hnsw search scratch");
-	s->w = palloc_array(Candidate, ef);
-	s->cand = palloc_array(Candidate, wide);
-	s->pruned = palloc_array(Candidate, wide);
-	s->selected = palloc_array(Candidate, (HNSW_MAX_LEVEL + 1) * m0);
-	MemSet(s->counts, 0, sizeof(s->counts));
-	s->list = palloc_array(HnswId, m0 + 1);
-	s->new_list = palloc_array(HnswId, m0 + 1);
-	HnswPairDistanceInit(&s->pair, view, wide + 1);
+	if (!vx::core::InsertScratch::carve(palloc(bytes), bytes, m, ef, 1, &s->core))
+		elog(ERROR, "could not set up hnsw insert scratch");
+	/* m picks on every level, like the build's core graph; back-links fill level 0 to 2m */
+	s->params = vx::core::InsertParams{m, ef, m, true};
+	s->list = palloc_array(HnswId, 2 * m);
+	s->new_list = palloc_array(HnswId, 2 * m);
+	HnswPairDistanceInit(&s->pair, view, Max(ef, 2 * m + 1) + 1);
 }
 
-/* Step 3: neighbours of the new element on levels min(level, top)..0 into s->selected/counts. */
-static void
+/*
+ * Step 3: the new element's neighbours on levels min(level, top)..0, by
+ * vx::core's insert search over the pages; returns the highest level with
+ * picks (-1 for the first element).
+ */
+static int
 HnswFindNeighbors(HnswView view, HnswInsertScratch *s, const char *datum, int level)
 {
 	const HnswMetaPageData *meta = &view->meta;
-	HnswPageGraph graph{view};
+	HnswPageGraph graph{view, meta->next_id};
 	HnswPageDistance dist{view, datum};
-	uint32 m0 = 2 * meta->m;
 	bool cached;
 	vx::core::VisitedSet *set;
-	HnswVisited visited;
-	Candidate cur;
-	uint32 nw;
+	int top;
 
 	if (meta->entry_id == HNSW_INVALID_ID)
-		return;
+		return -1;
 
 	set = HnswVisitedAcquire(meta->next_id, &cached);
-	visited = HnswVisited{set, meta->next_id};
-
-	cur = Candidate{dist(meta->entry_id), meta->entry_id};
-	for (int l = meta->entry_level; l > level; l--)
-		cur = vx::core::greedy_search_layer(graph, dist, cur, l, s->search);
-
-	s->w[0] = cur;
-	nw = 1;
-	for (int l = Min(level, (int) meta->entry_level); l >= 0; l--) {
-		uint32 n = 0;
-
-		set->reset();
-		nw = vx::core::search_layer(graph, dist, s->w, nw, l, meta->ef_construction, visited, s->search, s->w);
-
-		/* elements whose vector could not be read cannot be neighbours */
-		for (uint32 i = 0; i < nw; i++)
-			if (s->w[i].dist < std::numeric_limits<float>::infinity())
-				s->cand[n++] = s->w[i];
-
-		s->pair.clear();
-		/* m picks on every level, like the build's core graph (insert_degree0 = m); back-links fill level 0 to 2m */
-		s->counts[l] = vx::core::select_neighbors_heuristic(s->cand, n, meta->m, true, s->pair,
-															s->selected + (Size) l * m0, s->pruned);
-	}
+	s->core.visited = *set;
+	s->pair.clear();
+	top = vx::core::find_insert_neighbors(graph, dist, s->pair, meta->entry_id, meta->entry_level, level, s->params,
+										  s->core);
+	*set = s->core.visited; /* keep the epoch the searches advanced */
 	HnswVisitedRelease(set, cached);
+	return top;
 }
 
 /* Next version of a slot (never 0, which marks a slot never written). */
@@ -249,12 +255,11 @@ HnswNextVersion(uint32 version)
 
 /* Step 4: write vector, record and upper lists of the new element. */
 static void
-HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, HnswId id, int level, OffsetNumber upper_offset,
-				 const char *datum, ItemPointer tid, bool building)
+HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, int top, HnswId id, int level,
+				 OffsetNumber upper_offset, const char *datum, ItemPointer tid, bool building)
 {
 	const HnswMetaPageData *meta = &view->meta;
 	HnswAddress a = HnswAddressOf(meta, id);
-	uint32 m0 = 2 * meta->m;
 	Buffer ubuf = InvalidBuffer;
 	Buffer gbuf;
 	Buffer vbuf = InvalidBuffer;
@@ -316,13 +321,13 @@ HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, HnswId id,
 
 	rec->flags = HNSW_RECORD_LIVE;
 	rec->level = level;
-	rec->nneighbors = s->counts[0];
+	rec->nneighbors = top >= 0 ? s->core.selected_count[0] : 0;
 	rec->version = version;
 	rec->heap_tid = *tid;
 	rec->upper_offset = upper_offset;
 	rec->next_free = HNSW_INVALID_ID;
-	for (uint32 i = 0; i < s->counts[0]; i++)
-		rec->neighbors[i] = s->selected[i].id;
+	for (uint32 i = 0; i < rec->nneighbors; i++)
+		rec->neighbors[i] = s->core.selected_at(0)[i].id;
 
 	if (level > 0) {
 		HnswUpperItem *item = (HnswUpperItem *) PageGetItem(upage, PageGetItemId(upage, upper_offset));
@@ -333,9 +338,9 @@ HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, HnswId id,
 		for (int l = 1; l <= level; l++) {
 			HnswUpperList *list = HnswUpperListAt(item, meta->m, l);
 
-			list->count = s->counts[l];
-			for (uint32 i = 0; i < s->counts[l]; i++)
-				list->ids[i] = s->selected[(Size) l * m0 + i].id;
+			list->count = l <= top ? s->core.selected_count[l] : 0;
+			for (uint32 i = 0; i < list->count; i++)
+				list->ids[i] = s->core.selected_at(l)[i].id;
 		}
 	}
 	HnswWriterFinish(&w);
@@ -348,7 +353,7 @@ HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, HnswId id,
 }
 
 /* Whether id is among ids[0..n). */
-static bool
+bool
 HnswListHas(const HnswId *ids, int n, HnswId id)
 {
 	for (int i = 0; i < n; i++)
@@ -362,7 +367,7 @@ HnswListHas(const HnswId *ids, int n, HnswId id)
  * list (n ids) and nb's record still has version: the optimistic check of
  * step 5. Returns false when the list changed meanwhile.
  */
-static bool
+bool
 HnswReplaceList(Relation index, const HnswMetaPageData *meta, HnswId nb, int level, const HnswRecordInfo *info,
 				const HnswId *list, int n, const HnswId *new_list, int new_n, bool building)
 {
@@ -437,15 +442,14 @@ HnswAddLink(Relation index, HnswView view, HnswInsertScratch *s, HnswId nb, Hnsw
 			s->new_list[n] = id;
 			new_n = n + 1;
 		} else {
-			/* full: the heuristic over the current neighbours plus the new element, seen from nb */
-			s->pair.clear();
-			for (int i = 0; i < n; i++)
-				s->cand[i] = Candidate{s->pair(nb, s->list[i]), s->list[i]};
-			s->cand[n] = Candidate{d, id};
-			vx::core::sort_candidates(s->cand, n + 1);
-			new_n = (int) vx::core::select_neighbors_heuristic(s->cand, n + 1, cap, true, s->pair, s->w, s->pruned);
+			/* full: the core's reselection over the current neighbours plus the new element, seen from nb */
+			HnswPairDistance *pair = &s->pair;
+			auto from_nb = [pair, nb](uint32_t other) { return (*pair)(nb, other); };
+
+			pair->clear();
+			new_n = (int) vx::core::reselect_neighbors(s->list, n, Candidate{d, id}, cap, true, from_nb, *pair, s->core);
 			for (int i = 0; i < new_n; i++)
-				s->new_list[i] = s->w[i].id;
+				s->new_list[i] = s->core.shrink_out[i].id;
 			if (!HnswListHas(s->new_list, new_n, id))
 				return; /* the new element did not make it: nothing to write */
 		}
@@ -492,6 +496,7 @@ HnswInsertValue(Relation index, const char *datum, ItemPointer tid, bool buildin
 	OffsetNumber upper_offset;
 	HnswId id;
 	int level;
+	int top;
 	bool locked = false;
 
 	HnswReadMeta(index, &meta);
@@ -513,17 +518,13 @@ HnswInsertValue(Relation index, const char *datum, ItemPointer tid, bool buildin
 	HnswViewInit(&view, index, &meta, &dist);
 	HnswInitInsertScratch(&s, &view);
 
-	HnswFindNeighbors(&view, &s, datum, level);
-	HnswWriteElement(index, &view, &s, id, level, upper_offset, datum, tid, building);
+	top = HnswFindNeighbors(&view, &s, datum, level);
+	HnswWriteElement(index, &view, &s, top, id, level, upper_offset, datum, tid, building);
 
-	for (int l = Min(level, (int) meta.entry_level); l >= 0; l--) {
-		const Candidate *sel = s.selected + (Size) l * 2 * meta.m;
-		uint32 count = s.counts[l];
-
-		/* sel may be overwritten by HnswAddLink's scratch use of s.w, not of s.selected */
-		for (uint32 i = 0; i < count; i++)
-			HnswAddLink(index, &view, &s, sel[i].id, id, sel[i].dist, l, building);
-	}
+	/* back-links (reselect_neighbors uses other parts of the core scratch than the picks) */
+	for (int l = top; l >= 0; l--)
+		for (uint32 i = 0; i < s.core.selected_count[l]; i++)
+			HnswAddLink(index, &view, &s, s.core.selected_at(l)[i].id, id, s.core.selected_at(l)[i].dist, l, building);
 
 	if (meta.entry_id == HNSW_INVALID_ID || level > meta.entry_level)
 		HnswUpdateEntry(index, id, level, building);

@@ -154,15 +154,14 @@ HnswScanReserve(HnswScanOpaque so, uint32 ef, bool check_budget)
 static void
 HnswScanSearch(HnswScanOpaque so)
 {
-	HnswPageGraph graph{&so->view};
+	HnswPageGraph graph{&so->view, so->visited_limit};
 	HnswPageDistance dist{&so->view, so->query};
-	HnswVisited visited{so->visited, so->visited_limit};
 	Candidate cur{dist(so->meta.entry_id), so->meta.entry_id};
 
 	for (int l = so->meta.entry_level; l > 0; l--)
 		cur = vx::core::greedy_search_layer(graph, dist, cur, l, so->scratch);
 	so->visited->reset();
-	so->nresults = vx::core::search_layer(graph, dist, &cur, 1, 0, so->ef, visited, so->scratch, so->results);
+	so->nresults = vx::core::search_layer(graph, dist, &cur, 1, 0, so->ef, *so->visited, so->scratch, so->results);
 	so->next = 0;
 }
 

@@ -2,8 +2,8 @@
  * hnsw_algo_test.cpp -- GoogleTest for the HNSW core (visited set, heaps,
  * neighbour heuristic, in-arena graph, search, concurrent build, interrupts).
  *
- * Recall tests compare against brute force computed here with the scalar
- * kernels, on seeded Gaussian-cluster data; their thresholds are set so a
+ * Recall tests compare against brute force computed here with the same
+ * kernel (the best level of the CPU), on seeded Gaussian-cluster data; their thresholds are set so a
  * graph with broken linking (e.g. missing back-links or a wrong heuristic)
  * fails them. Data is small (10k x 32) so the suite runs in seconds.
  */
@@ -121,9 +121,9 @@ struct OwnedInsertScratch
 	std::vector<uint64_t> mem;
 	InsertScratch s;
 
-	explicit OwnedInsertScratch(const HnswGraphParams &p) : mem(InsertScratch::bytes_needed(p) / 8 + 1)
+	explicit OwnedInsertScratch(const HnswGraphParams &p) : mem(insert_scratch_bytes(p) / 8 + 1)
 	{
-		EXPECT_TRUE(InsertScratch::carve(mem.data(), mem.size() * 8, p, &s));
+		EXPECT_TRUE(carve_insert_scratch(mem.data(), mem.size() * 8, p, &s));
 	}
 };
 
@@ -185,10 +185,19 @@ recall_at(const HnswGraph<Policy> &g, const std::vector<float> &queries, const s
 	return static_cast<double>(hits) / (static_cast<double>(nq) * k);
 }
 
+/* Graph tests run on the best kernel level and restore the previous one (the table is global). */
 class HnswCore : public ::testing::Test
 {
 protected:
-	static void SetUpTestSuite() { kernels::kernels_init(kernels::Level::Scalar); }
+	static void
+	SetUpTestSuite()
+	{
+		saved_ = kernels::active().level;
+		kernels::kernels_init();
+	}
+	static void TearDownTestSuite() { kernels::kernels_init(saved_); }
+
+	static inline kernels::Level saved_ = kernels::Level::Scalar;
 };
 
 /* ---------------------------------------------------------------------------
@@ -356,6 +365,39 @@ TEST(Heuristic, TiesAreKeptAndSmallSetsUnpruned)
 	/* n == max_keep, so the heuristic runs: 0 (distance 0) is kept; 2 is 2 from it and 2 from the base. */
 	uint32_t n = select_neighbors_heuristic(cand.data(), 2, 2, false, exact, out.data(), pruned.data());
 	EXPECT_EQ(n, 2u);
+}
+
+TEST(Heuristic, ReselectFullList)
+{
+	/* Base at 0 with a full list {1, 2, -1.5} (ids 0..2, cap 3); the new element is 3 (id 3). By distance:
+	 * 1, -1.5, 2, 3. Kept: 1 and -1.5; pruned: 2 and 3 (both nearer to 1 than to the base). */
+	Line line{{1.0f, 2.0f, -1.5f, 3.0f}};
+	auto base_dist = [&](uint32_t id) { return std::fabs(line.xs[id]); };
+	std::vector<uint64_t> mem(InsertScratch::bytes_needed(2, 4, 4) / 8 + 1);
+	InsertScratch s;
+	ASSERT_TRUE(InsertScratch::carve(mem.data(), mem.size() * 8, 2, 4, 4, &s));
+	uint32_t ids[3] = {0, 1, 2};
+
+	/* keep_pruned: back-fill with the nearest pruned (2); the new element is the one dropped. */
+	uint32_t n = reselect_neighbors(ids, 3, Candidate{3.0f, 3}, 3, true, base_dist, line, s);
+	ASSERT_EQ(n, 3u);
+	EXPECT_EQ(s.shrink_out[0].id, 0u);
+	EXPECT_EQ(s.shrink_out[1].id, 2u);
+	EXPECT_EQ(s.shrink_out[2].id, 1u);
+
+	/* hnswlib: the list shrinks to the diverse pair. */
+	n = reselect_neighbors(ids, 3, Candidate{3.0f, 3}, 3, false, base_dist, line, s);
+	ASSERT_EQ(n, 2u);
+	EXPECT_EQ(s.shrink_out[0].id, 0u);
+	EXPECT_EQ(s.shrink_out[1].id, 2u);
+
+	/* A new element at -0.5 (distance 0.5, now the nearest) is kept; 1 is 1.5 from it (> 1.0): kept;
+	 * -1.5 is 1.0 from it (< 1.5): pruned; 2 is 1.0 from 1 (< 2.0): pruned. */
+	line.xs.push_back(-0.5f);
+	n = reselect_neighbors(ids, 3, Candidate{0.5f, 4}, 3, false, base_dist, line, s);
+	ASSERT_EQ(n, 2u);
+	EXPECT_EQ(s.shrink_out[0].id, 4u);
+	EXPECT_EQ(s.shrink_out[1].id, 0u);
 }
 
 TEST(Heuristic, SortCandidates)

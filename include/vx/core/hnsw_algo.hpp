@@ -23,6 +23,13 @@
  *    farther than the current worst result (which can never be expanded) are
  *    dropped first.
  *  - greedy_search_layer() is the ef=1 descent used on the upper levels.
+ *  - find_insert_neighbors() is the read-only half of an insert: descend to
+ *    the new element's level, then on each level down to 0 a beam search of
+ *    width ef_construction whose results seed the next level (the paper's
+ *    ep <- W, as pgvector) and a heuristic selection of the element's
+ *    neighbours. reselect_neighbors() re-runs the heuristic on a full list
+ *    plus a new back-link. Storage, locking and writing the links belong to
+ *    the graph (hnsw_graph.hpp in memory, the PG zone on pages).
  *  - select_neighbors_heuristic() is the paper's heuristic (algorithm 4), as
  *    hnswlib's getNeighborsByHeuristic2: walking candidates nearest first, keep
  *    one only if it is nearer to the base element than to every neighbour kept
@@ -41,6 +48,7 @@
 #ifndef VX_CORE_HNSW_ALGO_HPP
 #define VX_CORE_HNSW_ALGO_HPP
 
+#include <cassert>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -85,6 +93,7 @@ concept QueryDistance = requires(const D &d, uint32_t id) {
 template <class S>
 concept VisitedTracker = requires(S &s, uint32_t id) {
 	{ s.test_and_set(id) } -> std::convertible_to<bool>;
+	s.reset();
 };
 
 /* ---------------------------------------------------------------------------
@@ -234,6 +243,7 @@ template <GraphView View, QueryDistance Dist>
 Candidate
 greedy_search_layer(const View &view, const Dist &dist, Candidate cur, int level, SearchScratch &s)
 {
+	assert(view.max_degree() <= s.max_degree);
 	for (;;) {
 		std::span<const uint32_t> nb = view.neighbors(cur.id, level, s.neighbor_buf);
 		for (uint32_t id : nb)
@@ -267,6 +277,7 @@ uint32_t
 search_layer(const View &view, const Dist &dist, const Candidate *eps, uint32_t n_eps, int level, uint32_t ef,
 			 Visited &visited, SearchScratch &s, Candidate *out)
 {
+	assert(view.max_degree() <= s.max_degree && ef >= 1 && ef <= s.max_ef);
 	MinHeap frontier(s.candidates, s.candidate_capacity);
 	MaxHeap results(s.results, ef < s.max_ef ? ef : s.max_ef);
 	uint64_t ndist = 0, nexp = 0;
@@ -349,7 +360,9 @@ hnsw_search(const View &view, const Dist &dist, uint32_t ef, Visited &visited, S
  * Writes at most max_keep selected candidates to out and returns their count:
  * first the kept ones (nearest first), then, with keep_pruned, the nearest
  * rejected ones until max_keep. A candidate is kept unless some kept element
- * is strictly nearer to it than the base is (ties keep it, as hnswlib).
+ * is strictly nearer to it than the base is (ties keep it, as hnswlib;
+ * pgvector prunes on ties, which only matters for exact duplicates, merged
+ * anyway by HnswGraph::add's on_dup hook).
  * Without keep_pruned, fewer than max_keep candidates are all kept unpruned
  * (hnswlib's shortcut). pruned needs room for n candidates; out for max_keep.
  */
@@ -387,6 +400,91 @@ select_neighbors_heuristic(const Candidate *cand, uint32_t n, uint32_t max_keep,
 
 /* Sort cand[0..n) nearest first (insertion sort: n is a neighbour list, <= 2m + 1). */
 void sort_candidates(Candidate *cand, uint32_t n) noexcept;
+
+/* ---------------------------------------------------------------------------
+ * Insert
+ * ------------------------------------------------------------------------- */
+
+/* Options of neighbour selection on insert. */
+struct InsertParams
+{
+	uint32_t m;				  /* list capacity on upper levels; 2m on level 0 */
+	uint32_t ef_construction; /* beam width while inserting */
+	uint32_t insert_degree0;  /* neighbours a new element picks on level 0 (1..2m) */
+	bool keep_pruned;		  /* fill lists with pruned candidates (pgvector) */
+};
+
+/* Working memory of one inserting thread (carved from one caller buffer). */
+struct InsertScratch
+{
+	VisitedSet visited;
+	SearchScratch search;
+	Candidate *w = nullptr; /* search_layer results, ef_construction */
+	uint32_t nw = 0;		/* entries in w; after find_insert_neighbors, the level-0 results */
+	Candidate *selected = nullptr; /* (kMaxLevel + 1) rows of 2m: the picks per level */
+	uint32_t selected_count[kMaxLevel + 1] = {};
+	uint32_t m0 = 0;				 /* row stride of selected */
+	Candidate *pruned = nullptr;	 /* heuristic rejects, max(ef_construction, 2m + 1) */
+	Candidate *shrink = nullptr;	 /* overflowing list + new element, 2m + 1 */
+	Candidate *shrink_out = nullptr; /* reselect_neighbors() result, 2m */
+
+	/* Picks of find_insert_neighbors() on level. */
+	const Candidate *selected_at(int level) const noexcept { return selected + static_cast<size_t>(level) * m0; }
+
+	/* Bytes needed for lists of capacity m/2m, ef_construction, and ids below visited_capacity. */
+	static size_t bytes_needed(uint32_t m, uint32_t ef_construction, uint32_t visited_capacity) noexcept;
+
+	/* Lay the scratch out in mem (8-byte aligned); false if bytes is too small. */
+	static bool carve(void *mem, size_t bytes, uint32_t m, uint32_t ef_construction, uint32_t visited_capacity,
+					  InsertScratch *out) noexcept;
+};
+
+/*
+ * Read-only half of inserting an element of the given level whose distance
+ * to elements is dist (pair_dist(a, b) between two elements): greedy descent
+ * from ep (on level top) to level + 1, then for each level from min(level,
+ * top) down to 0 a beam search (seeded by the previous level's results) and
+ * the heuristic pick of at most m (2m capped by insert_degree0 on level 0)
+ * neighbours into s.selected_at(level). Returns min(level, top), the highest
+ * level with picks; s.w keeps the level-0 results (nearest first).
+ */
+template <GraphView View, QueryDistance Dist, class PairDist>
+int
+find_insert_neighbors(const View &view, const Dist &dist, const PairDist &pair_dist, uint32_t ep, int top, int level,
+					  const InsertParams &p, InsertScratch &s)
+{
+	Candidate cur{dist(ep), ep};
+	for (int l = top; l > level; l--)
+		cur = greedy_search_layer(view, dist, cur, l, s.search);
+	int start = level < top ? level : top;
+	s.w[0] = cur;
+	s.nw = 1;
+	for (int l = start; l >= 0; l--) {
+		s.visited.reset();
+		s.nw = search_layer(view, dist, s.w, s.nw, l, p.ef_construction, s.visited, s.search, s.w);
+		uint32_t max_keep = l == 0 ? p.insert_degree0 : p.m;
+		s.selected_count[l] = select_neighbors_heuristic(s.w, s.nw, max_keep, p.keep_pruned, pair_dist,
+														 s.selected + static_cast<size_t>(l) * s.m0, s.pruned);
+	}
+	return start;
+}
+
+/*
+ * A base element's list ids[0..n) is full (n == cap) and c must be linked:
+ * rank the n + 1 candidates by distance to the base (base_dist(id)) and pick
+ * at most cap with the heuristic into s.shrink_out. Returns the count.
+ */
+template <class BaseDist, class PairDist>
+uint32_t
+reselect_neighbors(const uint32_t *ids, uint32_t n, Candidate c, uint32_t cap, bool keep_pruned,
+				   const BaseDist &base_dist, const PairDist &pair_dist, InsertScratch &s)
+{
+	for (uint32_t i = 0; i < n; i++)
+		s.shrink[i] = Candidate{base_dist(ids[i]), ids[i]};
+	s.shrink[n] = c;
+	sort_candidates(s.shrink, n + 1);
+	return select_neighbors_heuristic(s.shrink, n + 1, cap, keep_pruned, pair_dist, s.shrink_out, s.pruned);
+}
 
 } // namespace vx::core
 

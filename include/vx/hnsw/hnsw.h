@@ -469,8 +469,14 @@ void HnswBuildGraphEntry(HnswBuildGraph graph, HnswId *entry_id, int16 *entry_le
 IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);
 void hnswbuildempty(Relation index);
 
+/* Heavyweight page-lock tag serializing entry point changes (not a real block). */
+#define HNSW_UPDATE_LOCK 0
+
 /* insert.cpp */
 void HnswInsertValue(Relation index, const char *datum, ItemPointer tid, bool building);
+bool HnswListHas(const HnswId *ids, int n, HnswId id);
+bool HnswReplaceList(Relation index, const HnswMetaPageData *meta, HnswId nb, int level, const HnswRecordInfo *info,
+					 const HnswId *list, int n, const HnswId *new_list, int new_n, bool building);
 bool hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,
 				IndexUniqueCheck checkUnique, bool indexUnchanged, IndexInfo *indexInfo);
 

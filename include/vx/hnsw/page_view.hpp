@@ -1,17 +1,17 @@
 /*
  * page_view.hpp -- adapters that let the vx::core HNSW algorithms run over
- * index pages (PG zone, C++): a GraphView, a QueryDistance, a visited
- * tracker and a pair distance for the neighbour heuristic.
+ * index pages (PG zone, C++): a GraphView, a QueryDistance and a pair
+ * distance for the neighbour heuristic.
  *
  * All of them are trivially destructible structs of pointers: their methods
  * read pages through graph.cpp and may raise an ERROR, which longjmps
  * through the core's search frames (allowed by hnsw_algo.hpp's constraint,
  * checked here with static_asserts).
  *
- * Ids at or above the view's id limit (elements allocated after the scan
- * read the metapage, so invisible to its snapshot) are treated as visited
- * and never entered; unwritten vector slots get an infinite distance. The
- * caller guarantees ids below the limit are allocated, so their pages exist.
+ * Ids at or above the graph's id limit (elements allocated after the reader
+ * read the metapage, so invisible to its snapshot) are never entered;
+ * unwritten vector slots get an infinite distance. Ids below the limit are
+ * allocated, so their pages exist.
  */
 #ifndef VX_HNSW_PAGE_VIEW_HPP
 #define VX_HNSW_PAGE_VIEW_HPP
@@ -23,10 +23,15 @@
 #include <span>
 #include <type_traits>
 
-/* GraphView over pages. */
+/*
+ * GraphView over pages. Neighbour ids at or above limit (the next_id the
+ * reader saw) are dropped: they belong to inserts its snapshot cannot see,
+ * and a VisitedSet sized for limit ids can then be used as is.
+ */
 struct HnswPageGraph
 {
 	HnswView view;
+	uint32_t limit;
 
 	uint32_t entry_point() const { return view->meta.entry_id; }
 	int max_level() const { return view->meta.entry_level; }
@@ -45,8 +50,12 @@ struct HnswPageGraph
 	{
 		HnswRecordInfo info;
 		int n = HnswViewRecord(view, id, level, buf, &info);
+		uint32_t k = 0;
 
-		return std::span<const uint32_t>(buf, n < 0 ? 0 : (size_t) n);
+		for (int i = 0; i < n; i++)
+			if (buf[i] < limit)
+				buf[k++] = buf[i];
+		return std::span<const uint32_t>(buf, k);
 	}
 };
 
@@ -77,30 +86,19 @@ struct HnswPageDistance
 	}
 };
 
-/* VisitedSet with an id limit: ids at or above it count as visited. */
-struct HnswVisited
-{
-	vx::core::VisitedSet *set;
-	uint32_t limit;
-
-	bool
-	test_and_set(uint32_t id)
-	{
-		return id >= limit || set->test_and_set(id);
-	}
-};
-
 /*
  * Distances between stored elements for the neighbour heuristic. Vectors
  * are copied from pages once into a small open-addressing table (capacity a
- * power of two, at least twice the candidates of one selection), so each
- * pair costs one kernel call and no page access.
+ * power of two), so each pair costs one kernel call and no page access.
+ * When the table is half full it is emptied before the next pair is looked
+ * up, so the two vectors of a pair are always present together.
  */
 struct HnswPairDistance
 {
 	HnswView view;
 	HnswId *ids;   /* table keys, HNSW_INVALID_ID when free */
 	char *vectors; /* table values, slot_bytes each */
+	uint32_t *count;
 	uint32_t mask;
 	Size slot_bytes;
 
@@ -114,6 +112,7 @@ struct HnswPairDistance
 			i = (i + 1) & mask;
 		if (ids[i] == HNSW_INVALID_ID) {
 			ids[i] = id;
+			(*count)++;
 			HnswViewCopyVector(view, id, vectors + i * slot_bytes);
 		}
 		return vectors + i * slot_bytes;
@@ -122,31 +121,35 @@ struct HnswPairDistance
 	float
 	operator()(uint32_t a, uint32_t b) const
 	{
-		return view->dist->fn(view->dist, vector(a), vector(b));
+		const char *va;
+
+		if (*count + 2 > (mask + 1) / 2)
+			clear();
+		va = vector(a);
+		return view->dist->fn(view->dist, va, vector(b));
 	}
 
-	/* Forget every vector (before the next selection, so the table never fills). */
+	/* Forget every vector. */
 	void
 	clear() const
 	{
 		for (uint32_t i = 0; i <= mask; i++)
 			ids[i] = HNSW_INVALID_ID;
+		*count = 0;
 	}
 };
 
 static_assert(std::is_trivially_destructible_v<HnswPageGraph>);
 static_assert(std::is_trivially_destructible_v<HnswPageDistance>);
-static_assert(std::is_trivially_destructible_v<HnswVisited>);
 static_assert(std::is_trivially_destructible_v<HnswPairDistance>);
 static_assert(vx::core::GraphView<HnswPageGraph>);
 static_assert(vx::core::QueryDistance<HnswPageDistance>);
-static_assert(vx::core::VisitedTracker<HnswVisited>);
 
 /* graph.cpp: a visited set for ids < limit (the backend's cached one when free). */
 vx::core::VisitedSet *HnswVisitedAcquire(uint32 limit, bool *cached);
 void HnswVisitedRelease(vx::core::VisitedSet *set, bool cached);
 
-/* graph.cpp: set up a pair-distance table for up to n distinct elements. */
+/* graph.cpp: set up a pair-distance table for at least n distinct elements at a time. */
 void HnswPairDistanceInit(HnswPairDistance *pd, HnswView view, uint32 n);
 
 #endif /* VX_HNSW_PAGE_VIEW_HPP */

@@ -1,7 +1,7 @@
 -- vx_hnsw_verify: a healthy index of every opclass returns no rows after a
 -- build, inserts into it, deletes with VACUUM and more inserts; also empty,
 -- truncated, spanning-vector and many-extent indexes; errors for relations
--- that are not hnsw indexes and for a bad max_unreachable.
+-- that are not hnsw indexes and for a bad tolerance.
 SET enable_seqscan = off;
 
 -- one table per type, filled by deterministic expressions
@@ -37,7 +37,7 @@ CREATE INDEX tb_ham ON tb USING hnsw (v bit_hamming_ops);
 CREATE INDEX tb_jac ON tb USING hnsw (v bit_jaccard_ops) WITH (m = 4, ef_construction = 10);
 
 -- every hnsw index of the database, checked in one query: no rows is healthy.
--- Structure only (max_unreachable = 1): inserts draw random levels, and with
+-- Structure only (tolerance = 1): inserts draw random levels, and with
 -- m = 2 or 4 some elements lose every incoming level-0 link, so the count of
 -- unreachable elements is not deterministic; it is checked separately below.
 CREATE VIEW problems AS
@@ -115,7 +115,7 @@ CREATE INDEX tu_idx ON tu USING hnsw (v vector_l2_ops);
 SELECT * FROM vx_hnsw_verify('tu_idx');
 DROP TABLE tu;
 
--- errors: not an hnsw index, bad max_unreachable; NULL gives no rows (STRICT)
+-- errors: not an hnsw index, bad tolerance; NULL gives no rows (STRICT)
 CREATE INDEX tv_btree ON tv (id);
 SELECT * FROM vx_hnsw_verify('tv_btree');
 SELECT * FROM vx_hnsw_verify('tv');

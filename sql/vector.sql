@@ -864,7 +864,7 @@ CREATE OPERATOR CLASS sparsevec_l1_ops
 
 -- hnsw verification
 
-CREATE FUNCTION vx_hnsw_verify(index regclass, max_unreachable float8 DEFAULT 0.01) RETURNS TABLE (problem text)
+CREATE FUNCTION vx_hnsw_verify(index regclass, tolerance float8 DEFAULT 0.01) RETURNS TABLE (problem text)
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT;
 
 COMMENT ON FUNCTION vx_hnsw_verify(regclass, float8) IS 'structural check of an hnsw index: one row per problem, none when healthy';

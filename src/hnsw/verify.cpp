@@ -1,5 +1,5 @@
 /*
- * verify.cpp -- vx_hnsw_verify(index regclass, max_unreachable float8): an
+ * verify.cpp -- vx_hnsw_verify(index regclass, tolerance float8): an
  * amcheck-style structural check of an hnsw index. It returns one row of text
  * per problem found; no rows means the index is healthy.
  *
@@ -18,20 +18,28 @@
  *      LIVE/DELETED records level <= HnswGetMaxLevel(m), nneighbors <= 2m,
  *      version != 0, a valid heap TID, the vector slot's version equal to the
  *      record's and its datum of the index's dimensions; then the extent's
- *      upper page: items well-formed, and an item of the element's level at
- *      the record's upper_offset iff the level is >= 1;
+ *      upper page: items well-formed (unused line pointers are those of items
+ *      vacuum removed), and an item of the element's level at the record's
+ *      upper_offset iff the level is >= 1;
  *   4. links: every level-0 and upper list: counts within capacity, ids below
- *      next_id, not the element itself, no duplicates, naming an element in
- *      the graph (not UNUSED) whose level reaches the list's level;
- *   5. entry point: in the graph, at entry_level (and empty iff no id);
+ *      next_id, not the element itself, no duplicates, naming a record that
+ *      was in the graph at some time (never one that was never written);
+ *   5. entry point: in the graph, at entry_level (and none iff no element);
  *   6. reachability: a breadth-first walk of the level-0 lists from the entry
- *      point (through DELETED elements too, as scans do) must reach every
- *      LIVE element. An HNSW graph can leave an element without incoming
- *      links (README: about 2 in 50k), so the unreachable LIVE elements are a
- *      problem only when they exceed max_unreachable (a fraction of LIVE
- *      elements, default 0.01; 0 makes every unreachable element a problem);
+ *      point (through DELETED elements too, as scans do);
  *   7. free list: from free_head, only UNUSED records, ids below next_id, no
  *      cycle.
+ *
+ * Soft findings cost recall, not validity, and a healthy graph can have a
+ * few; each kind is reported only when its count exceeds tolerance times the
+ * number of LIVE elements (default 0.01; 0 reports every one):
+ *   - LIVE elements not reachable from the entry point at level 0 (an HNSW
+ *     graph can leave an element without incoming links; README: about 2 in
+ *     50k);
+ *   - links to freed ids (an UNUSED record that was written once: version
+ *     > 0) and upper-level links to an element whose level is now lower: a
+ *     link an insert wrote while VACUUM repaired and freed (vacuum.cpp calls
+ *     it an odd edge), or one whose repair VACUUM gave up after races.
  *
  * Documented crash states are not problems: an allocated id whose record is
  * still UNUSED (leaked), an upper item that belongs to no record (leaked
@@ -40,10 +48,11 @@
  * update), and missing back-links.
  *
  * Concurrency: the metapage is read once; ids allocated afterwards are not
- * checked. A neighbour that pass 3 saw UNUSED or at/above next_id is read
- * again before it is reported (a concurrent insert may have written it since),
- * so concurrent inserts cause no false reports. Concurrent VACUUM that frees
- * ids may; run the check on a quiescent index for an exact answer.
+ * checked. A link that pass 4 finds to a record not in the graph, or at or
+ * above next_id, is read again before it is judged (a concurrent insert may
+ * have written it since); the free list is judged only if free_head did not
+ * change during the walk. So concurrent inserts and VACUUM cause no hard
+ * reports; soft counts are exact only on a quiescent index.
  *
  * Memory: about 9 bytes per element (flags, level, upper offset, visited bit,
  * BFS queue) in a private memory context; at most HNSW_VERIFY_MAX_ROWS rows
@@ -73,6 +82,13 @@ typedef struct HnswVerifyState
 	uint64 ndeleted;
 	uint64 nunused;
 	uint64 nleaked_items;
+
+	/* soft findings (reported above tolerance * nlive) */
+	double tolerance;
+	uint64 nstale;		  /* links to freed ids */
+	char *first_stale;	  /* description of the first one */
+	uint64 nlow;		  /* upper links to elements of a lower level */
+	char *first_low;
 
 	Tuplestorestate *store;
 	TupleDesc desc;
@@ -429,9 +445,57 @@ HnswVerifyGroup(HnswVerifyState *vs, HnswId first, uint32 count)
 }
 
 /*
+ * What is wrong between element id's record and its upper item as of now
+ * (NULL: nothing). Both pages are share-locked together, upper page first
+ * (the AM's block order), so that no insert or vacuum is halfway between
+ * them: inserts write a record and its item in one step, vacuum frees both
+ * in one step.
+ */
+static char *
+HnswVerifyUpperNow(HnswVerifyState *vs, HnswId id)
+{
+	const HnswMetaPageData *meta = &vs->meta;
+	HnswAddress a = HnswAddressOf(meta, id);
+	Buffer ubuf = HnswVerifyRead(vs, a.upper_block);
+	Buffer gbuf = HnswVerifyRead(vs, a.graph_block);
+	Page upage = BufferGetPage(ubuf);
+	HnswGraphRecord *rec = HnswRecordAt(BufferGetPage(gbuf), meta, a.record_index);
+	char *problem = NULL;
+
+	if (HnswVerifyInGraph(rec->flags) && rec->level >= 1) {
+		OffsetNumber off = rec->upper_offset;
+		ItemId iid = off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(upage) ? PageGetItemId(upage, off) : NULL;
+		HnswUpperItem *item = iid != NULL && ItemIdIsNormal(iid) && ItemIdGetLength(iid) >= sizeof(HnswUpperItem)
+								  ? (HnswUpperItem *) PageGetItem(upage, iid)
+								  : NULL;
+
+		if (item == NULL || item->id != id)
+			problem = psprintf("element %u: level %u but no upper item of its own at offset %u of block %u", id,
+							   rec->level, off, a.upper_block);
+		else if (item->level != rec->level)
+			problem = psprintf("element %u: upper item has level %u, record level %u", id, item->level, rec->level);
+	}
+	UnlockReleaseBuffer(gbuf);
+	UnlockReleaseBuffer(ubuf);
+	return problem;
+}
+
+/* Report what HnswVerifyUpperNow finds for id (a mismatch seen in copies taken at different times). */
+static void
+HnswVerifyUpperRecheck(HnswVerifyState *vs, HnswId id)
+{
+	char *problem = HnswVerifyUpperNow(vs, id);
+
+	if (problem != NULL)
+		HnswVerifyReport(vs, "%s", problem);
+}
+
+/*
  * Check the upper page of the extent whose ids start at first (count ids
  * below next_id), after its records were read: an item added before a record
- * was written is then always in the copy.
+ * was written is then always in the copy. A mismatch between a record and
+ * the copy is checked again with both pages locked (VACUUM may have freed
+ * the element, and an insert reused its id, in between).
  */
 static void
 HnswVerifyUpperPage(HnswVerifyState *vs, HnswId first, uint32 count)
@@ -452,6 +516,8 @@ HnswVerifyUpperPage(HnswVerifyState *vs, HnswId first, uint32 count)
 		ItemId iid = PageGetItemId(page, off);
 		HnswUpperItem *item;
 
+		if (!ItemIdIsUsed(iid))
+			continue; /* an item vacuum removed */
 		if (!ItemIdIsNormal(iid)) {
 			HnswVerifyReport(vs, "block %u: upper item %u is not a normal item", a.upper_block, off);
 			continue;
@@ -482,8 +548,7 @@ HnswVerifyUpperPage(HnswVerifyState *vs, HnswId first, uint32 count)
 		}
 		found[item->id - first] = 1;
 		if (item->level != vs->levels[item->id])
-			HnswVerifyReport(vs, "element %u: upper item has level %u, record level %u", item->id, item->level,
-							 vs->levels[item->id]);
+			HnswVerifyUpperRecheck(vs, item->id);
 		for (int l = 1; l <= item->level; l++)
 			if (HnswUpperListAt(item, meta->m, l)->count > meta->m)
 				HnswVerifyReport(vs, "element %u: %u neighbours at level %d, capacity %u", item->id,
@@ -494,8 +559,7 @@ HnswVerifyUpperPage(HnswVerifyState *vs, HnswId first, uint32 count)
 		HnswId id = first + i;
 
 		if (HnswVerifyInGraph(vs->flags[id]) && vs->levels[id] >= 1 && !found[i])
-			HnswVerifyReport(vs, "element %u: level %u but no upper item of its own at offset %u of block %u", id,
-							 vs->levels[id], vs->upper_offsets[id], a.upper_block);
+			HnswVerifyUpperRecheck(vs, id);
 	}
 	pfree(found);
 }
@@ -520,15 +584,16 @@ HnswVerifyElements(HnswVerifyState *vs)
 
 /* ---- pass 4: links ---- */
 
-/* Flags of id's record as of now (re-read), and the current next_id. */
+/* Flags and version of id's record as of now (re-read), and the current next_id. */
 static uint8
-HnswVerifyRecheck(HnswVerifyState *vs, HnswId id, HnswId *next_id)
+HnswVerifyRecheck(HnswVerifyState *vs, HnswId id, HnswId *next_id, uint32 *version)
 {
 	HnswMetaPageData now;
 	HnswAddress a;
 	Buffer buf;
 	uint8 flags = HNSW_RECORD_UNUSED;
 
+	*version = 0;
 	HnswReadMeta(vs->index, &now);
 	*next_id = now.next_id;
 	if (id >= now.next_id)
@@ -537,8 +602,12 @@ HnswVerifyRecheck(HnswVerifyState *vs, HnswId id, HnswId *next_id)
 	if (a.graph_block >= RelationGetNumberOfBlocks(vs->index))
 		return HNSW_RECORD_UNUSED;
 	buf = HnswVerifyRead(vs, a.graph_block);
-	if (!PageIsNew(BufferGetPage(buf)) && HnswPageGetOpaque(BufferGetPage(buf))->page_type == HNSW_PAGE_GRAPH)
-		flags = HnswRecordAt(BufferGetPage(buf), &vs->meta, a.record_index)->flags;
+	if (!PageIsNew(BufferGetPage(buf)) && HnswPageGetOpaque(BufferGetPage(buf))->page_type == HNSW_PAGE_GRAPH) {
+		HnswGraphRecord *rec = HnswRecordAt(BufferGetPage(buf), &vs->meta, a.record_index);
+
+		flags = rec->flags;
+		*version = rec->version;
+	}
 	UnlockReleaseBuffer(buf);
 	return flags;
 }
@@ -564,19 +633,27 @@ HnswVerifyList(HnswVerifyState *vs, HnswId id, int level, const HnswId *ids, int
 		if (nb >= meta->next_id || !HnswVerifyInGraph(vs->flags[nb])) {
 			/* maybe written by an insert after this walk read it: look again */
 			HnswId next_id;
-			uint8 flags = HnswVerifyRecheck(vs, nb, &next_id);
+			uint32 version;
+			uint8 flags = HnswVerifyRecheck(vs, nb, &next_id, &version);
 
 			if (nb >= next_id)
 				HnswVerifyReport(vs, "element %u: neighbour %u at level %d is not below next_id %u", id, nb, level,
 								 next_id);
-			else if (!HnswVerifyInGraph(flags))
+			else if (flags == HNSW_RECORD_UNUSED && version != 0) {
+				/* a freed id: soft */
+				if (vs->nstale++ == 0)
+					vs->first_stale = psprintf("element %u -> %u at level %d", id, nb, level);
+			} else if (!HnswVerifyInGraph(flags))
 				HnswVerifyReport(vs, "element %u: neighbour %u at level %d is not in the graph (flags 0x%02X)", id,
 								 nb, level, flags);
 			continue;
 		}
-		if (vs->levels[nb] < level)
-			HnswVerifyReport(vs, "element %u: neighbour %u at level %d has level %u", id, nb, level,
-							 vs->levels[nb]);
+		if (vs->levels[nb] < level) {
+			/* a link to a freed id that was reused at a lower level: soft */
+			if (vs->nlow++ == 0)
+				vs->first_low = psprintf("element %u -> %u at level %d, which has level %u", id, nb, level,
+										 vs->levels[nb]);
+		}
 	}
 }
 
@@ -633,32 +710,57 @@ HnswVerifyLinks(HnswVerifyState *vs)
 
 /* ---- passes 5 to 7: entry point, reachability, free list ---- */
 
+/* Whether a soft finding's count is to be reported. */
+static bool
+HnswVerifyOverTolerance(const HnswVerifyState *vs, uint64 count)
+{
+	return count > 0 && (double) count > vs->tolerance * (double) vs->nlive;
+}
+
+/* Report the soft link findings of pass 4 that exceed the tolerance. */
+static void
+HnswVerifySoftLinks(HnswVerifyState *vs)
+{
+	if (HnswVerifyOverTolerance(vs, vs->nstale))
+		HnswVerifyReport(vs, "links: %lu links name freed ids (first: %s; tolerance %g)", (unsigned long) vs->nstale,
+						 vs->first_stale, vs->tolerance);
+	if (HnswVerifyOverTolerance(vs, vs->nlow))
+		HnswVerifyReport(vs, "links: %lu upper-level links name elements of a lower level (first: %s; tolerance %g)",
+						 (unsigned long) vs->nlow, vs->first_low, vs->tolerance);
+}
+
 /* The entry point is an element in the graph at entry_level; none iff no id was allocated. */
 static void
 HnswVerifyEntry(HnswVerifyState *vs)
 {
 	const HnswMetaPageData *meta = &vs->meta;
 	HnswId entry = meta->entry_id;
+	HnswMetaPageData now;
+	char *problem = NULL;
 
 	if (entry == HNSW_INVALID_ID) {
 		/* a crash before the first element's entry point update leaves it so: reported as unreachable */
-		if (vs->nlive + vs->ndeleted > 0 && meta->next_id > 0)
-			HnswVerifyReport(vs, "entry point: none, but %lu elements are in the graph",
-							 (unsigned long) (vs->nlive + vs->ndeleted));
-		return;
-	}
-	if (entry >= meta->next_id)
+		if (vs->nlive + vs->ndeleted > 0)
+			problem = psprintf("entry point: none, but %lu elements are in the graph",
+							   (unsigned long) (vs->nlive + vs->ndeleted));
+	} else if (entry >= meta->next_id)
 		return; /* reported by pass 1 */
-	if (!HnswVerifyInGraph(vs->flags[entry]))
-		HnswVerifyReport(vs, "entry point: element %u is not in the graph (flags 0x%02X)", entry, vs->flags[entry]);
+	else if (!HnswVerifyInGraph(vs->flags[entry]))
+		problem = psprintf("entry point: element %u is not in the graph (flags 0x%02X)", entry, vs->flags[entry]);
 	else if (vs->levels[entry] != meta->entry_level)
-		HnswVerifyReport(vs, "entry point: element %u has level %u, the metapage says %d", entry, vs->levels[entry],
-						 meta->entry_level);
+		problem = psprintf("entry point: element %u has level %u, the metapage says %d", entry, vs->levels[entry],
+						   meta->entry_level);
+	if (problem == NULL)
+		return;
+	/* the records were read after the metapage: judge only if the entry point did not move meanwhile */
+	HnswReadMeta(vs->index, &now);
+	if (now.entry_id == meta->entry_id && now.entry_level == meta->entry_level)
+		HnswVerifyReport(vs, "%s", problem);
 }
 
 /* Breadth-first walk of the level-0 lists from the entry point; reports too many unreachable LIVE elements. */
 static void
-HnswVerifyReachable(HnswVerifyState *vs, double max_unreachable)
+HnswVerifyReachable(HnswVerifyState *vs)
 {
 	const HnswMetaPageData *meta = &vs->meta;
 	HnswId n = meta->next_id;
@@ -707,25 +809,39 @@ HnswVerifyReachable(HnswVerifyState *vs, double max_unreachable)
 			if (unreachable++ == 0)
 				first_unreachable = id;
 		}
-	if (unreachable > 0 && (double) unreachable > max_unreachable * (double) vs->nlive)
+	if (HnswVerifyOverTolerance(vs, unreachable))
 		HnswVerifyReport(vs,
 						 "reachability: %lu of %lu live elements are not reachable from the entry point at level 0 "
-						 "(first: element %u; allowed: %g of them)",
-						 (unsigned long) unreachable, (unsigned long) vs->nlive, first_unreachable, max_unreachable);
-	elog(DEBUG1, "hnsw verify of \"%s\": %lu live, %lu deleted, %lu unused, %lu unreachable, %lu leaked upper items",
+						 "(first: element %u; tolerance %g)",
+						 (unsigned long) unreachable, (unsigned long) vs->nlive, first_unreachable, vs->tolerance);
+	elog(DEBUG1,
+		 "hnsw verify of \"%s\": %lu live, %lu deleted, %lu unused, %lu unreachable, %lu leaked upper items, "
+		 "%lu links to freed ids, %lu links to lower levels",
 		 RelationGetRelationName(vs->index), (unsigned long) vs->nlive, (unsigned long) vs->ndeleted,
-		 (unsigned long) vs->nunused, (unsigned long) unreachable, (unsigned long) vs->nleaked_items);
+		 (unsigned long) vs->nunused, (unsigned long) unreachable, (unsigned long) vs->nleaked_items,
+		 (unsigned long) vs->nstale, (unsigned long) vs->nlow);
 	pfree(visited);
 	pfree(queue);
 }
 
-/* The free list holds only UNUSED records below next_id and ends. */
+/* Whether free_head is still what the walk started from (else the list changed under it). */
+static bool
+HnswVerifyFreeListStable(HnswVerifyState *vs)
+{
+	HnswMetaPageData now;
+
+	HnswReadMeta(vs->index, &now);
+	return now.free_head == vs->meta.free_head;
+}
+
+/* The free list holds only UNUSED records below next_id and ends; judged only if it did not change meanwhile. */
 static void
 HnswVerifyFreeList(HnswVerifyState *vs)
 {
 	const HnswMetaPageData *meta = &vs->meta;
 	HnswId id = meta->free_head;
 	uint8 *seen;
+	char *problem = NULL;
 
 	if (id == HNSW_INVALID_ID || id >= meta->next_id)
 		return; /* empty, or reported by pass 1 */
@@ -740,11 +856,11 @@ HnswVerifyFreeList(HnswVerifyState *vs)
 
 		CHECK_FOR_INTERRUPTS();
 		if (id >= meta->next_id) {
-			HnswVerifyReport(vs, "free list: element %u is not below next_id %u", id, meta->next_id);
+			problem = psprintf("free list: element %u is not below next_id %u", id, meta->next_id);
 			break;
 		}
 		if (seen[id / 8] & (1 << (id % 8))) {
-			HnswVerifyReport(vs, "free list: cycle at element %u", id);
+			problem = psprintf("free list: cycle at element %u", id);
 			break;
 		}
 		seen[id / 8] |= 1 << (id % 8);
@@ -755,11 +871,14 @@ HnswVerifyFreeList(HnswVerifyState *vs)
 		next = rec->next_free;
 		UnlockReleaseBuffer(buf);
 		if (flags != HNSW_RECORD_UNUSED) {
-			HnswVerifyReport(vs, "free list: element %u has flags 0x%02X, not unused", id, flags);
+			problem = psprintf("free list: element %u has flags 0x%02X, not unused", id, flags);
 			break;
 		}
 		id = next;
 	}
+	/* an insert that popped an id, or a vacuum that pushed some, makes the walk meaningless */
+	if (problem != NULL && HnswVerifyFreeListStable(vs))
+		HnswVerifyReport(vs, "%s", problem);
 	pfree(seen);
 }
 
@@ -801,13 +920,13 @@ HnswVerifyOpen(Oid indexoid, Relation *heap)
 }
 
 /*
- * vx_hnsw_verify(index regclass, max_unreachable float8) RETURNS SETOF text:
+ * vx_hnsw_verify(index regclass, tolerance float8) RETURNS TABLE (problem text):
  * one row per problem found, none for a healthy index.
  */
 VX_FUNCTION(vx_hnsw_verify)
 {
 	Oid indexoid = PG_GETARG_OID(0);
-	double max_unreachable = PG_GETARG_FLOAT8(1);
+	double tolerance = PG_GETARG_FLOAT8(1);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext work_ctx;
 	MemoryContext old;
@@ -817,10 +936,11 @@ VX_FUNCTION(vx_hnsw_verify)
 	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) || !(rsinfo->allowedModes & SFRM_Materialize))
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("set-valued function called in context that cannot accept a set")));
-	if (!(max_unreachable >= 0 && max_unreachable <= 1))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("max_unreachable must be between 0 and 1")));
+	if (!(tolerance >= 0 && tolerance <= 1))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("tolerance must be between 0 and 1")));
 
 	MemSet(&vs, 0, sizeof(vs));
+	vs.tolerance = tolerance;
 	/* the result lives in the per-query context; the walk's memory in its own */
 	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	vs.desc = CreateTemplateTupleDesc(1);
@@ -852,7 +972,8 @@ VX_FUNCTION(vx_hnsw_verify)
 		HnswVerifyElements(&vs);
 		HnswVerifyLinks(&vs);
 		HnswVerifyEntry(&vs);
-		HnswVerifyReachable(&vs, max_unreachable);
+		HnswVerifyReachable(&vs);
+		HnswVerifySoftLinks(&vs);
 		HnswVerifyFreeList(&vs);
 	}
 	if (vs.nproblems > HNSW_VERIFY_MAX_ROWS) {

@@ -161,7 +161,7 @@ sub check_recall
 	return \%recall;
 }
 
-# vx_hnsw_verify returns no row for every hnsw index of $table ($max: max_unreachable, default 0.01).
+# vx_hnsw_verify returns no row for every hnsw index of $table ($max: tolerance, default 0.01).
 sub check_verify
 {
 	my ($node, $table, $label, $max) = @_;

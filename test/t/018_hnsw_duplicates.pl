@@ -4,7 +4,7 @@
 # before CREATE INDEX (build path) and once through inserts into a built
 # index. The 101 rows with that vector are its exact 101 nearest rows (at
 # distance 0); an index scan at ef_search 200 must return all of them, and
-# vx_hnsw_verify (max_unreachable 0.01) must find every live element
+# vx_hnsw_verify (tolerance 0.01) must find every live element
 # reachable. A graph whose neighbour heuristic prunes equal-distance
 # candidates leaves most copies without incoming links: this test shows it.
 use strict;

@@ -2,7 +2,7 @@
  * module.cpp -- module magic, _PG_init and the extension's settings.
  *
  * _PG_init selects the distance kernels for this CPU once per backend and
- * defines the settings. vector.simd_level is a debug setting: it forces a
+ * defines the settings (the hnsw.* settings and reloptions in HnswInit). vector.simd_level is a debug setting: it forces a
  * lower kernel level (to compare levels or rule a SIMD kernel out), and SHOW
  * reports the level in use. A level the CPU or build lacks is lowered to the
  * best available one by the check hook, so the setting always names the
@@ -10,6 +10,7 @@
  */
 #include "vx/pg.h"
 
+#include "vx/hnsw/hnsw.h"
 #include "vx/kernels/kernels.hpp"
 
 extern "C" {
@@ -53,6 +54,8 @@ _PG_init(void)
 							 "Defaults to the best level this CPU supports; a higher level is lowered to it.",
 							 &simd_level_setting, best, simd_level_options, PGC_USERSET, GUC_NOT_IN_SAMPLE,
 							 check_simd_level, assign_simd_level, NULL);
+
+	HnswInit();
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("vector");

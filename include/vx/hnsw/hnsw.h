@@ -240,4 +240,255 @@ HnswAddressOf(const HnswMetaPageData *meta, HnswId id)
 	return a;
 }
 
+/* ------------------------------------------------------------------------
+ * Everything below is shared by the files of src/hnsw (PG zone).
+ * ------------------------------------------------------------------------ */
+
+/* Usable bytes of a page's contents (between the header and our special). */
+#define HNSW_PAGE_CAPACITY (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData)))
+
+/* Bytes of a record header before neighbors[] */
+#define HNSW_RECORD_HEADER_SIZE offsetof(HnswGraphRecord, neighbors)
+
+/* Bytes of a vector slot header before the datum */
+#define HNSW_VECTOR_HEADER_SIZE MAXALIGN(sizeof(HnswVectorSlot))
+
+/* Upper-page item: HnswUpperItem, then per level an HnswUpperList of m ids */
+typedef struct HnswUpperList
+{
+	uint16 count;
+	uint16 pad;
+	HnswId ids[FLEXIBLE_ARRAY_MEMBER];
+} HnswUpperList;
+
+/* Magic of pgvector's own hnsw metapage, recognised only to explain the refusal. */
+#define HNSW_PGVECTOR_MAGIC 0xA953A953
+
+/* Build phases reported to pg_stat_progress_create_index (1 is "initializing"). */
+#define PROGRESS_HNSW_PHASE_LOAD 2
+#define PROGRESS_HNSW_PHASE_WRITE 3
+
+/* hnsw.iterative_scan values */
+typedef enum HnswIterativeScanMode
+{
+	HNSW_ITERATIVE_SCAN_OFF,
+	HNSW_ITERATIVE_SCAN_RELAXED,
+	HNSW_ITERATIVE_SCAN_STRICT
+} HnswIterativeScanMode;
+
+/* Parsed reloptions (build_reloptions layout) */
+typedef struct HnswOptions
+{
+	int32 vl_len_; /* varlena header (do not touch directly!) */
+	int m;
+	int ef_construction;
+} HnswOptions;
+
+/* Settings (handler.cpp) */
+extern int hnsw_ef_search;
+extern int hnsw_iterative_scan;
+extern int hnsw_max_scan_tuples;
+extern double hnsw_scan_mem_multiplier;
+
+/*
+ * What an opclass indexes (support.cpp). The type-info support functions
+ * (FUNCTION 3 of the halfvec, bit and sparsevec opclasses) return a pointer
+ * to one of these, as pgvector's return its own type-info struct; vector
+ * opclasses have no FUNCTION 3 and mean HNSW_ELEM_F32.
+ */
+typedef struct HnswTypeInfo
+{
+	HnswElemKind kind;
+	int max_dimensions; /* of the column, for the build-time check */
+	const char *type_name;
+} HnswTypeInfo;
+
+struct HnswDistanceData;
+
+/* Internal distance between two datums of the index's kind (smaller is closer). */
+typedef float (*HnswDistanceFn)(const struct HnswDistanceData *dist, const char *a, const char *b);
+
+/*
+ * Distance evaluation for one index, resolved once per scan, build or insert:
+ * a native kernel per (kind, metric), never an fmgr call per distance. For
+ * cosine the stored vectors and the query are normalized, so the internal
+ * distance is the negative inner product.
+ */
+typedef struct HnswDistanceData
+{
+	HnswElemKind kind;
+	HnswMetric metric;
+	uint32 dimensions;
+	HnswDistanceFn fn;
+	/* one query against four datums (NULL: call fn four times) */
+	void (*fn4)(const struct HnswDistanceData *dist, const char *q, const char *const *v, float *out);
+	const void *kernels; /* const vx::kernels::KernelTable * */
+} HnswDistanceData;
+
+typedef HnswDistanceData *HnswDistance;
+
+/* One pinned page of a view's pin cache */
+typedef struct HnswPinEntry
+{
+	BlockNumber blkno;
+	Buffer buf;
+} HnswPinEntry;
+
+/* What a reader learns from a graph record (graph.cpp) */
+typedef struct HnswRecordInfo
+{
+	uint8 flags;
+	uint8 level;
+	uint32 version;
+	ItemPointerData heap_tid;
+	OffsetNumber upper_offset;
+} HnswRecordInfo;
+
+/* The page-backed graph view (graph.cpp): a geometry, a distance, cached pins. */
+typedef struct HnswViewData
+{
+	Relation index;
+	HnswMetaPageData meta; /* geometry; mutable fields as of the last metapage read */
+	const HnswDistanceData *dist;
+	HnswPinEntry *cache;
+	uint32 cache_mask;
+	char *scratch; /* one vector, for vectors that span pages */
+	void *recent;  /* the backend's recent-buffer table of this index (graph.cpp) */
+	uint64 distances;
+} HnswViewData;
+
+typedef HnswViewData *HnswView;
+
+/* A set of page changes that becomes one WAL record (or plain dirty buffers in a build). */
+typedef struct HnswWriter
+{
+	GenericXLogState *state;
+	bool building;
+	int nbuffers;
+	Buffer buffers[MAX_GENERIC_XLOG_PAGES];
+} HnswWriter;
+
+/* handler.cpp */
+void HnswInit(void);
+int HnswGetM(Relation index);
+int HnswGetEfConstruction(Relation index);
+double HnswGetMl(int m);
+int HnswRandomLevel(pg_prng_state *prng, int m);
+int HnswGetMaxLevel(int m);
+
+/* support.cpp */
+const HnswTypeInfo *HnswGetTypeInfo(Relation index);
+HnswMetric HnswGetMetric(Relation index, HnswElemKind kind);
+void HnswInitDistance(HnswDistance dist, HnswElemKind kind, HnswMetric metric, uint32 dimensions);
+Datum HnswPrepareValue(const HnswDistanceData *dist, Datum value, bool for_index, bool *skip);
+Size HnswDatumMaxSize(HnswElemKind kind, uint32 dimensions);
+uint32 HnswDatumDimensions(HnswElemKind kind, const char *datum);
+void HnswCheckQuery(const HnswDistanceData *dist, const char *query);
+double HnswOrderByValue(const HnswDistanceData *dist, float distance);
+
+/* pages.cpp */
+void HnswComputeGeometry(HnswMetaPageData *meta, HnswElemKind kind, HnswMetric metric, uint32 dimensions, int m,
+						 int ef_construction);
+void HnswInitPage(Page page, uint16 page_type);
+uint16 HnswBlockType(const HnswMetaPageData *meta, BlockNumber blkno);
+void HnswInitBlockPage(const HnswMetaPageData *meta, BlockNumber blkno, Page page);
+BlockNumber HnswLastBlockOf(const HnswMetaPageData *meta, HnswId id);
+void HnswWriteMetaPage(Page page, const HnswMetaPageData *meta);
+HnswMetaPage HnswCheckMetaPage(Relation index, Page page);
+void HnswReadMeta(Relation index, HnswMetaPageData *meta);
+const HnswMetaPageData *HnswGetCachedMeta(Relation index);
+Size HnswUpperItemSize(int m, int level);
+HnswUpperList *HnswUpperListAt(HnswUpperItem *item, int m, int level);
+OffsetNumber HnswAddUpperItem(Page page, HnswId id, int level, int m);
+bool HnswUpperFits(Page page, int level, int m);
+void HnswCheckPage(Relation index, Page page, uint16 page_type, BlockNumber blkno);
+void HnswReadVector(Relation index, const HnswMetaPageData *meta, HnswId id, char *dest, uint32 *version);
+void HnswWriteVectorSlot(Page *pages, const HnswMetaPageData *meta, uint32 vector_index, uint32 version,
+						 const char *datum, uint32 first, uint32 count);
+Buffer HnswNewBuffer(Relation index, ForkNumber fork);
+void HnswWriterStart(HnswWriter *w, Relation index, bool building);
+Page HnswWriterPage(HnswWriter *w, Buffer buf, bool full_image);
+void HnswWriterFinish(HnswWriter *w);
+
+/* Graph record of slot idx on a graph page. */
+static inline HnswGraphRecord *
+HnswRecordAt(Page page, const HnswMetaPageData *meta, uint32 idx)
+{
+	return (HnswGraphRecord *) (PageGetContents(page) + (Size) idx * meta->record_size);
+}
+
+/* Vector slot idx on a vector page that holds vectors_per_page slots. */
+static inline HnswVectorSlot *
+HnswVectorSlotAt(Page page, const HnswMetaPageData *meta, uint32 idx)
+{
+	return (HnswVectorSlot *) (PageGetContents(page) + (Size) idx * meta->vector_slot_size);
+}
+
+/* The datum stored in a (non-spanning) vector slot. */
+static inline char *
+HnswSlotDatum(HnswVectorSlot *slot)
+{
+	return (char *) slot + HNSW_VECTOR_HEADER_SIZE;
+}
+
+/* graph.cpp */
+void HnswViewInit(HnswView view, Relation index, const HnswMetaPageData *meta, const HnswDistanceData *dist);
+void HnswViewReleasePins(HnswView view);
+int HnswViewRecord(HnswView view, HnswId id, int level, HnswId *neighbors, HnswRecordInfo *info);
+bool HnswViewDistance(HnswView view, HnswId id, const char *q, float *distance, uint32 *version);
+uint32 HnswViewCopyVector(HnswView view, HnswId id, char *dest);
+void HnswViewPrefetch(HnswView view, HnswId id);
+
+/*
+ * The in-memory graph of a build (build_graph.cpp): a PG-zone wrapper over
+ * the vx::core build graph, which holds vectors and neighbour lists in one
+ * arena. Ids are inserted densely in order.
+ */
+typedef struct HnswBuildGraphData
+{
+	void *impl; /* the core graph, allocated in the build's graph context */
+	MemoryContext ctx;
+	const HnswMetaPageData *meta;
+	const HnswDistanceData *dist;
+} HnswBuildGraphData;
+
+typedef HnswBuildGraphData *HnswBuildGraph;
+
+/* build_graph.cpp */
+void HnswBuildGraphInit(HnswBuildGraph graph, MemoryContext ctx, const HnswMetaPageData *meta,
+						const HnswDistanceData *dist);
+bool HnswBuildGraphInsert(HnswBuildGraph graph, HnswId id, int level, const char *datum, ItemPointer tid);
+uint32 HnswBuildGraphSize(HnswBuildGraph graph);
+ItemPointer HnswBuildGraphTid(HnswBuildGraph graph, HnswId id);
+int HnswBuildGraphLevel(HnswBuildGraph graph, HnswId id);
+int HnswBuildGraphNeighbors(HnswBuildGraph graph, HnswId id, int level, const uint32 **ids);
+const char *HnswBuildGraphVector(HnswBuildGraph graph, HnswId id);
+void HnswBuildGraphEntry(HnswBuildGraph graph, HnswId *entry_id, int16 *entry_level);
+
+/* build.cpp */
+IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);
+void hnswbuildempty(Relation index);
+
+/* Heavyweight page-lock tag serializing entry point changes (not a real block). */
+#define HNSW_UPDATE_LOCK 0
+
+/* insert.cpp */
+void HnswInsertValue(Relation index, const char *datum, ItemPointer tid, bool building);
+bool HnswListHas(const HnswId *ids, int n, HnswId id);
+bool HnswReplaceList(Relation index, const HnswMetaPageData *meta, HnswId nb, int level, const HnswRecordInfo *info,
+					 const HnswId *list, int n, const HnswId *new_list, int new_n, bool building);
+bool hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,
+				IndexUniqueCheck checkUnique, bool indexUnchanged, IndexInfo *indexInfo);
+
+/* vacuum.cpp */
+IndexBulkDeleteResult *hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+									  IndexBulkDeleteCallback callback, void *callback_state);
+IndexBulkDeleteResult *hnswvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
+
+/* scan.cpp */
+IndexScanDesc hnswbeginscan(Relation index, int nkeys, int norderbys);
+void hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+bool hnswgettuple(IndexScanDesc scan, ScanDirection dir);
+void hnswendscan(IndexScanDesc scan);
+
 #endif /* VX_HNSW_HNSW_H */

@@ -1,0 +1,394 @@
+/*
+ * graph.cpp -- reading the graph from pages: the page-backed graph view used
+ * by scans and inserts.
+ *
+ * An element id maps to its graph record, vector slot and upper item by
+ * arithmetic (HnswAddressOf). Every read takes a share lock on exactly one
+ * page, copies or consumes what it needs and releases the lock before the
+ * next page is touched, so a reader never holds two content locks and cannot
+ * take part in a deadlock.
+ *
+ * Pins are cached: a small direct-mapped table (block -> pinned Buffer) keeps
+ * the pages a search touches pinned for the life of the view, so repeated
+ * accesses to the same graph and vector pages cost no pin at all; the table
+ * is sized so all backends together pin at most about a quarter of
+ * shared_buffers. A page that is not pinned is re-pinned where the backend
+ * last found it (ReadRecentBuffer, no buffer-mapping lookup), and only read
+ * through ReadBuffer otherwise; its page type is checked then, once per pin
+ * rather than per access.
+ *
+ * Versions: a vector slot carries the version of the record it belongs to.
+ * Readers remember the version seen with a distance and compare it with the
+ * record's when they later use the element, so a slot reused by vacuum in
+ * between is detected and skipped, never misattributed.
+ */
+#include "vx/pg.h"
+
+#include "vx/hnsw/hnsw.h"
+#include "vx/hnsw/page_view.hpp"
+
+/* Pins one view may hold: bounded by a quarter of shared_buffers over all backends. */
+static uint32
+HnswPinCacheSize(void)
+{
+	uint32 limit = (uint32) (NBuffers / (4 * Max(MaxBackends, 1)));
+	uint32 size = 1;
+
+	limit = Min(Max(limit, 8U), 1024U);
+	while (size * 2 <= limit)
+		size *= 2;
+	return size;
+}
+
+static struct HnswRecentTable *HnswRecentTableFor(Relation index);
+
+/* Set up a view over index (meta is copied; dist and query may be set later). */
+void
+HnswViewInit(HnswView view, Relation index, const HnswMetaPageData *meta, const HnswDistanceData *dist)
+{
+	uint32 size = HnswPinCacheSize();
+
+	view->index = index;
+	view->meta = *meta;
+	view->dist = dist;
+	view->cache_mask = size - 1;
+	view->cache = palloc_array(HnswPinEntry, size);
+	for (uint32 i = 0; i < size; i++) {
+		view->cache[i].blkno = InvalidBlockNumber;
+		view->cache[i].buf = InvalidBuffer;
+	}
+	view->scratch = meta->vectors_per_page == 0 ? (char *) palloc(meta->vector_slot_size) : NULL;
+	view->recent = HnswRecentTableFor(index);
+	view->distances = 0;
+}
+
+/* Drop every cached pin (end of scan, or before the view's memory goes away). */
+void
+HnswViewReleasePins(HnswView view)
+{
+	for (uint32 i = 0; i <= view->cache_mask; i++) {
+		if (BufferIsValid(view->cache[i].buf))
+			ReleaseBuffer(view->cache[i].buf);
+		view->cache[i].blkno = InvalidBlockNumber;
+		view->cache[i].buf = InvalidBuffer;
+	}
+}
+
+/*
+ * Where each block of an index was last found in shared buffers, per backend
+ * and kept across scans: ReadRecentBuffer() re-pins such a buffer after
+ * checking its tag, without the buffer-mapping hash lookup and partition
+ * lock of ReadBuffer(). A stale entry (buffer evicted or reused) just fails
+ * the check. A few indexes are remembered, keyed by relfilenode.
+ */
+#define HNSW_RECENT_TABLES 4
+
+typedef struct HnswRecentTable
+{
+	RelFileNode node;
+	Buffer *buffers;
+	BlockNumber size;
+	uint64 last_use;
+} HnswRecentTable;
+
+static HnswRecentTable recent_tables[HNSW_RECENT_TABLES];
+static uint64 recent_clock = 0;
+
+/* The recent-buffer table of an index (created or recycled on first use). */
+static struct HnswRecentTable *
+HnswRecentTableFor(Relation index)
+{
+	HnswRecentTable *victim = &recent_tables[0];
+
+	recent_clock++;
+	for (int i = 0; i < HNSW_RECENT_TABLES; i++) {
+		HnswRecentTable *t = &recent_tables[i];
+
+		if (t->buffers != NULL && RelFileNodeEquals(t->node, index->rd_node)) {
+			t->last_use = recent_clock;
+			return t;
+		}
+		if (t->last_use < victim->last_use)
+			victim = t;
+	}
+	if (victim->buffers != NULL)
+		pfree(victim->buffers);
+	victim->buffers = NULL;
+	victim->size = 0;
+	victim->node = index->rd_node;
+	victim->last_use = recent_clock;
+	return victim;
+}
+
+/* Slot of blkno in a recent table, growing it (never fails: memory is small, 4 bytes a block). */
+static Buffer *
+HnswRecentSlot(HnswRecentTable *t, BlockNumber blkno)
+{
+	if (blkno >= t->size) {
+		BlockNumber size = Max(blkno + 1 + blkno / 4, (BlockNumber) 1024);
+		Buffer *grown = (Buffer *) MemoryContextAllocZero(TopMemoryContext, (Size) size * sizeof(Buffer));
+
+		if (t->buffers != NULL) {
+			memcpy(grown, t->buffers, (Size) t->size * sizeof(Buffer));
+			pfree(t->buffers);
+		}
+		t->buffers = grown;
+		t->size = size;
+	}
+	return &t->buffers[blkno];
+}
+
+/*
+ * A pinned buffer for blkno: from the view's pin cache, else re-pinned where
+ * the backend last saw it, else read (and its page type checked once).
+ */
+static Buffer
+HnswViewPin(HnswView view, BlockNumber blkno, uint16 page_type)
+{
+	HnswPinEntry *e = &view->cache[(blkno * 0x9E3779B1U >> 7) & view->cache_mask];
+	Buffer *recent;
+	Buffer buf;
+
+	if (e->blkno == blkno)
+		return e->buf;
+	if (BufferIsValid(e->buf))
+		ReleaseBuffer(e->buf);
+	e->buf = InvalidBuffer;
+	e->blkno = InvalidBlockNumber;
+
+	recent = HnswRecentSlot((HnswRecentTable *) view->recent, blkno);
+	if (BufferIsValid(*recent) && ReadRecentBuffer(view->index->rd_node, MAIN_FORKNUM, blkno, *recent))
+		buf = *recent;
+	else {
+		buf = ReadBuffer(view->index, blkno);
+		/* a share lock for the header check: the page may be being initialized */
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		HnswCheckPage(view->index, BufferGetPage(buf), page_type, blkno);
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		*recent = buf;
+	}
+	e->buf = buf;
+	e->blkno = blkno;
+	return buf;
+}
+
+/*
+ * Read element id's record: flags, level, version, heap TID and, when
+ * neighbors is given, its neighbour ids at `level` (level 0 from the record,
+ * higher levels from the extent's upper page). Returns the neighbour count,
+ * or -1 when the record is not in the graph (never written, or freed).
+ * An element whose level is below `level` has no neighbours there (0).
+ */
+int
+HnswViewRecord(HnswView view, HnswId id, int level, HnswId *neighbors, HnswRecordInfo *info)
+{
+	const HnswMetaPageData *meta = &view->meta;
+	HnswAddress a = HnswAddressOf(meta, id);
+	Buffer buf = HnswViewPin(view, a.graph_block, HNSW_PAGE_GRAPH);
+	Page page;
+	HnswGraphRecord *rec;
+	OffsetNumber upper_offset;
+	int n = 0;
+
+	/* share lock: the record's neighbour list may be rewritten concurrently */
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	rec = HnswRecordAt(page, meta, a.record_index);
+	if (!(rec->flags & (HNSW_RECORD_LIVE | HNSW_RECORD_DELETED))) {
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		return -1;
+	}
+	info->flags = rec->flags;
+	info->level = rec->level;
+	info->version = rec->version;
+	info->heap_tid = rec->heap_tid;
+	info->upper_offset = upper_offset = rec->upper_offset;
+	if (neighbors != NULL && level == 0) {
+		n = Min((int) rec->nneighbors, 2 * (int) meta->m);
+		memcpy(neighbors, rec->neighbors, n * sizeof(HnswId));
+	}
+	LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+
+	if (neighbors == NULL || level == 0 || level > info->level || upper_offset == InvalidOffsetNumber)
+		return n;
+
+	buf = HnswViewPin(view, a.upper_block, HNSW_PAGE_UPPER);
+	/* share lock on the upper page, alone: the graph page lock is already released */
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (upper_offset <= PageGetMaxOffsetNumber(page)) {
+		HnswUpperItem *item = (HnswUpperItem *) PageGetItem(page, PageGetItemId(page, upper_offset));
+
+		/* the item belongs to this element unless the slot was reused meanwhile */
+		if (item->id == id && item->level >= level) {
+			HnswUpperList *list = HnswUpperListAt(item, meta->m, level);
+
+			n = Min((int) list->count, (int) meta->m);
+			memcpy(neighbors, list->ids, n * sizeof(HnswId));
+		}
+	}
+	LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	return n;
+}
+
+/*
+ * Distance from datum q to element id's vector. Returns false when the slot
+ * has never been written (version 0); *version is the slot's version, to be
+ * matched against the record's.
+ */
+bool
+HnswViewDistance(HnswView view, HnswId id, const char *q, float *distance, uint32 *version)
+{
+	const HnswMetaPageData *meta = &view->meta;
+	HnswAddress a = HnswAddressOf(meta, id);
+
+	view->distances++;
+	if (meta->vectors_per_page == 0) {
+		HnswReadVector(view->index, meta, id, view->scratch, version);
+		if (*version == 0)
+			return false;
+		*distance = view->dist->fn(view->dist, q, view->scratch);
+		return true;
+	} else {
+		Buffer buf = HnswViewPin(view, a.vector_block, HNSW_PAGE_VECTOR);
+		HnswVectorSlot *slot;
+
+		/* share lock while the kernel reads the slot in place */
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		slot = HnswVectorSlotAt(BufferGetPage(buf), meta, a.vector_index);
+		*version = slot->version;
+		if (slot->version != 0)
+			*distance = view->dist->fn(view->dist, q, HnswSlotDatum(slot));
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		return *version != 0;
+	}
+}
+
+/* Copy element id's datum into dest (vector_slot_size bytes); returns the slot version (0: empty). */
+uint32
+HnswViewCopyVector(HnswView view, HnswId id, char *dest)
+{
+	const HnswMetaPageData *meta = &view->meta;
+	HnswAddress a = HnswAddressOf(meta, id);
+	uint32 version;
+
+	if (meta->vectors_per_page == 0) {
+		HnswReadVector(view->index, meta, id, dest, &version);
+	} else {
+		Buffer buf = HnswViewPin(view, a.vector_block, HNSW_PAGE_VECTOR);
+		HnswVectorSlot *slot;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		slot = HnswVectorSlotAt(BufferGetPage(buf), meta, a.vector_index);
+		version = slot->version;
+		memcpy(dest, HnswSlotDatum(slot), meta->vector_slot_size - HNSW_VECTOR_HEADER_SIZE);
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	}
+	return version;
+}
+
+/*
+ * The backend's visited tags, kept across scans and inserts so a query does
+ * not allocate and clear 2 bytes per element each time: VisitedSet::reset()
+ * is O(1). A nested user (two hnsw scans open at once) gets a private set.
+ * The in-use flag is cleared at transaction end, so an ERROR cannot leak it.
+ */
+static vx::core::VisitedSet backend_visited;
+static uint16 *backend_tags = NULL;
+static uint32 backend_capacity = 0;
+static bool backend_visited_in_use = false;
+static bool backend_xact_callback = false;
+
+/* Forget the in-use mark at commit or abort. */
+static void
+HnswVisitedXactCallback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PREPARE)
+		backend_visited_in_use = false;
+}
+
+/* A visited set (reset) for ids < limit. */
+vx::core::VisitedSet *
+HnswVisitedAcquire(uint32 limit, bool *cached)
+{
+	uint32 capacity = Max(limit, 1U);
+
+	if (!backend_xact_callback) {
+		RegisterXactCallback(HnswVisitedXactCallback, NULL);
+		backend_xact_callback = true;
+	}
+
+	if (backend_visited_in_use) {
+		vx::core::VisitedSet *set = palloc_object(vx::core::VisitedSet);
+
+		*set = vx::core::VisitedSet((uint16 *) palloc(vx::core::VisitedSet::bytes_for(capacity)), capacity);
+		*cached = false;
+		return set;
+	}
+
+	if (backend_capacity < capacity) {
+		/* grow with headroom, so an index that keeps growing is not reallocated every time */
+		uint32 grown = capacity + capacity / 4;
+
+		if (backend_tags != NULL)
+			pfree(backend_tags);
+		backend_tags = NULL;
+		backend_capacity = 0;
+		backend_tags = (uint16 *) MemoryContextAllocHuge(TopMemoryContext, vx::core::VisitedSet::bytes_for(grown));
+		backend_capacity = grown;
+		backend_visited = vx::core::VisitedSet(backend_tags, backend_capacity);
+	} else
+		backend_visited.reset();
+
+	backend_visited_in_use = true;
+	*cached = true;
+	return &backend_visited;
+}
+
+/* Give a visited set back. */
+void
+HnswVisitedRelease(vx::core::VisitedSet *set, bool cached)
+{
+	if (cached)
+		backend_visited_in_use = false;
+}
+
+/* Pair-distance table for up to n distinct elements (palloc in the current context). */
+void
+HnswPairDistanceInit(HnswPairDistance *pd, HnswView view, uint32 n)
+{
+	uint32 size = 4;
+
+	while (size < 2 * (n + 2))
+		size *= 2;
+	pd->view = view;
+	pd->count = palloc_object(uint32);
+	pd->slot_bytes = view->meta.vector_slot_size;
+	pd->mask = size - 1;
+	pd->ids = palloc_array(HnswId, size);
+	pd->vectors = (char *) palloc((Size) size * pd->slot_bytes);
+	pd->clear();
+}
+
+/*
+ * Prepare to compute the distance to id: pin its vector page (into the pin
+ * cache) and start fetching the first cache lines of its slot, so that the
+ * search's next pass finds them arriving (hnswlib's pattern). No lock is
+ * needed for a prefetch hint: it reads nothing.
+ */
+void
+HnswViewPrefetch(HnswView view, HnswId id)
+{
+	const HnswMetaPageData *meta = &view->meta;
+	HnswAddress a;
+	const char *p;
+
+	if (meta->vectors_per_page == 0)
+		return;
+	a = HnswAddressOf(meta, id);
+	p = (const char *) HnswVectorSlotAt(BufferGetPage(HnswViewPin(view, a.vector_block, HNSW_PAGE_VECTOR)), meta,
+										 a.vector_index);
+	for (uint32 off = 0; off < Min(meta->vector_slot_size, 512U); off += 64)
+		__builtin_prefetch(p + off, 0, 3);
+}

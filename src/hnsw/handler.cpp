@@ -1,0 +1,366 @@
+/*
+ * handler.cpp -- the hnsw access method's handler, options, settings, cost
+ * estimate, opclass validation and build phase names.
+ *
+ * The surface is pgvector 0.8's: reloptions m (2..100, default 16) and
+ * ef_construction (4..1000, default 64), settings hnsw.ef_search,
+ * hnsw.iterative_scan, hnsw.max_scan_tuples and hnsw.scan_mem_multiplier
+ * with pgvector's names, defaults and descriptions (hnsw.ef_search accepts up
+ * to 10000 instead of 1000). The index only serves ORDER BY <operator>
+ * LIMIT queries; without an ORDER BY it is never chosen.
+ *
+ * The cost estimate starts from genericcostestimate() (which sees every
+ * index page as a random read of all tuples) and charges the startup cost
+ * only for the fraction of the graph a search is expected to visit, like
+ * pgvector; so a LIMIT query prefers the index, and a selective B-tree filter
+ * with an exact sort still wins when it reads fewer rows.
+ */
+#include "vx/pg.h"
+
+#include "vx/hnsw/hnsw.h"
+
+#include <cfloat>
+#include <climits>
+#include <cmath>
+
+int hnsw_ef_search = HNSW_DEFAULT_EF_SEARCH;
+int hnsw_iterative_scan = HNSW_ITERATIVE_SCAN_OFF;
+int hnsw_max_scan_tuples = 20000;
+double hnsw_scan_mem_multiplier = 1;
+
+static relopt_kind hnsw_relopt_kind;
+
+static const struct config_enum_entry hnsw_iterative_scan_options[] = {
+	{"off", HNSW_ITERATIVE_SCAN_OFF, false},
+	{"relaxed_order", HNSW_ITERATIVE_SCAN_RELAXED, false},
+	{"strict_order", HNSW_ITERATIVE_SCAN_STRICT, false},
+	{NULL, 0, false},
+};
+
+/* Register the reloptions and settings (called from _PG_init). */
+void
+HnswInit(void)
+{
+	hnsw_relopt_kind = add_reloption_kind();
+	add_int_reloption(hnsw_relopt_kind, "m", "Max number of connections", HNSW_DEFAULT_M, HNSW_MIN_M, HNSW_MAX_M,
+					  AccessExclusiveLock);
+	add_int_reloption(hnsw_relopt_kind, "ef_construction", "Size of the dynamic candidate list for construction",
+					  HNSW_DEFAULT_EF_CONSTRUCTION, HNSW_MIN_EF_CONSTRUCTION, HNSW_MAX_EF_CONSTRUCTION,
+					  AccessExclusiveLock);
+
+	DefineCustomIntVariable("hnsw.ef_search", "Sets the size of the dynamic candidate list for search",
+							"Valid range is 1..10000.", &hnsw_ef_search, HNSW_DEFAULT_EF_SEARCH, HNSW_MIN_EF_SEARCH,
+							HNSW_MAX_EF_SEARCH, PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("hnsw.iterative_scan", "Sets the mode for iterative scans", NULL, &hnsw_iterative_scan,
+							 HNSW_ITERATIVE_SCAN_OFF, hnsw_iterative_scan_options, PGC_USERSET, 0, NULL, NULL, NULL);
+
+	/* Approximate, like pgvector's: it bounds the continuation, not the first ef_search batch. */
+	DefineCustomIntVariable("hnsw.max_scan_tuples", "Sets the max number of tuples to visit for iterative scans",
+							NULL, &hnsw_max_scan_tuples, 20000, 1, INT_MAX, PGC_USERSET, 0, NULL, NULL, NULL);
+
+	/* Same range as hash_mem_multiplier */
+	DefineCustomRealVariable("hnsw.scan_mem_multiplier", "Sets the multiple of work_mem to use for iterative scans",
+							 NULL, &hnsw_scan_mem_multiplier, 1, 1, 1000, PGC_USERSET, 0, NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("hnsw");
+}
+
+/* The index's m option. */
+int
+HnswGetM(Relation index)
+{
+	HnswOptions *opts = (HnswOptions *) index->rd_options;
+
+	return opts != NULL ? opts->m : HNSW_DEFAULT_M;
+}
+
+/* The index's ef_construction option. */
+int
+HnswGetEfConstruction(Relation index)
+{
+	HnswOptions *opts = (HnswOptions *) index->rd_options;
+
+	return opts != NULL ? opts->ef_construction : HNSW_DEFAULT_EF_CONSTRUCTION;
+}
+
+/* Level multiplier mL = 1 / ln(m) of the HNSW paper. */
+double
+HnswGetMl(int m)
+{
+	return 1.0 / log((double) m);
+}
+
+/* Highest level an element may get: bounded by the paper's distribution and the format. */
+int
+HnswGetMaxLevel(int m)
+{
+	int level = (int) (log((double) UINT32_MAX) * HnswGetMl(m));
+
+	return Min(level, HNSW_MAX_LEVEL);
+}
+
+/* A random level, floor(-ln(U) * mL) as in the HNSW paper, capped by HnswGetMaxLevel. */
+int
+HnswRandomLevel(pg_prng_state *prng, int m)
+{
+	double u = pg_prng_double(prng);
+	int level = (int) floor(-log(u > 0 ? u : DBL_MIN) * HnswGetMl(m));
+
+	return Min(level, HnswGetMaxLevel(m));
+}
+
+/* Parse and validate reloptions. */
+static bytea *
+hnswoptions(Datum reloptions, bool validate)
+{
+	static const relopt_parse_elt tab[] = {
+		{"m", RELOPT_TYPE_INT, offsetof(HnswOptions, m)},
+		{"ef_construction", RELOPT_TYPE_INT, offsetof(HnswOptions, ef_construction)},
+	};
+
+	return (bytea *) build_reloptions(reloptions, validate, hnsw_relopt_kind, sizeof(HnswOptions), tab, lengthof(tab));
+}
+
+/* Name of a build phase for pg_stat_progress_create_index. */
+static char *
+hnswbuildphasename(int64 phasenum)
+{
+	switch (phasenum) {
+	case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+		return (char *) "initializing";
+	case PROGRESS_HNSW_PHASE_LOAD:
+		return (char *) "loading tuples";
+	case PROGRESS_HNSW_PHASE_WRITE:
+		return (char *) "writing index pages";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * Fraction of the index a search visits before its first row: the greedy
+ * descent (about m elements per upper level) plus the layer-0 expansion of
+ * ef_search candidates with 2*m neighbours each, discounted for neighbours
+ * already visited (the same shape as pgvector's estimate).
+ */
+static double
+HnswVisitRatio(double tuples, int m)
+{
+	double levels;
+	double layer0;
+	double discount;
+	double ratio;
+
+	if (tuples < 1)
+		return 1.0;
+
+	levels = floor(log(tuples) * HnswGetMl(m));
+	layer0 = 2.0 * m * hnsw_ef_search;
+	discount = 0.55 * log(tuples) / (log((double) m) * (1 + log((double) hnsw_ef_search)));
+	ratio = (levels * m + layer0 * discount) / tuples;
+	return Min(ratio, 1.0);
+}
+
+/* Cost of an index scan (only ORDER BY scans are possible). */
+static void
+hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *indexStartupCost, Cost *indexTotalCost,
+				 Selectivity *indexSelectivity, double *indexCorrelation, double *indexPages)
+{
+	GenericCosts costs;
+	double ratio;
+	double startup_pages;
+	double heap_pages = path->indexinfo->rel->pages;
+	double spc_seq_page_cost;
+	int m;
+
+	/* Without ORDER BY the index can return nothing useful: never choose it. */
+	if (path->indexorderbys == NIL) {
+		*indexStartupCost = get_float8_infinity();
+		*indexTotalCost = get_float8_infinity();
+		*indexSelectivity = 0;
+		*indexCorrelation = 0;
+		*indexPages = 0;
+		return;
+	}
+
+	MemSet(&costs, 0, sizeof(costs));
+	genericcostestimate(root, path, loop_count, &costs);
+
+	/* m from the options: the planner holds a lock and no buffer read is needed. */
+	{
+		Relation index = index_open(path->indexinfo->indexoid, NoLock);
+
+		m = HnswGetM(index);
+		index_close(index, NoLock);
+	}
+
+	ratio = HnswVisitRatio(path->indexinfo->tuples, m);
+	get_tablespace_page_costs(path->indexinfo->reltablespace, NULL, &spc_seq_page_cost);
+
+	/* The search happens before the first row: that is the startup cost. */
+	costs.indexStartupCost = costs.indexTotalCost * ratio;
+
+	/*
+	 * genericcostestimate charged random reads; a search that touches more
+	 * pages than the heap has is mostly cached and sequential-like, and the
+	 * seq scan it competes with is not charged for TOASTed vectors either.
+	 */
+	startup_pages = costs.numIndexPages * ratio;
+	if (startup_pages > heap_pages && ratio < 0.5) {
+		costs.indexStartupCost -= startup_pages * (costs.spc_random_page_cost - spc_seq_page_cost);
+		costs.indexStartupCost -= (startup_pages - heap_pages) * spc_seq_page_cost;
+	}
+
+	*indexStartupCost = costs.indexStartupCost;
+	*indexTotalCost = costs.indexTotalCost;
+	*indexSelectivity = costs.indexSelectivity;
+	*indexCorrelation = costs.indexCorrelation;
+	*indexPages = costs.numIndexPages;
+}
+
+/*
+ * Validate an operator class: one ORDER BY operator (strategy 1) returning
+ * float8 and sorted by float_ops, support function 1 (distance, two args of
+ * the input type, float8), optional 2 (norm, one arg, float8) and 3 (type
+ * info, internal -> internal). Problems are reported as INFO, as the core
+ * AMs do, and make the result false.
+ */
+static bool
+hnswvalidate(Oid opclassoid)
+{
+	bool result = true;
+	HeapTuple classtup;
+	Form_pg_opclass classform;
+	Oid opfamilyoid;
+	Oid opcintype;
+	char *opclassname;
+	CatCList *proclist;
+	CatCList *oprlist;
+	bool has_distance = false;
+
+	classtup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
+	if (!HeapTupleIsValid(classtup))
+		elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
+	classform = (Form_pg_opclass) GETSTRUCT(classtup);
+	opfamilyoid = classform->opcfamily;
+	opcintype = classform->opcintype;
+	opclassname = NameStr(classform->opcname);
+
+	proclist = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(opfamilyoid));
+	for (int i = 0; i < proclist->n_members; i++) {
+		Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&proclist->members[i]->tuple);
+		bool ok;
+
+		switch (procform->amprocnum) {
+		case HNSW_DISTANCE_PROC:
+			ok = check_amproc_signature(procform->amproc, FLOAT8OID, false, 2, 2, opcintype, opcintype);
+			has_distance = has_distance || ok;
+			break;
+		case HNSW_NORM_PROC:
+			ok = check_amproc_signature(procform->amproc, FLOAT8OID, false, 1, 1, opcintype);
+			break;
+		case HNSW_TYPE_INFO_PROC:
+			ok = check_amproc_signature(procform->amproc, INTERNALOID, true, 1, 1, INTERNALOID);
+			break;
+		default:
+			ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+						   errmsg("hnsw operator class \"%s\" contains invalid support function number %d",
+								  opclassname, procform->amprocnum)));
+			result = false;
+			continue;
+		}
+		if (!ok) {
+			ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+						   errmsg("hnsw operator class \"%s\" contains support function %d with wrong signature",
+								  opclassname, procform->amprocnum)));
+			result = false;
+		}
+	}
+	ReleaseSysCacheList(proclist);
+
+	oprlist = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(opfamilyoid));
+	for (int i = 0; i < oprlist->n_members; i++) {
+		Form_pg_amop oprform = (Form_pg_amop) GETSTRUCT(&oprlist->members[i]->tuple);
+
+		if (oprform->amopstrategy != 1 || oprform->amoppurpose != AMOP_ORDER) {
+			ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+						   errmsg("hnsw operator class \"%s\" contains operator %u that is not an ORDER BY operator "
+								  "with strategy 1",
+								  opclassname, oprform->amopopr)));
+			result = false;
+			continue;
+		}
+		if (!check_amop_signature(oprform->amopopr, FLOAT8OID, oprform->amoplefttype, oprform->amoprighttype)) {
+			ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+						   errmsg("hnsw operator class \"%s\" contains operator %u with wrong signature",
+								  opclassname, oprform->amopopr)));
+			result = false;
+		}
+	}
+	ReleaseSysCacheList(oprlist);
+
+	if (!has_distance) {
+		ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					   errmsg("hnsw operator class \"%s\" is missing support function %d", opclassname,
+							  HNSW_DISTANCE_PROC)));
+		result = false;
+	}
+
+	ReleaseSysCache(classtup);
+	return result;
+}
+
+VX_FUNCTION(hnswhandler);
+
+/* The index access method handler: fields assigned one by one (IndexAmRoutine changes between releases). */
+Datum
+hnswhandler(PG_FUNCTION_ARGS)
+{
+	IndexAmRoutine *amroutine = makeNode(IndexAmRoutine);
+
+	amroutine->amstrategies = 0;
+	amroutine->amsupport = 3;
+	amroutine->amoptsprocnum = 0;
+	amroutine->amcanorder = false;
+	amroutine->amcanorderbyop = true;
+	amroutine->amcanbackward = false;
+	amroutine->amcanunique = false;
+	amroutine->amcanmulticol = false;
+	amroutine->amoptionalkey = true;
+	amroutine->amsearcharray = false;
+	amroutine->amsearchnulls = false;
+	amroutine->amstorage = false;
+	amroutine->amclusterable = false;
+	amroutine->ampredlocks = false;
+	amroutine->amcanparallel = false;
+	amroutine->amcaninclude = false;
+	amroutine->amusemaintenanceworkmem = false;
+	amroutine->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
+	amroutine->amkeytype = InvalidOid;
+
+	amroutine->ambuild = hnswbuild;
+	amroutine->ambuildempty = hnswbuildempty;
+	amroutine->aminsert = hnswinsert;
+	amroutine->ambulkdelete = hnswbulkdelete;
+	amroutine->amvacuumcleanup = hnswvacuumcleanup;
+	amroutine->amcanreturn = NULL;
+	amroutine->amcostestimate = hnswcostestimate;
+	amroutine->amoptions = hnswoptions;
+	amroutine->amproperty = NULL;
+	amroutine->ambuildphasename = hnswbuildphasename;
+	amroutine->amvalidate = hnswvalidate;
+	amroutine->amadjustmembers = NULL;
+	amroutine->ambeginscan = hnswbeginscan;
+	amroutine->amrescan = hnswrescan;
+	amroutine->amgettuple = hnswgettuple;
+	amroutine->amgetbitmap = NULL;
+	amroutine->amendscan = hnswendscan;
+	amroutine->ammarkpos = NULL;
+	amroutine->amrestrpos = NULL;
+	amroutine->amestimateparallelscan = NULL;
+	amroutine->aminitparallelscan = NULL;
+	amroutine->amparallelrescan = NULL;
+
+	PG_RETURN_POINTER(amroutine);
+}

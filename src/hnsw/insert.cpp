@@ -1,0 +1,564 @@
+/*
+ * insert.cpp -- aminsert for hnsw, and the on-page insert that builds also
+ * use once their in-memory graph is full.
+ *
+ * An insert is a sequence of WAL records (GenericXLog, at most 4 pages
+ * each), every one of which leaves a valid index:
+ *   1. allocate: under the metapage's exclusive lock pop an id vacuum freed
+ *      (metapage and its graph page in one record), or take next_id: create
+ *      and initialize the element's pages if it is the first on them (one
+ *      record per new page, full image), then advance next_id (metapage
+ *      record). A crash after this leaks the id: its record stays UNUSED and
+ *      nothing points to it.
+ *   2. reserve: if the element has upper levels, add an empty item for it on
+ *      its extent's upper page (lowering the level until one fits). Until
+ *      step 3 the record is UNUSED, so nobody reads the item.
+ *   3. search (no lock held except one share lock at a time): greedy descent
+ *      and ef_construction-wide beam searches with the vx::core algorithms
+ *      over the pages, then the neighbour heuristic per level.
+ *   4. write the element: vector slot, graph record (LIVE, level-0
+ *      neighbours) and upper lists in one record over the upper, graph and
+ *      vector pages (a vector spanning pages is written first, in records of
+ *      up to 4 pages; the record is still UNUSED then). From here the element
+ *      is complete but unreachable.
+ *   5. back-links: one record per neighbour list changed. The list is read
+ *      under a share lock, the new list (append, or the heuristic over the
+ *      old list plus the new element when full) computed with no lock held,
+ *      then written under an exclusive lock only if the list is unchanged
+ *      (else retried, and after a few races given up: a missing back-link
+ *      costs recall, never validity).
+ *   6. entry point: an element above the current top level (or the first
+ *      one) becomes the entry point (metapage record).
+ *
+ * Lock order: the metapage before any other page; other pages in increasing
+ * block number (upper < graph < vector within an extent); vector pages are
+ * locked last and never held while waiting for another lock; steps 3 and 5
+ * hold at most one content lock at a time. An insert that may change the
+ * entry point (index empty, or level above the top) holds a heavyweight
+ * page lock (HNSW_UPDATE_LOCK) from before allocation to after step 6, so
+ * two such inserts cannot both miss each other; other inserts and all scans
+ * never take it.
+ *
+ * In a build (building = true) the same code runs without WAL and without
+ * the heavyweight lock: the relation is WAL-logged whole at the end.
+ */
+#include "vx/pg.h"
+
+#include "vx/core/hnsw_algo.hpp"
+#include "vx/hnsw/hnsw.h"
+#include "vx/hnsw/page_view.hpp"
+
+using vx::core::Candidate;
+
+/* Attempts to add one back-link before giving up on a list that keeps changing. */
+#define HNSW_LINK_RETRIES 3
+
+/* Initialize the page at blkno, extending the relation up to it (caller holds the metapage lock). */
+static void
+HnswPreparePage(Relation index, const HnswMetaPageData *meta, BlockNumber blkno, bool building)
+{
+	HnswWriter w;
+	Buffer buf;
+
+	if (blkno >= RelationGetNumberOfBlocks(index)) {
+		/* extension is serialized by the metapage lock: blocks come in order */
+		for (;;) {
+			BlockNumber got;
+
+			buf = HnswNewBuffer(index, MAIN_FORKNUM);
+			got = BufferGetBlockNumber(buf);
+			HnswWriterStart(&w, index, building);
+			HnswInitBlockPage(meta, got, HnswWriterPage(&w, buf, true));
+			HnswWriterFinish(&w);
+			UnlockReleaseBuffer(buf);
+			if (got >= blkno)
+				return;
+		}
+	}
+
+	/* the page exists; it is all zeros if a crash came between extension and its WAL record */
+	buf = ReadBuffer(index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	if (PageIsNew(BufferGetPage(buf))) {
+		HnswWriterStart(&w, index, building);
+		HnswInitBlockPage(meta, blkno, HnswWriterPage(&w, buf, true));
+		HnswWriterFinish(&w);
+	}
+	UnlockReleaseBuffer(buf);
+}
+
+/* Step 1: a free id or the next one, with its pages ready; *meta is refreshed (entry point as of now). */
+static HnswId
+HnswAllocateId(Relation index, HnswMetaPageData *meta, bool building)
+{
+	Buffer metabuf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	HnswMetaPage cur;
+	HnswAddress a;
+	HnswId id;
+	HnswWriter w;
+	HnswMetaPage upd;
+
+	/* exclusive: ids are handed out, and the relation extended, under this lock */
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	cur = HnswCheckMetaPage(index, BufferGetPage(metabuf));
+
+	if (cur->free_head != HNSW_INVALID_ID) {
+		/* reuse an id vacuum freed: its pages exist; pop it from the free list */
+		Buffer gbuf;
+		HnswGraphRecord *rec;
+
+		id = cur->free_head;
+		a = HnswAddressOf(cur, id);
+		gbuf = ReadBuffer(index, a.graph_block);
+		/* the graph page after the metapage: block order */
+		LockBuffer(gbuf, BUFFER_LOCK_EXCLUSIVE);
+		HnswCheckPage(index, BufferGetPage(gbuf), HNSW_PAGE_GRAPH, a.graph_block);
+		rec = HnswRecordAt(BufferGetPage(gbuf), cur, a.record_index);
+		if (id >= cur->next_id || rec->flags != HNSW_RECORD_UNUSED)
+			ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+							errmsg("index \"%s\" has a corrupted free list at element %u", RelationGetRelationName(index),
+								   id),
+							errhint("REINDEX the index.")));
+
+		HnswWriterStart(&w, index, building);
+		upd = HnswPageGetMeta(HnswWriterPage(&w, metabuf, false));
+		rec = HnswRecordAt(HnswWriterPage(&w, gbuf, false), cur, a.record_index);
+		upd->free_head = rec->next_free;
+		upd->live_count++;
+		rec->next_free = HNSW_INVALID_ID;
+		*meta = *upd;
+		HnswWriterFinish(&w);
+		UnlockReleaseBuffer(gbuf);
+		UnlockReleaseBuffer(metabuf);
+		return id;
+	}
+
+	id = cur->next_id;
+	if (id == HNSW_INVALID_ID - 1)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("hnsw index has too many elements")));
+	a = HnswAddressOf(cur, id);
+
+	/* the element's pages, when it is the first to use them, in block order */
+	if (id % HnswExtentElements(cur) == 0)
+		HnswPreparePage(index, cur, a.upper_block, building);
+	if (a.record_index == 0)
+		HnswPreparePage(index, cur, a.graph_block, building);
+	if (a.vector_index == 0)
+		for (uint32 p = 0; p < cur->pages_per_vector; p++)
+			HnswPreparePage(index, cur, a.vector_block + p, building);
+
+	HnswWriterStart(&w, index, building);
+	upd = HnswPageGetMeta(HnswWriterPage(&w, metabuf, false));
+	upd->next_id = id + 1;
+	upd->live_count++;
+	*meta = *upd;
+	HnswWriterFinish(&w);
+	UnlockReleaseBuffer(metabuf);
+	return id;
+}
+
+/* Step 2: an empty upper item for id, lowering level until it fits; returns the level. */
+static int
+HnswReserveUpperItem(Relation index, const HnswMetaPageData *meta, HnswId id, int level, bool building,
+					 OffsetNumber *offset)
+{
+	HnswAddress a = HnswAddressOf(meta, id);
+	Buffer buf;
+	Page page;
+
+	*offset = InvalidOffsetNumber;
+	if (level == 0)
+		return 0;
+
+	buf = ReadBuffer(index, a.upper_block);
+	/* exclusive: items are added here by concurrent inserts of the same extent */
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(buf);
+	HnswCheckPage(index, page, HNSW_PAGE_UPPER, a.upper_block);
+	while (level > 0 && !HnswUpperFits(page, level, meta->m))
+		level--;
+	if (level > 0) {
+		HnswWriter w;
+
+		HnswWriterStart(&w, index, building);
+		*offset = HnswAddUpperItem(HnswWriterPage(&w, buf, false), id, level, meta->m);
+		HnswWriterFinish(&w);
+		if (*offset == InvalidOffsetNumber)
+			elog(ERROR, "hnsw upper page %u has no room though it reported some", a.upper_block);
+	}
+	UnlockReleaseBuffer(buf);
+	return level;
+}
+
+/* Scratch of one insert: the core's, plus lists as read and written. */
+typedef struct HnswInsertScratch
+{
+	vx::core::InsertScratch core;
+	vx::core::InsertParams params;
+	HnswId *list;	  /* 2m: a neighbour list as read */
+	HnswId *new_list; /* 2m */
+	HnswPairDistance pair;
+} HnswInsertScratch;
+
+/* Allocate the scratch for this geometry (current memory context). */
+static void
+HnswInitInsertScratch(HnswInsertScratch *s, HnswView view)
+{
+	uint32 m = view->meta.m;
+	uint32 ef = view->meta.ef_construction;
+	/* visited capacity 1: the backend's visited set is swapped in for the search */
+	size_t bytes = vx::core::InsertScratch::bytes_needed(m, ef, 1);
+
+	if (!vx::core::InsertScratch::carve(palloc(bytes), bytes, m, ef, 1, &s->core))
+		elog(ERROR, "could not set up hnsw insert scratch");
+	/* m picks on every level, like the build's core graph; back-links fill level 0 to 2m */
+	s->params = vx::core::InsertParams{m, ef, m, true};
+	s->list = palloc_array(HnswId, 2 * m);
+	s->new_list = palloc_array(HnswId, 2 * m);
+	HnswPairDistanceInit(&s->pair, view, Max(ef, 2 * m + 1) + 1);
+}
+
+/*
+ * Step 3: the new element's neighbours on levels min(level, top)..0, by
+ * vx::core's insert search over the pages; returns the highest level with
+ * picks (-1 for the first element).
+ */
+static int
+HnswFindNeighbors(HnswView view, HnswInsertScratch *s, const char *datum, int level)
+{
+	const HnswMetaPageData *meta = &view->meta;
+	HnswPageGraph graph{view, meta->next_id};
+	HnswPageDistance dist{view, datum};
+	bool cached;
+	vx::core::VisitedSet *set;
+	int top;
+
+	if (meta->entry_id == HNSW_INVALID_ID)
+		return -1;
+
+	set = HnswVisitedAcquire(meta->next_id, &cached);
+	s->core.visited = *set;
+	s->pair.clear();
+	top = vx::core::find_insert_neighbors(graph, dist, s->pair, meta->entry_id, meta->entry_level, level, s->params,
+										  s->core);
+	*set = s->core.visited; /* keep the epoch the searches advanced */
+	HnswVisitedRelease(set, cached);
+	return top;
+}
+
+/* Next version of a slot (never 0, which marks a slot never written). */
+static inline uint32
+HnswNextVersion(uint32 version)
+{
+	return version + 1 == 0 ? 1 : version + 1;
+}
+
+/* Step 4: write vector, record and upper lists of the new element. */
+static void
+HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, int top, HnswId id, int level,
+				 OffsetNumber upper_offset, const char *datum, ItemPointer tid, bool building)
+{
+	const HnswMetaPageData *meta = &view->meta;
+	HnswAddress a = HnswAddressOf(meta, id);
+	Buffer ubuf = InvalidBuffer;
+	Buffer gbuf;
+	Buffer vbuf = InvalidBuffer;
+	Page upage = NULL;
+	Page gpage;
+	HnswGraphRecord *rec;
+	uint32 version = 0;
+	HnswWriter w;
+
+	if (meta->vectors_per_page == 0) {
+		/* a spanning vector goes first, up to 4 pages per record, while the record is still UNUSED */
+		Buffer buf = ReadBuffer(index, a.graph_block);
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		version = HnswNextVersion(HnswRecordAt(BufferGetPage(buf), meta, a.record_index)->version);
+		UnlockReleaseBuffer(buf);
+
+		for (uint32 first = 0; first < meta->pages_per_vector; first += MAX_GENERIC_XLOG_PAGES) {
+			uint32 count = Min((uint32) MAX_GENERIC_XLOG_PAGES, meta->pages_per_vector - first);
+			Buffer bufs[MAX_GENERIC_XLOG_PAGES];
+			Page pages[MAX_GENERIC_XLOG_PAGES];
+
+			HnswWriterStart(&w, index, building);
+			for (uint32 p = 0; p < count; p++) {
+				bufs[p] = ReadBuffer(index, a.vector_block + first + p);
+				LockBuffer(bufs[p], BUFFER_LOCK_EXCLUSIVE);
+				pages[p] = HnswWriterPage(&w, bufs[p], false);
+			}
+			HnswWriteVectorSlot(pages, meta, 0, version, datum, first, count);
+			HnswWriterFinish(&w);
+			for (uint32 p = 0; p < count; p++)
+				UnlockReleaseBuffer(bufs[p]);
+		}
+	}
+
+	/* exclusive locks in block order: upper < graph < vector */
+	if (level > 0) {
+		ubuf = ReadBuffer(index, a.upper_block);
+		LockBuffer(ubuf, BUFFER_LOCK_EXCLUSIVE);
+	}
+	gbuf = ReadBuffer(index, a.graph_block);
+	LockBuffer(gbuf, BUFFER_LOCK_EXCLUSIVE);
+	if (meta->vectors_per_page > 0) {
+		vbuf = ReadBuffer(index, a.vector_block);
+		LockBuffer(vbuf, BUFFER_LOCK_EXCLUSIVE);
+	}
+
+	HnswWriterStart(&w, index, building);
+	if (level > 0)
+		upage = HnswWriterPage(&w, ubuf, false);
+	gpage = HnswWriterPage(&w, gbuf, false);
+	rec = HnswRecordAt(gpage, meta, a.record_index);
+	if (meta->vectors_per_page > 0) {
+		Page vpage = HnswWriterPage(&w, vbuf, false);
+
+		version = HnswNextVersion(rec->version);
+		HnswWriteVectorSlot(&vpage, meta, a.vector_index, version, datum, 0, 1);
+	}
+
+	rec->flags = HNSW_RECORD_LIVE;
+	rec->level = level;
+	rec->nneighbors = top >= 0 ? s->core.selected_count[0] : 0;
+	rec->version = version;
+	rec->heap_tid = *tid;
+	rec->upper_offset = upper_offset;
+	rec->next_free = HNSW_INVALID_ID;
+	for (uint32 i = 0; i < rec->nneighbors; i++)
+		rec->neighbors[i] = s->core.selected_at(0)[i].id;
+
+	if (level > 0) {
+		HnswUpperItem *item = (HnswUpperItem *) PageGetItem(upage, PageGetItemId(upage, upper_offset));
+
+		if (item->id != id || item->level != level)
+			elog(ERROR, "hnsw upper item %u of block %u does not belong to element %u", upper_offset, a.upper_block,
+				 id);
+		for (int l = 1; l <= level; l++) {
+			HnswUpperList *list = HnswUpperListAt(item, meta->m, l);
+
+			list->count = l <= top ? s->core.selected_count[l] : 0;
+			for (uint32 i = 0; i < list->count; i++)
+				list->ids[i] = s->core.selected_at(l)[i].id;
+		}
+	}
+	HnswWriterFinish(&w);
+
+	if (BufferIsValid(vbuf))
+		UnlockReleaseBuffer(vbuf);
+	UnlockReleaseBuffer(gbuf);
+	if (BufferIsValid(ubuf))
+		UnlockReleaseBuffer(ubuf);
+}
+
+/* Whether id is among ids[0..n). */
+bool
+HnswListHas(const HnswId *ids, int n, HnswId id)
+{
+	for (int i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * Write new_list (new_n ids) as nb's list on level if the list still is
+ * list (n ids) and nb's record still has version: the optimistic check of
+ * step 5. Returns false when the list changed meanwhile.
+ */
+bool
+HnswReplaceList(Relation index, const HnswMetaPageData *meta, HnswId nb, int level, const HnswRecordInfo *info,
+				const HnswId *list, int n, const HnswId *new_list, int new_n, bool building)
+{
+	HnswAddress a = HnswAddressOf(meta, nb);
+	BlockNumber blkno = level == 0 ? a.graph_block : a.upper_block;
+	Buffer buf = ReadBuffer(index, blkno);
+	Page page;
+	bool same = false;
+	uint16 *count = NULL;
+	HnswId *ids = NULL;
+
+	/* exclusive lock on the one page holding the list (no other lock is held) */
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(buf);
+	if (level == 0) {
+		HnswGraphRecord *rec = HnswRecordAt(page, meta, a.record_index);
+
+		same = rec->version == info->version && (rec->flags & (HNSW_RECORD_LIVE | HNSW_RECORD_DELETED)) &&
+			   rec->nneighbors == n && memcmp(rec->neighbors, list, n * sizeof(HnswId)) == 0;
+	} else if (info->upper_offset != InvalidOffsetNumber && info->upper_offset <= PageGetMaxOffsetNumber(page)) {
+		HnswUpperItem *item = (HnswUpperItem *) PageGetItem(page, PageGetItemId(page, info->upper_offset));
+		HnswUpperList *ul = HnswUpperListAt(item, meta->m, level);
+
+		same = item->id == nb && item->level >= level && ul->count == n &&
+			   memcmp(ul->ids, list, n * sizeof(HnswId)) == 0;
+	}
+
+	if (same) {
+		HnswWriter w;
+		Page wpage;
+
+		HnswWriterStart(&w, index, building);
+		wpage = HnswWriterPage(&w, buf, false);
+		if (level == 0) {
+			HnswGraphRecord *rec = HnswRecordAt(wpage, meta, a.record_index);
+
+			count = &rec->nneighbors;
+			ids = rec->neighbors;
+		} else {
+			HnswUpperItem *item = (HnswUpperItem *) PageGetItem(wpage, PageGetItemId(wpage, info->upper_offset));
+			HnswUpperList *ul = HnswUpperListAt(item, meta->m, level);
+
+			count = &ul->count;
+			ids = ul->ids;
+		}
+		memcpy(ids, new_list, new_n * sizeof(HnswId));
+		*count = new_n;
+		HnswWriterFinish(&w);
+	}
+	UnlockReleaseBuffer(buf);
+	return same;
+}
+
+/* Step 5: add the link nb -> id on level (d: their distance). */
+static void
+HnswAddLink(Relation index, HnswView view, HnswInsertScratch *s, HnswId nb, HnswId id, float d, int level,
+			bool building)
+{
+	const HnswMetaPageData *meta = &view->meta;
+	int cap = level == 0 ? 2 * meta->m : meta->m;
+
+	for (int attempt = 0; attempt < HNSW_LINK_RETRIES; attempt++) {
+		HnswRecordInfo info;
+		int n = HnswViewRecord(view, nb, level, s->list, &info);
+		int new_n;
+
+		if (n < 0 || level > info.level || HnswListHas(s->list, n, id))
+			return;
+
+		if (n < cap) {
+			memcpy(s->new_list, s->list, n * sizeof(HnswId));
+			s->new_list[n] = id;
+			new_n = n + 1;
+		} else {
+			/* full: the core's reselection over the current neighbours plus the new element, seen from nb */
+			HnswPairDistance *pair = &s->pair;
+			auto from_nb = [pair, nb](uint32_t other) { return (*pair)(nb, other); };
+
+			pair->clear();
+			new_n = (int) vx::core::reselect_neighbors(s->list, n, Candidate{d, id}, cap, true, from_nb, *pair, s->core);
+			for (int i = 0; i < new_n; i++)
+				s->new_list[i] = s->core.shrink_out[i].id;
+			if (!HnswListHas(s->new_list, new_n, id))
+				return; /* the new element did not make it: nothing to write */
+		}
+
+		if (HnswReplaceList(index, meta, nb, level, &info, s->list, n, s->new_list, new_n, building))
+			return;
+	}
+}
+
+/* Step 6: make id the entry point if it is above the top level (caller holds the update lock). */
+static void
+HnswUpdateEntry(Relation index, HnswId id, int level, bool building)
+{
+	Buffer metabuf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	HnswMetaPage cur;
+
+	/* exclusive: the entry point is mutable metapage state */
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	cur = HnswCheckMetaPage(index, BufferGetPage(metabuf));
+	if (cur->entry_id == HNSW_INVALID_ID || level > cur->entry_level) {
+		HnswWriter w;
+		HnswMetaPage upd;
+
+		HnswWriterStart(&w, index, building);
+		upd = HnswPageGetMeta(HnswWriterPage(&w, metabuf, false));
+		upd->entry_id = id;
+		upd->entry_level = level;
+		HnswWriterFinish(&w);
+	}
+	UnlockReleaseBuffer(metabuf);
+}
+
+/*
+ * Insert a prepared datum (detoasted, checked, normalized for cosine) with
+ * its heap TID. building: inside CREATE INDEX (no WAL, no heavyweight lock).
+ */
+void
+HnswInsertValue(Relation index, const char *datum, ItemPointer tid, bool building)
+{
+	HnswMetaPageData meta;
+	HnswDistanceData dist;
+	HnswViewData view;
+	HnswInsertScratch s;
+	OffsetNumber upper_offset;
+	HnswId id;
+	int level;
+	int top;
+	bool locked = false;
+
+	HnswReadMeta(index, &meta);
+	if (HnswDatumDimensions((HnswElemKind) meta.elem_kind, datum) != meta.dimensions)
+		elog(ERROR, "hnsw index value has %u dimensions, expected %u",
+			 HnswDatumDimensions((HnswElemKind) meta.elem_kind, datum), meta.dimensions);
+	level = HnswRandomLevel(&pg_global_prng_state, meta.m);
+
+	/* an insert that may become the entry point excludes others doing the same */
+	if (!building && (meta.entry_id == HNSW_INVALID_ID || level > meta.entry_level)) {
+		LockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+		locked = true;
+	}
+
+	id = HnswAllocateId(index, &meta, building);
+	level = HnswReserveUpperItem(index, &meta, id, level, building, &upper_offset);
+
+	HnswInitDistance(&dist, (HnswElemKind) meta.elem_kind, (HnswMetric) meta.metric, meta.dimensions);
+	HnswViewInit(&view, index, &meta, &dist);
+	HnswInitInsertScratch(&s, &view);
+
+	top = HnswFindNeighbors(&view, &s, datum, level);
+	HnswWriteElement(index, &view, &s, top, id, level, upper_offset, datum, tid, building);
+
+	/* back-links (reselect_neighbors uses other parts of the core scratch than the picks) */
+	for (int l = top; l >= 0; l--)
+		for (uint32 i = 0; i < s.core.selected_count[l]; i++)
+			HnswAddLink(index, &view, &s, s.core.selected_at(l)[i].id, id, s.core.selected_at(l)[i].dist, l, building);
+
+	if (meta.entry_id == HNSW_INVALID_ID || level > meta.entry_level)
+		HnswUpdateEntry(index, id, level, building);
+
+	HnswViewReleasePins(&view);
+	if (locked)
+		UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+}
+
+/* aminsert: index one new heap tuple. */
+bool
+hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,
+		   IndexUniqueCheck checkUnique, bool indexUnchanged, IndexInfo *indexInfo)
+{
+	MemoryContext ctx;
+	MemoryContext old;
+	const HnswMetaPageData *geometry;
+	HnswDistanceData dist;
+	Datum value;
+	bool skip;
+
+	if (isnull[0])
+		return false;
+
+	ctx = AllocSetContextCreate(CurrentMemoryContext, "Hnsw insert temporary context", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(ctx);
+
+	geometry = HnswGetCachedMeta(index);
+	HnswInitDistance(&dist, (HnswElemKind) geometry->elem_kind, (HnswMetric) geometry->metric, geometry->dimensions);
+	value = HnswPrepareValue(&dist, values[0], true, &skip);
+	if (!skip)
+		HnswInsertValue(index, DatumGetPointer(value), heap_tid, false);
+
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(ctx);
+	return false;
+}

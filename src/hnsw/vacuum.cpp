@@ -1,0 +1,406 @@
+/*
+ * vacuum.cpp -- ambulkdelete and amvacuumcleanup for hnsw: mark, repair,
+ * move the entry point, free.
+ *
+ * ambulkdelete runs four passes over the graph pages, in block order:
+ *   1. mark: records whose heap tuple is dead become HNSW_RECORD_DELETED (one
+ *      WAL record per graph page). Deleted elements stay traversable, so
+ *      connectivity is unchanged, and are never returned by scans. The ids
+ *      of all deleted elements go into a bitmap (id -> deleted).
+ *   2. repair: every live element with a deleted neighbour on some level gets
+ *      that list recomputed with the vx::core heuristic over its live
+ *      neighbours plus the live neighbours of its deleted ones (at most
+ *      ef_construction candidates), and written like an insert's back-link:
+ *      read under a share lock, computed unlocked, replaced under an
+ *      exclusive lock only if unchanged (else retried, then given up: recall
+ *      only).
+ *   3. entry point: if it is deleted, the live element of the highest level
+ *      seen in pass 1 replaces it (under the heavyweight update lock that
+ *      inserts changing the entry point also take).
+ *   4. free: deleted records become HNSW_RECORD_UNUSED and are chained into
+ *      the metapage's free list (through next_free), their upper items
+ *      removed without moving other items' line pointers; inserts reuse
+ *      them (insert.cpp). One WAL record per graph page over the metapage,
+ *      the upper page and the graph page (locked in that, block, order).
+ * A link to a freed id that a concurrent insert wrote after pass 2 names an
+ * UNUSED record (no neighbours, never returned) or, once reused, another
+ * live element: an odd edge, never a dangling one. Record and slot versions
+ * change at reuse.
+ *
+ * Scans need no coordination with vacuum: under an MVCC snapshot a TID they
+ * collected before a record was marked or reused names a row their snapshot
+ * cannot see, which the heap fetch skips.
+ *
+ * amvacuumcleanup counts live records when no bulk delete ran.
+ */
+#include "vx/pg.h"
+
+#include "vx/core/hnsw_algo.hpp"
+#include "vx/hnsw/hnsw.h"
+#include "vx/hnsw/page_view.hpp"
+
+using vx::core::Candidate;
+
+/* Attempts to replace one list that keeps changing under concurrent inserts. */
+#define HNSW_REPAIR_RETRIES 3
+
+typedef struct HnswVacuumState
+{
+	IndexVacuumInfo *info;
+	Relation index;
+	HnswMetaPageData meta; /* as read at the start: ids below next_id are visited */
+	BlockNumber nblocks;
+	uint8 *deleted; /* bitmap over ids */
+	uint64 ndeleted;
+	uint64 live;
+	HnswId top_id; /* live element of the highest level */
+	int top_level;
+
+	/* repair */
+	HnswDistanceData dist;
+	HnswViewData view;
+	HnswPairDistance pair;
+	uint32 cap; /* candidates per repaired list */
+	Candidate *cand;
+	Candidate *out;
+	Candidate *pruned;
+	HnswId *list;
+	HnswId *other;
+	HnswId *new_list;
+} HnswVacuumState;
+
+/* Is id marked deleted in the bitmap? */
+static inline bool
+HnswIsDeleted(const HnswVacuumState *vs, HnswId id)
+{
+	return id < vs->meta.next_id && (vs->deleted[id / 8] & (1 << (id % 8))) != 0;
+}
+
+/* Read the graph page of the group starting at first, locked as asked; InvalidBuffer if it does not exist. */
+static Buffer
+HnswVacuumGraphPage(HnswVacuumState *vs, HnswId first, int mode)
+{
+	HnswAddress a = HnswAddressOf(&vs->meta, first);
+	Buffer buf;
+
+	if (a.graph_block >= vs->nblocks)
+		return InvalidBuffer; /* allocation of this id never reached its pages (crash) */
+	vacuum_delay_point();
+	buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, a.graph_block, RBM_NORMAL, vs->info->strategy);
+	LockBuffer(buf, mode);
+	if (PageIsNew(BufferGetPage(buf))) {
+		UnlockReleaseBuffer(buf);
+		return InvalidBuffer;
+	}
+	HnswCheckPage(vs->index, BufferGetPage(buf), HNSW_PAGE_GRAPH, a.graph_block);
+	return buf;
+}
+
+/* Pass 1: mark dead records deleted (when callback is given), fill the bitmap, count live ones. */
+static void
+HnswVacuumMark(HnswVacuumState *vs, IndexBulkDeleteResult *stats, IndexBulkDeleteCallback callback,
+			   void *callback_state)
+{
+	const HnswMetaPageData *meta = &vs->meta;
+	uint32 *marked = palloc_array(uint32, meta->records_per_page);
+
+	for (HnswId first = 0; first < meta->next_id; first += meta->records_per_page) {
+		uint32 nrecords = Min(meta->records_per_page, meta->next_id - first);
+		/* exclusive when marking: concurrent inserts rewrite neighbour lists on this page */
+		Buffer buf = HnswVacuumGraphPage(vs, first, callback != NULL ? BUFFER_LOCK_EXCLUSIVE : BUFFER_LOCK_SHARE);
+		Page page;
+		int nmarked = 0;
+
+		if (!BufferIsValid(buf))
+			continue;
+		page = BufferGetPage(buf);
+		for (uint32 i = 0; i < nrecords; i++) {
+			HnswGraphRecord *rec = HnswRecordAt(page, meta, i);
+			HnswId id = first + i;
+
+			if (rec->flags & HNSW_RECORD_LIVE) {
+				if (callback != NULL && callback(&rec->heap_tid, callback_state))
+					marked[nmarked++] = i;
+				else {
+					vs->live++;
+					if (rec->level > vs->top_level) {
+						vs->top_level = rec->level;
+						vs->top_id = id;
+					}
+					continue;
+				}
+			} else if (!(rec->flags & HNSW_RECORD_DELETED))
+				continue;
+			if (vs->deleted != NULL) {
+				vs->deleted[id / 8] |= 1 << (id % 8);
+				vs->ndeleted++;
+			}
+		}
+
+		if (nmarked > 0) {
+			HnswWriter w;
+
+			HnswWriterStart(&w, vs->index, false);
+			page = HnswWriterPage(&w, buf, false);
+			for (int j = 0; j < nmarked; j++)
+				HnswRecordAt(page, meta, marked[j])->flags = HNSW_RECORD_DELETED;
+			HnswWriterFinish(&w);
+			stats->tuples_removed += nmarked;
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	pfree(marked);
+}
+
+/* Add id to the candidate ids[0..*n) unless present, deleted, self or beyond cap. */
+static inline void
+HnswAddCandidate(HnswVacuumState *vs, HnswId self, HnswId id, HnswId *ids, uint32 *n)
+{
+	if (*n >= vs->cap || id == self || HnswIsDeleted(vs, id) || id >= vs->meta.next_id ||
+		HnswListHas(ids, (int) *n, id))
+		return;
+	ids[(*n)++] = id;
+}
+
+/* Pass 2 for one list: recompute element e's list on level if it names a deleted element. */
+static void
+HnswRepairList(HnswVacuumState *vs, HnswId e, int level)
+{
+	int cap = level == 0 ? 2 * vs->meta.m : vs->meta.m;
+
+	for (int attempt = 0; attempt < HNSW_REPAIR_RETRIES; attempt++) {
+		HnswRecordInfo info;
+		int n = HnswViewRecord(&vs->view, e, level, vs->list, &info);
+		bool any_deleted = false;
+		uint32 nc = 0;
+		int k;
+
+		if (n < 0 || !(info.flags & HNSW_RECORD_LIVE) || level > info.level)
+			return;
+		for (int i = 0; i < n; i++)
+			any_deleted = any_deleted || HnswIsDeleted(vs, vs->list[i]);
+		if (!any_deleted)
+			return;
+
+		/* candidates: live neighbours first, then the live neighbours of deleted ones */
+		for (int i = 0; i < n; i++)
+			HnswAddCandidate(vs, e, vs->list[i], vs->new_list, &nc);
+		for (int i = 0; i < n && nc < vs->cap; i++) {
+			HnswRecordInfo dinfo;
+			int dn;
+
+			if (!HnswIsDeleted(vs, vs->list[i]))
+				continue;
+			dn = HnswViewRecord(&vs->view, vs->list[i], level, vs->other, &dinfo);
+			for (int j = 0; j < dn; j++)
+				HnswAddCandidate(vs, e, vs->other[j], vs->new_list, &nc);
+		}
+
+		vs->pair.clear();
+		for (uint32 i = 0; i < nc; i++)
+			vs->cand[i] = Candidate{vs->pair(e, vs->new_list[i]), vs->new_list[i]};
+		vx::core::sort_candidates(vs->cand, nc);
+		k = (int) vx::core::select_neighbors_heuristic(vs->cand, nc, cap, true, vs->pair, vs->out, vs->pruned);
+		for (int i = 0; i < k; i++)
+			vs->new_list[i] = vs->out[i].id;
+
+		if (HnswReplaceList(vs->index, &vs->meta, e, level, &info, vs->list, n, vs->new_list, k, false))
+			return;
+	}
+}
+
+/* Pass 2: repair every live element's lists that name deleted elements. */
+static void
+HnswVacuumRepair(HnswVacuumState *vs)
+{
+	const HnswMetaPageData *meta = &vs->meta;
+	uint32 m0 = 2 * meta->m;
+
+	vs->cap = Max((uint32) meta->ef_construction, m0);
+	HnswInitDistance(&vs->dist, (HnswElemKind) meta->elem_kind, (HnswMetric) meta->metric, meta->dimensions);
+	HnswViewInit(&vs->view, vs->index, meta, &vs->dist);
+	HnswPairDistanceInit(&vs->pair, &vs->view, vs->cap + 1);
+	vs->cand = palloc_array(Candidate, vs->cap);
+	vs->out = palloc_array(Candidate, vs->cap);
+	vs->pruned = palloc_array(Candidate, vs->cap);
+	vs->list = palloc_array(HnswId, m0);
+	vs->other = palloc_array(HnswId, m0);
+	vs->new_list = palloc_array(HnswId, vs->cap);
+
+	for (HnswId id = 0; id < meta->next_id; id++) {
+		HnswRecordInfo info;
+
+		if (id % meta->records_per_page == 0)
+			vacuum_delay_point();
+		if (HnswIsDeleted(vs, id) || HnswViewRecord(&vs->view, id, 0, NULL, &info) < 0 ||
+			!(info.flags & HNSW_RECORD_LIVE))
+			continue;
+		for (int l = info.level; l >= 0; l--)
+			HnswRepairList(vs, id, l);
+	}
+	HnswViewReleasePins(&vs->view);
+}
+
+/* Pass 3: replace a deleted entry point by the live element of the highest level. */
+static void
+HnswVacuumEntry(HnswVacuumState *vs)
+{
+	Buffer metabuf;
+	HnswMetaPage cur;
+
+	/* the lock inserts take to change the entry point: no insert raises it meanwhile */
+	LockPage(vs->index, HNSW_UPDATE_LOCK, ExclusiveLock);
+	metabuf = ReadBufferExtended(vs->index, MAIN_FORKNUM, HNSW_METAPAGE_BLKNO, RBM_NORMAL, vs->info->strategy);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	cur = HnswCheckMetaPage(vs->index, BufferGetPage(metabuf));
+	if (cur->entry_id != HNSW_INVALID_ID && HnswIsDeleted(vs, cur->entry_id)) {
+		HnswWriter w;
+		HnswMetaPage upd;
+
+		HnswWriterStart(&w, vs->index, false);
+		upd = HnswPageGetMeta(HnswWriterPage(&w, metabuf, false));
+		upd->entry_id = vs->top_id;
+		upd->entry_level = vs->top_id == HNSW_INVALID_ID ? -1 : vs->top_level;
+		HnswWriterFinish(&w);
+	}
+	UnlockReleaseBuffer(metabuf);
+	UnlockPage(vs->index, HNSW_UPDATE_LOCK, ExclusiveLock);
+}
+
+/* Pass 4: free the deleted records of every graph page into the metapage's free list. */
+static void
+HnswVacuumFree(HnswVacuumState *vs)
+{
+	const HnswMetaPageData *meta = &vs->meta;
+
+	for (HnswId first = 0; first < meta->next_id; first += meta->records_per_page) {
+		uint32 nrecords = Min(meta->records_per_page, meta->next_id - first);
+		HnswAddress a = HnswAddressOf(meta, first);
+		bool any = false;
+		Buffer metabuf;
+		Buffer ubuf;
+		Buffer gbuf;
+		HnswWriter w;
+		HnswMetaPage mp;
+		Page upage;
+		Page gpage;
+
+		for (uint32 i = 0; i < nrecords && !any; i++)
+			any = HnswIsDeleted(vs, first + i);
+		if (!any || a.graph_block >= vs->nblocks)
+			continue;
+		vacuum_delay_point();
+
+		/* exclusive locks in block order: metapage (free list), upper page, graph page */
+		metabuf = ReadBufferExtended(vs->index, MAIN_FORKNUM, HNSW_METAPAGE_BLKNO, RBM_NORMAL, vs->info->strategy);
+		LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+		ubuf = ReadBufferExtended(vs->index, MAIN_FORKNUM, a.upper_block, RBM_NORMAL, vs->info->strategy);
+		LockBuffer(ubuf, BUFFER_LOCK_EXCLUSIVE);
+		gbuf = ReadBufferExtended(vs->index, MAIN_FORKNUM, a.graph_block, RBM_NORMAL, vs->info->strategy);
+		LockBuffer(gbuf, BUFFER_LOCK_EXCLUSIVE);
+
+		HnswWriterStart(&w, vs->index, false);
+		mp = HnswCheckMetaPage(vs->index, HnswWriterPage(&w, metabuf, false));
+		upage = HnswWriterPage(&w, ubuf, false);
+		gpage = HnswWriterPage(&w, gbuf, false);
+		HnswCheckPage(vs->index, upage, HNSW_PAGE_UPPER, a.upper_block);
+		HnswCheckPage(vs->index, gpage, HNSW_PAGE_GRAPH, a.graph_block);
+		for (uint32 i = 0; i < nrecords; i++) {
+			HnswGraphRecord *rec = HnswRecordAt(gpage, meta, i);
+			HnswId id = first + i;
+
+			/* still deleted (a reuse cannot have happened: it is not on the free list yet), not the entry */
+			if (!HnswIsDeleted(vs, id) || rec->flags != HNSW_RECORD_DELETED || id == mp->entry_id)
+				continue;
+			if (rec->upper_offset != InvalidOffsetNumber && rec->upper_offset <= PageGetMaxOffsetNumber(upage)) {
+				ItemId iid = PageGetItemId(upage, rec->upper_offset);
+
+				if (ItemIdIsNormal(iid) && ((HnswUpperItem *) PageGetItem(upage, iid))->id == id)
+					PageIndexTupleDeleteNoCompact(upage, rec->upper_offset);
+			}
+			rec->flags = HNSW_RECORD_UNUSED;
+			rec->level = 0;
+			rec->nneighbors = 0;
+			rec->upper_offset = InvalidOffsetNumber;
+			rec->next_free = mp->free_head;
+			mp->free_head = id;
+		}
+		HnswWriterFinish(&w);
+		UnlockReleaseBuffer(gbuf);
+		UnlockReleaseBuffer(ubuf);
+		UnlockReleaseBuffer(metabuf);
+	}
+}
+
+/* Store the live count in the metapage (a statistic for costing). */
+static void
+HnswVacuumSetLive(HnswVacuumState *vs)
+{
+	Buffer metabuf = ReadBufferExtended(vs->index, MAIN_FORKNUM, HNSW_METAPAGE_BLKNO, RBM_NORMAL, vs->info->strategy);
+	HnswWriter w;
+
+	/* exclusive: live_count is mutable metapage state */
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	HnswWriterStart(&w, vs->index, false);
+	HnswCheckMetaPage(vs->index, HnswWriterPage(&w, metabuf, false))->live_count = vs->live;
+	HnswWriterFinish(&w);
+	UnlockReleaseBuffer(metabuf);
+}
+
+/* Set up the state shared by the passes. */
+static void
+HnswVacuumInit(HnswVacuumState *vs, IndexVacuumInfo *info, bool with_bitmap)
+{
+	MemSet(vs, 0, sizeof(*vs));
+	vs->info = info;
+	vs->index = info->index;
+	HnswReadMeta(vs->index, &vs->meta);
+	vs->nblocks = RelationGetNumberOfBlocks(vs->index);
+	vs->top_id = HNSW_INVALID_ID;
+	vs->top_level = -1;
+	if (with_bitmap)
+		vs->deleted = (uint8 *) palloc0(vs->meta.next_id / 8 + 1);
+}
+
+/* ambulkdelete: mark dead entries, repair the graph around them, free their ids. */
+IndexBulkDeleteResult *
+hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulkDeleteCallback callback,
+			   void *callback_state)
+{
+	HnswVacuumState vs;
+
+	if (stats == NULL)
+		stats = palloc0_object(IndexBulkDeleteResult);
+
+	HnswVacuumInit(&vs, info, true);
+	HnswVacuumMark(&vs, stats, callback, callback_state);
+	if (vs.ndeleted > 0) {
+		HnswVacuumRepair(&vs);
+		HnswVacuumEntry(&vs);
+		HnswVacuumFree(&vs);
+	}
+	HnswVacuumSetLive(&vs);
+
+	stats->num_index_tuples = (double) vs.live;
+	stats->estimated_count = false;
+	stats->num_pages = RelationGetNumberOfBlocks(info->index);
+	return stats;
+}
+
+/* amvacuumcleanup: statistics (counted when bulkdelete did not run). */
+IndexBulkDeleteResult *
+hnswvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+{
+	HnswVacuumState vs;
+
+	if (info->analyze_only || stats != NULL)
+		return stats;
+
+	stats = palloc0_object(IndexBulkDeleteResult);
+	HnswVacuumInit(&vs, info, false);
+	HnswVacuumMark(&vs, stats, NULL, NULL);
+	stats->num_index_tuples = (double) vs.live;
+	stats->estimated_count = false;
+	stats->num_pages = RelationGetNumberOfBlocks(info->index);
+	return stats;
+}

@@ -69,4 +69,19 @@ EXPLAIN (COSTS OFF) SELECT id FROM p WHERE val <-> '[1,0,0]' < 0.1;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM p;
 -- a different operator than the opclass's cannot use the index
 EXPLAIN (COSTS OFF) SELECT id FROM p ORDER BY val <=> '[1,0,0]' LIMIT 5;
+-- a LIMIT above ef_search without a filter still uses the index (pgvector's behaviour)
+EXPLAIN (COSTS OFF) SELECT id FROM p ORDER BY val <-> '[1,0,0]' LIMIT 100;
+-- a selective filter: the index would return too few rows, so a B-tree and a sort
+-- answer; a broad filter keeps the index
+CREATE INDEX ON p (cat);
+ANALYZE p;
+EXPLAIN (COSTS OFF) SELECT id FROM p WHERE cat = 7 ORDER BY val <-> '[1,0,0]' LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM p WHERE cat < 95 ORDER BY val <-> '[1,0,0]' LIMIT 5;
+-- with iterative scans the index widens its search: a 1% filter still prefers
+-- the B-tree, a 60% one the index
+SET hnsw.iterative_scan = relaxed_order;
+EXPLAIN (COSTS OFF) SELECT id FROM p WHERE cat = 7 ORDER BY val <-> '[1,0,0]' LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM p WHERE cat < 60 ORDER BY val <-> '[1,0,0]' LIMIT 5;
+SELECT COUNT(*) FROM (SELECT id FROM p WHERE cat < 60 ORDER BY val <-> '[1,0,0]' LIMIT 5) s;
+RESET hnsw.iterative_scan;
 DROP TABLE p;

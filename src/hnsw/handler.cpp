@@ -11,9 +11,9 @@
  *
  * The cost estimate starts from genericcostestimate() (which sees every
  * index page as a random read of all tuples) and charges the startup cost
- * only for the fraction of the graph a search is expected to visit, like
- * pgvector; so a LIMIT query prefers the index, and a selective B-tree filter
- * with an exact sort still wins when it reads fewer rows.
+ * for the fraction of the graph a search of the needed width visits (see
+ * hnswcostestimate); so a LIMIT query prefers the index, and a selective
+ * filter gets a B-tree and an exact sort when the index could not deliver.
  */
 #include "vx/pg.h"
 
@@ -139,13 +139,13 @@ hnswbuildphasename(int64 phasenum)
 }
 
 /*
- * Fraction of the index a search visits before its first row: the greedy
- * descent (about m elements per upper level) plus the layer-0 expansion of
- * ef_search candidates with 2*m neighbours each, discounted for neighbours
- * already visited (the same shape as pgvector's estimate).
+ * Fraction of the index a search of width ef visits: the greedy descent
+ * (about m elements per upper level) plus the layer-0 expansion of ef
+ * candidates with 2*m neighbours each, discounted for neighbours already
+ * visited (the same shape as pgvector's estimate).
  */
 static double
-HnswVisitRatio(double tuples, int m)
+HnswVisitRatio(double tuples, int m, double ef)
 {
 	double levels;
 	double layer0;
@@ -156,21 +156,39 @@ HnswVisitRatio(double tuples, int m)
 		return 1.0;
 
 	levels = floor(log(tuples) * HnswGetMl(m));
-	layer0 = 2.0 * m * hnsw_ef_search;
-	discount = 0.55 * log(tuples) / (log((double) m) * (1 + log((double) hnsw_ef_search)));
+	layer0 = 2.0 * m * ef;
+	discount = 0.55 * log(tuples) / (log((double) m) * (1 + log(ef)));
 	ratio = (levels * m + layer0 * discount) / tuples;
 	return Min(ratio, 1.0);
 }
 
-/* Cost of an index scan (only ORDER BY scans are possible). */
+/*
+ * Cost of an index scan (only ORDER BY scans are possible).
+ *
+ * genericcostestimate prices reading the whole index; the startup cost (the
+ * search, before the first row) is the fraction a search visits. How wide
+ * that search must be depends on what the query needs: with a LIMIT k and
+ * other restrictions of selectivity s on the table, the index must produce
+ * about k / s rows. With hnsw.iterative_scan the search widens to that many
+ * rows, and costs accordingly. Without it, a scan never returns more than
+ * ef_search rows: when a filter needs more, the index path could not answer
+ * the query, and it is priced as an exhaustive search, so the planner picks
+ * an exact plan (a B-tree on the filter and a sort) instead of returning too
+ * few rows. Without a filter, a LIMIT above ef_search keeps pgvector's
+ * behaviour (at most ef_search rows, fast).
+ */
 static void
 hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *indexStartupCost, Cost *indexTotalCost,
 				 Selectivity *indexSelectivity, double *indexCorrelation, double *indexPages)
 {
 	GenericCosts costs;
+	RelOptInfo *rel = path->indexinfo->rel;
+	double tuples = path->indexinfo->tuples;
+	double heap_pages = rel->pages;
+	double selectivity = 1.0;
+	double needed = tuples;
 	double ratio;
 	double startup_pages;
-	double heap_pages = path->indexinfo->rel->pages;
 	double spc_seq_page_cost;
 	int m;
 
@@ -195,7 +213,18 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *in
 		index_close(index, NoLock);
 	}
 
-	ratio = HnswVisitRatio(path->indexinfo->tuples, m);
+	/* rows the index must produce: LIMIT over the selectivity of the table's other restrictions */
+	if (rel->tuples > 0 && rel->rows > 0)
+		selectivity = Min(rel->rows / rel->tuples, 1.0);
+	if (root->limit_tuples > 0)
+		needed = Min(tuples, root->limit_tuples / selectivity);
+
+	if (hnsw_iterative_scan != HNSW_ITERATIVE_SCAN_OFF)
+		ratio = HnswVisitRatio(tuples, m, Max((double) hnsw_ef_search, needed));
+	else if (selectivity < 1.0 && needed > hnsw_ef_search)
+		ratio = 1.0; /* the scan would return too few rows: price the exhaustive search */
+	else
+		ratio = HnswVisitRatio(tuples, m, hnsw_ef_search);
 	get_tablespace_page_costs(path->indexinfo->reltablespace, NULL, &spc_seq_page_cost);
 
 	/* The search happens before the first row: that is the startup cost. */
@@ -213,7 +242,7 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *in
 	}
 
 	*indexStartupCost = costs.indexStartupCost;
-	*indexTotalCost = costs.indexTotalCost;
+	*indexTotalCost = Max(costs.indexTotalCost, costs.indexStartupCost);
 	*indexSelectivity = costs.indexSelectivity;
 	*indexCorrelation = costs.indexCorrelation;
 	*indexPages = costs.numIndexPages;

@@ -2,27 +2,35 @@
  * scan.cpp -- index scans of hnsw: ORDER BY <operator> <query> [LIMIT k].
  *
  * A scan reads the metapage once for the entry point, descends greedily
- * through the upper levels and runs a beam search of width hnsw.ef_search on
- * level 0 (vx::core::greedy_search_layer/search_layer over the page-backed
- * view of graph.cpp), then returns the results nearest first, with their
- * operator value in xs_orderbyvals (exact, so xs_recheckorderby = false).
- * Deleted elements are traversed but not returned.
+ * through the upper levels (vx::core::greedy_search_layer) and searches
+ * level 0 with a beam of width hnsw.ef_search, then returns the results
+ * nearest first, with their operator value in xs_orderbyvals (exact, so
+ * xs_recheckorderby = false). Deleted elements are traversed but not
+ * returned. Everything runs over the page-backed view of graph.cpp.
  *
  * The query (ORDER BY argument) is only known at amrescan, and may be a
  * Param: it is prepared (detoasted, normalized for cosine) on the first
  * amgettuple after each rescan. A NULL query puts every element at the same
- * distance: the scan returns rows in graph order with NULL ORDER BY values,
- * as pgvector does (and as an exact sort would, NULLs being rows too).
+ * distance: rows come back in graph order with NULL ORDER BY values, as
+ * pgvector does (and as an exact sort would, NULLs being rows too).
  *
- * hnsw.iterative_scan: when the executor asks for more rows than the first
- * batch held (a filter rejected them), the search is run again with twice
- * the width, and the rows not returned yet are returned: in the order of the
- * new batch (relaxed_order), or only those not nearer than the last row
- * returned (strict_order), so the output stays sorted. Batches stop when
- * hnsw.max_scan_tuples distances have been computed or the search memory
- * would exceed work_mem * hnsw.scan_mem_multiplier.
- * XXX: each batch repeats the work of the previous one (at most doubling the
- * total); a resumable search would not.
+ * With hnsw.iterative_scan off, level 0 is vx::core::search_layer. With it
+ * on, level 0 is a resumable form of the same beam search, so that the scan
+ * can go on when the executor wants more rows than a batch held (a filter
+ * rejected them):
+ *   - the frontier (candidates still to expand, a min-heap) and the pool
+ *     (candidates evaluated but not in a batch: rejected or evicted, a
+ *     min-heap) survive between batches, and so does the visited set;
+ *   - a batch fills its ef-wide result heap from the pool's nearest, puts
+ *     them on the frontier too, and runs the usual loop (stop when the
+ *     nearest frontier candidate is farther than the worst result);
+ *   - each element is returned at most once, and no distance is computed
+ *     twice: the work is that of one ever-growing search.
+ * relaxed_order returns each batch in its order; strict_order skips rows
+ * nearer than the last one returned, so the output stays sorted. Batches
+ * stop when hnsw.max_scan_tuples distances have been computed, when the
+ * frontier and pool would exceed work_mem * hnsw.scan_mem_multiplier (with
+ * a NOTICE), or when nothing is left.
  *
  * No heavyweight lock is taken: pages are read under one share lock at a
  * time. Under an MVCC snapshot a heap TID collected before a concurrent
@@ -31,7 +39,7 @@
  * snapshots are supported. Elements allocated after the scan read the
  * metapage belong to transactions the snapshot cannot see and are ignored.
  *
- * Memory: the scan context holds the view's pin cache, the search scratch
+ * Memory: the scan context holds the view's pin cache, the search memory
  * and results; the query context is reset at every rescan. The visited set
  * is the backend's cached one when no other scan uses it.
  */
@@ -41,7 +49,19 @@
 #include "vx/hnsw/hnsw.h"
 #include "vx/hnsw/page_view.hpp"
 
+#include <limits>
+
 using vx::core::Candidate;
+using vx::core::MaxHeap;
+using vx::core::MinHeap;
+
+/* A min-heap of candidates that grows (in the scan context) instead of refusing. */
+typedef struct HnswGrowHeap
+{
+	MinHeap heap;
+	Candidate *buf;
+	uint32 cap;
+} HnswGrowHeap;
 
 typedef struct HnswScanOpaqueData
 {
@@ -72,7 +92,11 @@ typedef struct HnswScanOpaqueData
 	uint32 ef;
 
 	/* iterative scans */
-	vx::core::VisitedSet *returned; /* ids returned so far (from the second batch on) */
+	bool iterative;		 /* this search is resumable */
+	HnswGrowHeap frontier; /* to expand */
+	HnswGrowHeap pool;	   /* evaluated, not in a batch yet */
+	Candidate entry;	   /* level-0 start of the first batch */
+	Size budget;		   /* bytes the two heaps may take */
 	float last_distance;
 	bool returned_any;
 } HnswScanOpaqueData;
@@ -117,52 +141,120 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 	so->nresults = 0;
 	so->next = 0;
 	so->returned_any = false;
-	if (so->returned != NULL)
-		so->returned->reset();
+	so->frontier.heap.clear();
+	so->pool.heap.clear();
 }
 
-/* Size the scratch and results for beam width ef; false if that exceeds the memory budget. */
-static bool
-HnswScanReserve(HnswScanOpaque so, uint32 ef, bool check_budget)
+/* Size the scratch and results for beam width ef. */
+static void
+HnswScanReserve(HnswScanOpaque so, uint32 ef)
 {
 	uint32 degree = 2 * so->meta.m;
-	size_t bytes;
-	void *mem;
+	size_t bytes = vx::core::SearchScratch::bytes_needed(ef, degree);
 
 	if (so->scratch_ef >= ef)
-		return true;
-	bytes = vx::core::SearchScratch::bytes_needed(ef, degree) + sizeof(Candidate) * ef;
-	if (check_budget && (double) bytes > (double) work_mem * 1024.0 * hnsw_scan_mem_multiplier)
-		return false;
-
+		return;
 	if (so->scratch_ef > 0) {
 		pfree(so->results);
 		pfree(so->scratch.candidates);
 	}
-	mem = MemoryContextAllocHuge(so->scan_ctx, vx::core::SearchScratch::bytes_needed(ef, degree));
-	if (!vx::core::SearchScratch::carve(mem, vx::core::SearchScratch::bytes_needed(ef, degree), ef, degree,
-										&so->scratch))
+	if (!vx::core::SearchScratch::carve(MemoryContextAllocHuge(so->scan_ctx, bytes), bytes, ef, degree, &so->scratch))
 		elog(ERROR, "could not set up hnsw search scratch");
-	Assert((void *) so->scratch.candidates == mem);
 	so->scratch.stats = &so->stats;
 	so->results = (Candidate *) MemoryContextAllocHuge(so->scan_ctx, sizeof(Candidate) * ef);
 	so->scratch_ef = ef;
+}
+
+/* Push onto a growable heap; false when growing would exceed the scan's budget. */
+static bool
+HnswGrowPush(HnswScanOpaque so, HnswGrowHeap *h, Candidate c)
+{
+	if (h->heap.full()) {
+		uint32 cap = Max(h->cap * 2, 256U);
+		Size others = (Size) (h == &so->frontier ? so->pool.cap : so->frontier.cap) * sizeof(Candidate);
+		Candidate *buf;
+		MinHeap grown;
+
+		if ((Size) cap * sizeof(Candidate) + others > so->budget)
+			return false;
+		buf = (Candidate *) MemoryContextAllocHuge(so->scan_ctx, (Size) cap * sizeof(Candidate));
+		grown = MinHeap(buf, cap);
+		for (uint32 i = 0; i < h->heap.size(); i++)
+			grown.push(h->heap.data()[i]);
+		if (h->buf != NULL)
+			pfree(h->buf);
+		h->buf = buf;
+		h->cap = cap;
+		h->heap = grown;
+	}
+	h->heap.push(c);
 	return true;
 }
 
-/* One search of width so->ef from the entry point into so->results. */
-static void
-HnswScanSearch(HnswScanOpaque so)
+/*
+ * One batch of the resumable search into so->results (see the file
+ * comment); false when the memory budget stopped it (the batch still holds
+ * what was found).
+ */
+static bool
+HnswScanResumable(HnswScanOpaque so)
 {
 	HnswPageGraph graph{&so->view, so->visited_limit};
 	HnswPageDistance dist{&so->view, so->query};
-	Candidate cur{dist(so->meta.entry_id), so->meta.entry_id};
+	MaxHeap results(so->scratch.results, so->ef); /* drained into so->results: must not alias */
+	uint32 *pending = so->scratch.pending;
+	bool ok = true;
 
-	for (int l = so->meta.entry_level; l > 0; l--)
-		cur = vx::core::greedy_search_layer(graph, dist, cur, l, so->scratch);
-	so->visited->reset();
-	so->nresults = vx::core::search_layer(graph, dist, &cur, 1, 0, so->ef, *so->visited, so->scratch, so->results);
+	if (!so->returned_any) {
+		so->visited->test_and_set(so->entry.id);
+		results.push(so->entry);
+		ok = HnswGrowPush(so, &so->frontier, so->entry);
+	} else {
+		while (!results.full() && !so->pool.heap.empty()) {
+			Candidate c = so->pool.heap.top();
+
+			so->pool.heap.pop();
+			results.push(c);
+			ok = ok && HnswGrowPush(so, &so->frontier, c);
+		}
+	}
+
+	while (ok && !so->frontier.heap.empty()) {
+		Candidate c = so->frontier.heap.top();
+		std::span<const uint32_t> nb;
+		uint32 npending = 0;
+
+		if (results.full() && c.dist > results.top().dist)
+			break;
+		so->frontier.heap.pop();
+		nb = graph.neighbors(c.id, 0, so->scratch.neighbor_buf);
+		so->stats.expansions++;
+		for (uint32_t id : nb) {
+			if (so->visited->test_and_set(id))
+				continue;
+			dist.prefetch(id);
+			pending[npending++] = id;
+		}
+		for (uint32 i = 0; i < npending && ok; i++) {
+			Candidate nc{dist(pending[i]), pending[i]};
+
+			so->stats.distances++;
+			if (!results.full()) {
+				results.push(nc);
+				ok = HnswGrowPush(so, &so->frontier, nc);
+			} else if (vx::core::nearer(nc, results.top())) {
+				Candidate evicted = results.top();
+
+				results.replace_top(nc);
+				ok = HnswGrowPush(so, &so->pool, evicted) && HnswGrowPush(so, &so->frontier, nc);
+			} else
+				ok = HnswGrowPush(so, &so->pool, nc);
+		}
+	}
+
+	so->nresults = results.drain_sorted(so->results);
 	so->next = 0;
+	return ok;
 }
 
 /* First amgettuple after a rescan: prepare the query and run the first batch. */
@@ -213,59 +305,67 @@ HnswScanBegin(IndexScanDesc scan)
 			HnswVisitedRelease(so->visited, so->visited_cached);
 		so->visited = NULL;
 		so->visited = HnswVisitedAcquire(so->meta.next_id, &so->visited_cached);
-		so->visited_limit = so->meta.next_id;
-		if (so->returned != NULL)
-			pfree(so->returned);
-		so->returned = NULL;
 	}
 	so->visited_limit = so->meta.next_id;
+	so->visited->reset();
 
 	so->ef = hnsw_ef_search;
 	so->stats.distances = 0;
 	so->stats.expansions = 0;
-	HnswScanReserve(so, so->ef, false);
-	HnswScanSearch(so);
+	HnswScanReserve(so, so->ef);
+
+	{
+		HnswPageGraph graph{&so->view, so->visited_limit};
+		HnswPageDistance dist{&so->view, so->query};
+		Candidate cur{dist(so->meta.entry_id), so->meta.entry_id};
+
+		for (int l = so->meta.entry_level; l > 0; l--)
+			cur = vx::core::greedy_search_layer(graph, dist, cur, l, so->scratch);
+
+		so->iterative = hnsw_iterative_scan != HNSW_ITERATIVE_SCAN_OFF;
+		if (so->iterative) {
+			so->entry = cur;
+			so->budget = (Size) ((double) work_mem * 1024.0 * hnsw_scan_mem_multiplier);
+			HnswScanResumable(so);
+		} else {
+			so->nresults =
+				vx::core::search_layer(graph, dist, &cur, 1, 0, so->ef, *so->visited, so->scratch, so->results);
+			so->next = 0;
+		}
+	}
 	MemoryContextSwitchTo(old);
 }
 
-/* Iterative scans: run the next, twice as wide batch; false when a bound stops the scan. */
+/* Iterative scans: the next batch; false when a bound or the end of the graph stops the scan. */
 static bool
 HnswScanNextBatch(IndexScanDesc scan)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 	MemoryContext old;
-	uint32 ef;
+	bool ok;
 
+	if (!so->iterative)
+		return false;
 	if ((int64) so->stats.distances >= (int64) hnsw_max_scan_tuples)
 		return false;
-	if (so->nresults < so->ef)
-		return false; /* the last batch already saw every reachable element */
+	if (so->frontier.heap.empty() && so->pool.heap.empty())
+		return false; /* every reachable element was returned */
 
 	old = MemoryContextSwitchTo(so->scan_ctx);
-	if (so->returned == NULL) {
-		so->returned = palloc_object(vx::core::VisitedSet);
-		*so->returned = vx::core::VisitedSet(
-			(uint16 *) MemoryContextAllocHuge(so->scan_ctx, vx::core::VisitedSet::bytes_for(so->visited_limit)),
-			so->visited_limit);
-	}
-	/* what the first batch returned was not recorded: mark it now, before its array is replaced */
-	if (!so->returned_any) {
-		for (uint32 i = 0; i < so->nresults; i++)
-			so->returned->test_and_set(so->results[i].id);
-		so->returned_any = true;
-	}
-
-	ef = so->ef > UINT32_MAX / 2 ? UINT32_MAX : so->ef * 2;
-	if (!HnswScanReserve(so, ef, true)) {
-		MemoryContextSwitchTo(old);
+	so->returned_any = true;
+	ok = HnswScanResumable(so);
+	MemoryContextSwitchTo(old);
+	if (!ok)
 		ereport(NOTICE, (errmsg("hnsw index scan exceeded work_mem after %llu tuples",
 								(unsigned long long) so->stats.distances),
 						 errhint("Increase work_mem to scan more tuples.")));
+	if (!ok && so->nresults == 0)
 		return false;
+	if (!ok) {
+		/* return what this batch found, then stop */
+		so->frontier.heap.clear();
+		so->pool.heap.clear();
 	}
-	so->ef = ef;
-	HnswScanSearch(so);
-	MemoryContextSwitchTo(old);
 	return true;
 }
 
@@ -287,8 +387,6 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 
 			if (!(c.dist < std::numeric_limits<float>::infinity()))
 				continue; /* vector not readable */
-			if (so->returned_any && so->returned->test_and_set(c.id))
-				continue; /* returned by an earlier batch */
 			if (hnsw_iterative_scan == HNSW_ITERATIVE_SCAN_STRICT && so->returned_any && c.dist < so->last_distance)
 				continue; /* would break the order */
 			if (HnswViewRecord(&so->view, c.id, 0, NULL, &info) < 0 || !(info.flags & HNSW_RECORD_LIVE))
@@ -303,7 +401,7 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 			return true;
 		}
 
-		if (hnsw_iterative_scan == HNSW_ITERATIVE_SCAN_OFF || !HnswScanNextBatch(scan)) {
+		if (!HnswScanNextBatch(scan)) {
 			so->exhausted = true;
 			return false;
 		}

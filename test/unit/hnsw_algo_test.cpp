@@ -756,6 +756,66 @@ TEST_F(HnswCore, ConcurrentBuildIsValidAndComparable)
 	std::printf("[ recall ] l2 %d threads: ef=64 %.4f\n", kThreads, r64);
 }
 
+TEST_F(HnswCore, ClampLevelSeesTheIdAndLowersTheLevel)
+{
+	/* add()'s clamp_level is called with the element's id, from several threads at once, and the
+	 * graph keeps the lowered level: here at most one element of level > 0 per 8 ids (a budget per
+	 * id range, as the PG zone's upper pages have), taken with a CAS per range. */
+	Dataset ds = make_dataset(kN, kQueries, kDim, 50, 12);
+	std::vector<float> &base = ds.base, &queries = ds.queries;
+	MetricF32 metric{kernels::active().l2sq_f32, kDim};
+	std::vector<uint32_t> truth = brute_force(base, queries, kDim, kK, metric);
+
+	HnswGraphParams p = synthetic_params();
+	p.m = 4; /* many upper elements, so the clamp has work to do */
+	TestGraph<Concurrent> tg(p);
+	std::vector<uint32_t> used(kN / 8 + 1, 0);
+	std::atomic<uint32_t> calls{0}, lowered{0};
+	auto clamp = [&](uint32_t id, int level) {
+		calls++;
+		std::atomic_ref<uint32_t> slot(used[id / 8]);
+		uint32_t expected = 0;
+		if (level == 0 || slot.compare_exchange_strong(expected, 1))
+			return level;
+		lowered++;
+		return 0;
+	};
+	uint32_t cursor = 0;
+	std::vector<std::thread> threads;
+	for (int t = 0; t < 3; t++) {
+		threads.emplace_back([&, t] {
+			OwnedInsertScratch scratch(p);
+			SplitMix64 rng{200u + t};
+			double ml = level_multiplier(p.m);
+			for (;;) {
+				uint32_t i = std::atomic_ref<uint32_t>(cursor).fetch_add(1);
+				if (i >= kN)
+					return;
+				uint32_t row = i;
+				uint32_t id;
+				ASSERT_EQ(tg.g.add(&base[static_cast<size_t>(i) * kDim], &row, level_from_uniform(rng.uniform(), ml),
+								   metric, scratch.s, &id, nullptr, nullptr, clamp),
+						  Status::Ok);
+				ASSERT_LT(id, kN);
+			}
+		});
+	}
+	for (std::thread &th : threads)
+		th.join();
+	ASSERT_EQ(tg.g.size(), kN);
+	EXPECT_EQ(calls.load(), kN);
+	EXPECT_GT(lowered.load(), 0u);
+	uint32_t bad;
+	EXPECT_EQ(tg.g.verify(&bad), nullptr) << "id " << bad;
+	for (uint32_t r = 0; r < kN / 8 + 1; r++) {
+		int upper = 0;
+		for (uint32_t id = r * 8; id < std::min<uint32_t>(kN, r * 8 + 8); id++)
+			upper += tg.g.level_of(id) > 0;
+		ASSERT_LE(upper, 1) << "ids " << r * 8 << "..";
+	}
+	EXPECT_GE(recall_at(tg.g, queries, truth, kDim, kK, 64, metric), 0.9);
+}
+
 TEST_F(HnswCore, ArenaIsPositionIndependent)
 {
 	std::vector<float> base = gaussian_clusters(2000, kDim, 20, 12);

@@ -375,14 +375,21 @@ public:
 	 * that element's node lock; if it returns true (it absorbed the row, e.g.
 	 * appended a heap TID to the payload, as pgvector keeps up to 10 per
 	 * element) nothing is inserted, *merged is set and *id_out is the existing
-	 * id. on_dup must be quick and must not call PG. Returns OutOfMemory when
-	 * the ids or the upper-list pool are exhausted; the graph stays valid and
-	 * complete for every id < size().
+	 * id. on_dup must be quick and must not call PG. If clamp_level is given
+	 * (a callable int(uint32_t id, int level)), it is called once the
+	 * element's id is taken and may lower the level (a caller whose storage
+	 * depends on the id, such as pages with a fixed room for upper lists per
+	 * range of ids; the search ran at the original level and its upper picks
+	 * are dropped); it must be quick, lock-free and must not call PG (it may
+	 * run under the entry lock). Returns OutOfMemory when the ids or the
+	 * upper-list pool are exhausted; the graph stays valid and complete for
+	 * every id < size().
 	 */
-	template <class Metric, class OnDup = std::nullptr_t>
+	template <class Metric, class OnDup = std::nullptr_t, class ClampLevel = std::nullptr_t>
 	Status
 	add(const void *value, const void *payload, int level, const Metric &metric, InsertScratch &s,
-		uint32_t *id_out = nullptr, const OnDup &on_dup = nullptr, bool *merged = nullptr) noexcept
+		uint32_t *id_out = nullptr, const OnDup &on_dup = nullptr, bool *merged = nullptr,
+		const ClampLevel &clamp_level = nullptr) noexcept
 	{
 		if (merged)
 			*merged = false;
@@ -420,8 +427,11 @@ public:
 		}
 
 		uint32_t id;
-		Status st = reserve(value, payload, level, &id);
+		Status st = reserve(value, payload, level, clamp_level, &id);
 		if (st == Status::Ok) {
+			level = level_of(id); /* as clamped */
+			if (start > level)
+				start = level;
 			if (start >= 0)
 				link(id, start, metric, s);
 			if (e == kEmptyEntry || level > static_cast<int>(e >> 32))
@@ -592,9 +602,13 @@ private:
 		return false;
 	}
 
-	/* Take upper lists and an id, and write the element's node, value and payload (not yet reachable). */
+	/*
+	 * Take upper lists and an id, let clamp_level lower the level, and write the element's node, value and
+	 * payload (not yet reachable). Lists of levels the clamp removed stay unused.
+	 */
+	template <class ClampLevel>
 	Status
-	reserve(const void *value, const void *payload, int level, uint32_t *id_out) noexcept
+	reserve(const void *value, const void *payload, int level, const ClampLevel &clamp_level, uint32_t *id_out) noexcept
 	{
 		const HnswGraphParams &p = hdr_->params;
 		/* Upper lists first, then the id: a failure never leaves an id without its lists. */
@@ -608,6 +622,8 @@ private:
 		uint32_t id = fetch_add(&hdr_->next_id, 1);
 		if (id >= p.capacity)
 			return Status::OutOfMemory;
+		if constexpr (!std::is_same_v<ClampLevel, std::nullptr_t>)
+			level = std::clamp(clamp_level(id, level), 0, level);
 
 		NodeHead *h = node(id);
 		h->lock = 0;

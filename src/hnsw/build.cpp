@@ -4,64 +4,51 @@
  * The build has two phases:
  *   1. load: scan the heap (table_index_build_scan); each non-NULL value is
  *      detoasted, checked, normalized for cosine (zero vectors are skipped,
- *      as in pgvector), given the next dense id and a random level, and
- *      inserted into the in-memory graph of vx::core (one arena holding
- *      vectors and neighbour lists; distances through the KernelTable
- *      resolved once, never fmgr);
+ *      as in pgvector), given a random level and inserted into the
+ *      in-memory graph of vx::core (one arena holding vectors and neighbour
+ *      lists; distances through the KernelTable resolved once, never fmgr);
  *   2. write: the graph is laid out on pages in block order (metapage, then
  *      per extent its upper page and per group its graph page and vector
  *      pages), through the buffer manager without WAL; at the end the whole
  *      relation is WAL-logged with log_newpage_range when it needs WAL.
  *
- * Levels are drawn from a generator seeded with a constant, so the same
- * rows in the same order give the same graph (reproducible tests). A level
- * is lowered when the extent's upper page could not hold the element's
+ * Parallel builds (build_parallel.cpp): when plan_create_index_workers()
+ * grants workers, the graph's arena lives in the parallel context's shared
+ * memory, the leader and the workers each scan part of the heap and insert
+ * into the one graph at the same time (the core's Concurrent policy), and
+ * the leader writes the pages once everyone is done. Every participant runs
+ * HnswBuildCallback below; only the parts that coordinate differ.
+ *
+ * Levels come from a generator per participant seeded with a constant (plus
+ * the participant's number), so a serial build of the same rows in the same
+ * order gives the same graph (reproducible tests). A level is lowered, once
+ * the element's id is known, when the extent's upper page could not hold its
  * upper lists, before the element enters the graph, so memory and pages
  * always agree.
  *
- * Memory: the graph's arena is sized for maintenance_work_mem. When it is
- * full, the build says so with pgvector's NOTICE, writes the graph to pages
- * as in phase 2 and inserts the remaining tuples on pages with the aminsert
- * code (without WAL), so memory stays bounded.
- * XXX: on-page inserts are much slower than in-memory ones (pgvector has the
- * same cliff); a spilling or parallel build is the next step.
+ * Memory: the arena is sized for maintenance_work_mem (the whole build's,
+ * shared by the participants of a parallel build). When it is full, the
+ * build says so with pgvector's NOTICE, writes the graph to pages as in
+ * phase 2 (in a parallel build the leader does, while the others wait) and
+ * inserts the remaining rows on pages with the aminsert code, without WAL.
+ * Those inserts keep one page view per participant for the rest of the
+ * build (pins stay cached from row to row, up to a share of
+ * shared_buffers), and read the vectors of elements that were in the graph
+ * from the arena, which stays allocated: memory remains bounded and the
+ * slowdown after the flush stays moderate (README: "Build").
  *
  * Nothing is visible to other backends until the build commits, so no locks
- * are taken on the new pages beyond the buffer locks of writing them.
+ * are taken on the new pages beyond the buffer locks of writing them; the
+ * participants of a parallel build serialize entry-point changes of their
+ * on-page inserts with the heavyweight update lock, as aminsert does.
  */
 #include "vx/pg.h"
 
+#include "vx/hnsw/build.h"
 #include "vx/hnsw/hnsw.h"
 
-#include <cmath>
-
-/* Seed of the level generator of builds. */
+/* Seed of the level generators of builds (participant i uses seed + i). */
 #define HNSW_BUILD_SEED UINT64CONST(0x5658484E53573031)
-
-typedef struct HnswBuildState
-{
-	Relation heap;
-	Relation index;
-	IndexInfo *index_info;
-	ForkNumber fork;
-
-	HnswMetaPageData meta; /* geometry and, after load, entry point and count */
-	HnswDistanceData dist;
-
-	double reltuples;
-	double indtuples;
-
-	HnswBuildGraphData graph; /* in-memory graph (build_graph.cpp) */
-	bool flushed;			  /* graph written to pages; later tuples are inserted there */
-	uint32 *upper_used;		  /* bytes taken on each extent's upper page */
-	uint32 upper_capacity;	  /* entries of upper_used */
-
-	pg_prng_state prng;
-	MemoryContext graph_ctx;
-	MemoryContext tmp_ctx;
-} HnswBuildState;
-
-static void HnswBuildWritePages(HnswBuildState *bs);
 
 /* Check the column and the options; pgvector's messages and codes. */
 static void
@@ -86,9 +73,10 @@ HnswCheckBuildable(Relation index, const HnswTypeInfo *typeinfo, int m, int ef_c
 						errmsg("ef_construction must be greater than or equal to 2 * m")));
 }
 
-/* Set up the build state: checks, geometry, distance, memory. */
-static void
-HnswInitBuildState(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *index_info, ForkNumber fork)
+/* Set up one participant's build state: checks, geometry, distance, contexts (not the graph). */
+void
+HnswBuildStateInit(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *index_info, ForkNumber fork,
+				   uint64 seed)
 {
 	const HnswTypeInfo *typeinfo = HnswGetTypeInfo(index);
 	int m = HnswGetM(index);
@@ -100,6 +88,8 @@ HnswInitBuildState(HnswBuildState *bs, Relation heap, Relation index, IndexInfo 
 	bs->index = index;
 	bs->index_info = index_info;
 	bs->fork = fork;
+	bs->phase = HNSW_BUILD_IN_MEMORY;
+	bs->leader = true;
 
 	HnswCheckBuildable(index, typeinfo, m, ef_construction);
 	metric = HnswGetMetric(index, typeinfo->kind);
@@ -107,47 +97,56 @@ HnswInitBuildState(HnswBuildState *bs, Relation heap, Relation index, IndexInfo 
 	HnswComputeGeometry(&bs->meta, typeinfo->kind, metric, TupleDescAttr(index->rd_att, 0)->atttypmod, m,
 						ef_construction);
 	HnswInitDistance(&bs->dist, typeinfo->kind, metric, bs->meta.dimensions);
-	pg_prng_seed(&bs->prng, HNSW_BUILD_SEED);
+	pg_prng_seed(&bs->prng, seed);
 
 	bs->graph_ctx = AllocSetContextCreate(CurrentMemoryContext, "Hnsw build graph context", ALLOCSET_DEFAULT_SIZES);
 	bs->tmp_ctx = AllocSetContextCreate(CurrentMemoryContext, "Hnsw build temporary context", ALLOCSET_DEFAULT_SIZES);
-	HnswBuildGraphInit(&bs->graph, bs->graph_ctx, &bs->meta, &bs->dist);
 }
 
-/* Lower level until the element's upper item fits on its extent's upper page, and reserve it. */
-static int
-HnswReserveUpper(HnswBuildState *bs, HnswId id, int level)
+/* maintenance_work_mem in bytes (at least 1 MB): the budget of the build's graph. */
+Size
+HnswBuildBudget(void)
 {
-	uint32 extent = id / HnswExtentElements(&bs->meta);
-	Size capacity = HNSW_PAGE_CAPACITY;
-
-	if (extent >= bs->upper_capacity) {
-		uint32 n = Max(extent + 1, bs->upper_capacity * 2);
-
-		uint32 *grown = (uint32 *) MemoryContextAllocZero(bs->graph_ctx, n * sizeof(uint32));
-
-		if (bs->upper_used != NULL) {
-			memcpy(grown, bs->upper_used, bs->upper_capacity * sizeof(uint32));
-			pfree(bs->upper_used);
-		}
-		bs->upper_used = grown;
-		bs->upper_capacity = n;
-	}
-	while (level > 0 && bs->upper_used[extent] + HnswUpperItemSize(bs->meta.m, level) + sizeof(ItemIdData) > capacity)
-		level--;
-	if (level > 0)
-		bs->upper_used[extent] += HnswUpperItemSize(bs->meta.m, level) + sizeof(ItemIdData);
-	return level;
+	return Max((Size) maintenance_work_mem * 1024, (Size) 1024 * 1024);
 }
 
-/* Add one heap tuple's value: to the in-memory graph, or on pages once it was flushed. */
+/* A serial build's graph: a build area of about maintenance_work_mem in the graph context. */
 static void
+HnswBuildSerialGraph(HnswBuildState *bs)
+{
+	MemoryContext old = MemoryContextSwitchTo(bs->graph_ctx);
+	Size bytes = HnswBuildAreaSize(&bs->meta, HnswBuildBudget(), 1, 0);
+	/* the allocation is lazy (malloc'd pages are touched as the graph grows) */
+	char *area = (char *) MemoryContextAllocHuge(bs->graph_ctx, bytes);
+
+	HnswBuildAreaCreate(area, &bs->meta, HnswBuildBudget(), 1, 0);
+	HnswBuildGraphAttach(&bs->graph, area, &bs->meta, &bs->dist, false);
+	MemoryContextSwitchTo(old);
+}
+
+/* The NOTICE of a graph that outgrew maintenance_work_mem (pgvector's text). */
+void
+HnswBuildNoticeFull(HnswBuildState *bs)
+{
+	ereport(NOTICE, (errmsg("hnsw graph no longer fits into maintenance_work_mem after %u tuples",
+							HnswBuildGraphSize(&bs->graph)),
+					 errdetail("Building will take significantly more time."),
+					 errhint("Increase maintenance_work_mem to speed up builds.")));
+}
+
+/*
+ * Add one heap tuple's value: to the in-memory graph, or on pages once the
+ * graph is full (every participant of a parallel build runs this).
+ */
+void
 HnswBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool tupleIsAlive, void *state)
 {
 	HnswBuildState *bs = (HnswBuildState *) state;
 	MemoryContext old;
 	Datum value;
+	const char *datum;
 	bool skip;
+	bool added = false;
 
 	if (isnull[0])
 		return;
@@ -159,32 +158,42 @@ HnswBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, 
 		MemoryContextReset(bs->tmp_ctx);
 		return;
 	}
-	if (HnswDatumDimensions(bs->dist.kind, DatumGetPointer(value)) != bs->meta.dimensions)
-		elog(ERROR, "hnsw index value has %u dimensions, expected %u",
-			 HnswDatumDimensions(bs->dist.kind, DatumGetPointer(value)), bs->meta.dimensions);
+	datum = DatumGetPointer(value);
+	if (HnswDatumDimensions(bs->dist.kind, datum) != bs->meta.dimensions)
+		elog(ERROR, "hnsw index value has %u dimensions, expected %u", HnswDatumDimensions(bs->dist.kind, datum),
+			 bs->meta.dimensions);
 
-	if (!bs->flushed) {
-		HnswId id = HnswBuildGraphSize(&bs->graph);
-		int level = HnswReserveUpper(bs, id, HnswRandomLevel(&bs->prng, bs->meta.m));
+	if (bs->phase != HNSW_BUILD_ON_PAGES) {
+		int level = HnswRandomLevel(&bs->prng, bs->meta.m);
 
-		if (!HnswBuildGraphInsert(&bs->graph, id, level, DatumGetPointer(value), tid)) {
-			/* the arena is full: lay the graph out on pages and go on there */
-			ereport(NOTICE,
-					(errmsg("hnsw graph no longer fits into maintenance_work_mem after %.0f tuples", bs->indtuples),
-					 errdetail("Building will take significantly more time."),
-					 errhint("Increase maintenance_work_mem to speed up builds.")));
-			HnswBuildWritePages(bs);
-			bs->flushed = true;
+		if (bs->parallel == NULL) {
+			added = HnswBuildGraphInsert(&bs->graph, level, datum, tid);
+			if (!added) {
+				/* the arena is full: lay the graph out on pages and go on there */
+				HnswBuildNoticeFull(bs);
+				HnswBuildFlush(bs);
+				HnswBuildStartOnPages(bs);
+			}
+		} else {
+			if (HnswParallelEnterGraph(bs)) {
+				added = HnswBuildGraphInsert(&bs->graph, level, datum, tid);
+				HnswParallelLeaveGraph(bs, added);
+			}
+			if (!added)
+				HnswParallelWaitOnPages(bs);
 		}
 	}
-	if (bs->flushed)
-		HnswInsertValue(bs->index, DatumGetPointer(value), tid, true);
+	if (!added)
+		HnswInserterInsert(&bs->inserter, datum, tid);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmp_ctx);
 
 	bs->indtuples++;
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
+	if (bs->parallel != NULL)
+		HnswParallelReportTuple(bs);
+	else
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
 }
 
 /* Extend the fork by one page that must land at blkno; return it locked. */
@@ -333,20 +342,82 @@ HnswBuildWritePages(HnswBuildState *bs)
 	pfree(offsets);
 }
 
+/* Write the in-memory graph to pages (no process may be inserting into it); rows now go on pages. */
+void
+HnswBuildFlush(HnswBuildState *bs)
+{
+	HnswBuildWritePages(bs);
+	bs->phase = HNSW_BUILD_ON_PAGES;
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_LOAD);
+}
+
+/* Pins one participant's on-page inserts may keep: a quarter of shared_buffers, shared by the participants. */
+static uint32
+HnswBuildPinCacheSize(HnswBuildState *bs)
+{
+	int participants = bs->parallel != NULL ? HnswParallelParticipants(bs) : 1;
+	uint32 limit = (uint32) Max(NBuffers / (4 * participants), 16);
+	uint32 size = 16;
+
+	while (size * 2 <= limit)
+		size *= 2;
+	return size;
+}
+
+/*
+ * Set up this participant's on-page inserts after the flush: one inserter
+ * for the rest of the build (in the graph context), with a larger pin cache
+ * than a single insert gets, reading the flushed elements' vectors from the
+ * arena.
+ */
+void
+HnswBuildStartOnPages(HnswBuildState *bs)
+{
+	MemoryContext old = MemoryContextSwitchTo(bs->graph_ctx);
+
+	HnswInserterInit(&bs->inserter, bs->index, true, bs->parallel != NULL, &bs->prng);
+	HnswViewSetPinCache(&bs->inserter.view, HnswBuildPinCacheSize(bs));
+	bs->inserter.view.mem = HnswBuildGraphMemVectors(&bs->graph);
+	bs->phase = HNSW_BUILD_ON_PAGES;
+	MemoryContextSwitchTo(old);
+}
+
+/* Release what the participant holds after its scan (the inserter's pins). */
+void
+HnswBuildFinishScan(HnswBuildState *bs)
+{
+	if (bs->inserter.index != NULL)
+		HnswInserterEnd(&bs->inserter);
+}
+
 /* Build the index into fork (MAIN for CREATE INDEX, INIT for an unlogged table's init fork). */
 static void
 HnswBuildIndex(Relation heap, Relation index, IndexInfo *index_info, HnswBuildState *bs, ForkNumber fork)
 {
-	HnswInitBuildState(bs, heap, index, index_info, fork);
+	int nworkers = 0;
 
-	if (heap != NULL) {
+	HnswBuildStateInit(bs, heap, index, index_info, fork, HNSW_BUILD_SEED);
+
+	/* the planner's choice: max_parallel_maintenance_workers, the table's parallel_workers, its size */
+	if (heap != NULL)
+		nworkers = plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
+
+	if (heap != NULL)
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_LOAD);
-		bs->reltuples = table_index_build_scan(heap, index, index_info, true, true, HnswBuildCallback, (void *) bs,
-											   NULL);
+	if (nworkers > 0 && HnswParallelBegin(bs, nworkers, HNSW_BUILD_SEED))
+		HnswParallelLeaderScan(bs);
+	else {
+		HnswBuildSerialGraph(bs);
+		if (heap != NULL)
+			bs->reltuples = table_index_build_scan(heap, index, index_info, true, true, HnswBuildCallback,
+												   (void *) bs, NULL);
+		HnswBuildFinishScan(bs);
 	}
 
-	if (!bs->flushed)
+	if (bs->phase != HNSW_BUILD_ON_PAGES)
 		HnswBuildWritePages(bs);
+	if (bs->parallel != NULL)
+		HnswParallelEnd(bs);
 
 	/* the pages were written without WAL; an unlogged table's init fork is always logged */
 	if (RelationNeedsWAL(index) || fork == INIT_FORKNUM)

@@ -60,6 +60,22 @@ HnswViewInit(HnswView view, Relation index, const HnswMetaPageData *meta, const 
 	view->scratch = meta->vectors_per_page == 0 ? (char *) palloc(meta->vector_slot_size) : NULL;
 	view->recent = HnswRecentTableFor(index);
 	view->distances = 0;
+	view->mem = NULL;
+}
+
+/* Resize the pin cache to size entries (a power of two), before the view pins anything. */
+void
+HnswViewSetPinCache(HnswView view, uint32 size)
+{
+	Assert(size > 0 && (size & (size - 1)) == 0);
+	HnswViewReleasePins(view);
+	pfree(view->cache);
+	view->cache_mask = size - 1;
+	view->cache = palloc_array(HnswPinEntry, size);
+	for (uint32 i = 0; i < size; i++) {
+		view->cache[i].blkno = InvalidBlockNumber;
+		view->cache[i].buf = InvalidBuffer;
+	}
 }
 
 /* Drop every cached pin (end of scan, or before the view's memory goes away). */
@@ -243,6 +259,12 @@ HnswViewDistance(HnswView view, HnswId id, const char *q, float *distance, uint3
 	HnswAddress a = HnswAddressOf(meta, id);
 
 	view->distances++;
+	if (view->mem != NULL && id < view->mem->count) {
+		/* a build's vector still in memory: the same bytes as on its page (version 1, as written) */
+		*distance = view->mem->distance(view->mem->arg, q, id);
+		*version = 1;
+		return true;
+	}
 	if (meta->vectors_per_page == 0) {
 		HnswReadVector(view->index, meta, id, view->scratch, version);
 		if (*version == 0)
@@ -272,6 +294,10 @@ HnswViewCopyVector(HnswView view, HnswId id, char *dest)
 	HnswAddress a = HnswAddressOf(meta, id);
 	uint32 version;
 
+	if (view->mem != NULL && id < view->mem->count) {
+		view->mem->copy(view->mem->arg, id, dest);
+		return 1;
+	}
 	if (meta->vectors_per_page == 0) {
 		HnswReadVector(view->index, meta, id, dest, &version);
 	} else {
@@ -384,6 +410,12 @@ HnswViewPrefetch(HnswView view, HnswId id)
 	HnswAddress a;
 	const char *p;
 
+	if (view->mem != NULL && id < view->mem->count) {
+		p = (const char *) view->mem->address(view->mem->arg, id);
+		for (uint32 off = 0; off < Min(meta->vector_slot_size, 512U); off += 64)
+			__builtin_prefetch(p + off, 0, 3);
+		return;
+	}
 	if (meta->vectors_per_page == 0)
 		return;
 	a = HnswAddressOf(meta, id);

@@ -39,8 +39,11 @@
  * two such inserts cannot both miss each other; other inserts and all scans
  * never take it.
  *
- * In a build (building = true) the same code runs without WAL and without
- * the heavyweight lock: the relation is WAL-logged whole at the end.
+ * In a build (building = true) the same code runs without WAL: the relation
+ * is WAL-logged whole at the end. A serial build takes no heavyweight lock
+ * (nobody else inserts); a parallel build's participants do. Builds keep one
+ * inserter (HnswInserterData) across rows, so pins stay cached between
+ * inserts.
  */
 #include "vx/pg.h"
 
@@ -483,55 +486,92 @@ HnswUpdateEntry(Relation index, HnswId id, int level, bool building)
 }
 
 /*
- * Insert a prepared datum (detoasted, checked, normalized for cosine) with
- * its heap TID. building: inside CREATE INDEX (no WAL, no heavyweight lock).
+ * Set up an inserter for index: distance, scratch and a page view whose pins
+ * stay cached from one insert to the next. building: inside CREATE INDEX (no
+ * WAL); lock_entry: take the heavyweight update lock around entry-point
+ * changes (always outside builds; a parallel build's participants also need
+ * it, a serial build has no one to race with). Levels come from prng.
  */
 void
-HnswInsertValue(Relation index, const char *datum, ItemPointer tid, bool building)
+HnswInserterInit(HnswInserter ins, Relation index, bool building, bool lock_entry, pg_prng_state *prng)
 {
-	HnswMetaPageData meta;
-	HnswDistanceData dist;
-	HnswViewData view;
-	HnswInsertScratch s;
+	HnswInsertScratch *s = palloc_object(HnswInsertScratch);
+
+	ins->index = index;
+	ins->building = building;
+	ins->lock_entry = lock_entry;
+	ins->prng = prng;
+	ins->meta = *HnswGetCachedMeta(index); /* the geometry; each insert rereads the metapage */
+	HnswInitDistance(&ins->dist, (HnswElemKind) ins->meta.elem_kind, (HnswMetric) ins->meta.metric,
+					 ins->meta.dimensions);
+	HnswViewInit(&ins->view, index, &ins->meta, &ins->dist);
+	HnswInitInsertScratch(s, &ins->view);
+	ins->scratch = s;
+}
+
+/* Insert a prepared datum (detoasted, checked, normalized for cosine) with its heap TID. */
+void
+HnswInserterInsert(HnswInserter ins, const char *datum, ItemPointer tid)
+{
+	Relation index = ins->index;
+	HnswMetaPageData *meta = &ins->meta;
+	HnswInsertScratch *s = (HnswInsertScratch *) ins->scratch;
+	bool building = ins->building;
 	OffsetNumber upper_offset;
 	HnswId id;
 	int level;
 	int top;
 	bool locked = false;
 
-	HnswReadMeta(index, &meta);
-	if (HnswDatumDimensions((HnswElemKind) meta.elem_kind, datum) != meta.dimensions)
+	HnswReadMeta(index, meta);
+	if (HnswDatumDimensions((HnswElemKind) meta->elem_kind, datum) != meta->dimensions)
 		elog(ERROR, "hnsw index value has %u dimensions, expected %u",
-			 HnswDatumDimensions((HnswElemKind) meta.elem_kind, datum), meta.dimensions);
-	level = HnswRandomLevel(&pg_global_prng_state, meta.m);
+			 HnswDatumDimensions((HnswElemKind) meta->elem_kind, datum), meta->dimensions);
+	level = HnswRandomLevel(ins->prng, meta->m);
 
 	/* an insert that may become the entry point excludes others doing the same */
-	if (!building && (meta.entry_id == HNSW_INVALID_ID || level > meta.entry_level)) {
+	if (ins->lock_entry && (meta->entry_id == HNSW_INVALID_ID || level > meta->entry_level)) {
 		LockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
 		locked = true;
 	}
 
-	id = HnswAllocateId(index, &meta, building);
-	level = HnswReserveUpperItem(index, &meta, id, level, building, &upper_offset);
+	id = HnswAllocateId(index, meta, building);
+	level = HnswReserveUpperItem(index, meta, id, level, building, &upper_offset);
 
-	HnswInitDistance(&dist, (HnswElemKind) meta.elem_kind, (HnswMetric) meta.metric, meta.dimensions);
-	HnswViewInit(&view, index, &meta, &dist);
-	HnswInitInsertScratch(&s, &view);
-
-	top = HnswFindNeighbors(&view, &s, datum, level);
-	HnswWriteElement(index, &view, &s, top, id, level, upper_offset, datum, tid, building);
+	/* the view searches what this insert saw of the metapage (entry point, id limit) */
+	ins->view.meta = *meta;
+	top = HnswFindNeighbors(&ins->view, s, datum, level);
+	HnswWriteElement(index, &ins->view, s, top, id, level, upper_offset, datum, tid, building);
 
 	/* back-links (reselect_neighbors uses other parts of the core scratch than the picks) */
 	for (int l = top; l >= 0; l--)
-		for (uint32 i = 0; i < s.core.selected_count[l]; i++)
-			HnswAddLink(index, &view, &s, s.core.selected_at(l)[i].id, id, s.core.selected_at(l)[i].dist, l, building);
+		for (uint32 i = 0; i < s->core.selected_count[l]; i++)
+			HnswAddLink(index, &ins->view, s, s->core.selected_at(l)[i].id, id, s->core.selected_at(l)[i].dist, l,
+						building);
 
-	if (meta.entry_id == HNSW_INVALID_ID || level > meta.entry_level)
+	if (meta->entry_id == HNSW_INVALID_ID || level > meta->entry_level)
 		HnswUpdateEntry(index, id, level, building);
 
-	HnswViewReleasePins(&view);
 	if (locked)
 		UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+}
+
+/* Drop the inserter's cached pins (its memory belongs to the caller's context). */
+void
+HnswInserterEnd(HnswInserter ins)
+{
+	HnswViewReleasePins(&ins->view);
+}
+
+/* Insert one prepared datum with a fresh inserter (aminsert). */
+void
+HnswInsertValue(Relation index, const char *datum, ItemPointer tid, bool building)
+{
+	HnswInserterData ins;
+
+	HnswInserterInit(&ins, index, building, !building, &pg_global_prng_state);
+	HnswInserterInsert(&ins, datum, tid);
+	HnswInserterEnd(&ins);
 }
 
 /* aminsert: index one new heap tuple. */

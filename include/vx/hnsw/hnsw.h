@@ -344,6 +344,20 @@ typedef struct HnswRecordInfo
 	OffsetNumber upper_offset;
 } HnswRecordInfo;
 
+/*
+ * Vectors a build still holds in memory (its graph arena after the flush):
+ * elements with ids below count are read from there instead of their pages
+ * (graph.cpp). Vectors never change during a build, so both agree.
+ */
+typedef struct HnswMemVectors
+{
+	uint32 count;
+	void *arg;
+	float (*distance)(void *arg, const char *datum, uint32 id); /* from a datum of the index's kind */
+	void (*copy)(void *arg, uint32 id, char *dest);			  /* the element's datum */
+	const void *(*address)(void *arg, uint32 id);			  /* its bytes, to prefetch */
+} HnswMemVectors;
+
 /* The page-backed graph view (graph.cpp): a geometry, a distance, cached pins. */
 typedef struct HnswViewData
 {
@@ -355,6 +369,7 @@ typedef struct HnswViewData
 	char *scratch; /* one vector, for vectors that span pages */
 	void *recent;  /* the backend's recent-buffer table of this index (graph.cpp) */
 	uint64 distances;
+	const HnswMemVectors *mem; /* NULL, or a build's vectors in memory */
 } HnswViewData;
 
 typedef HnswViewData *HnswView;
@@ -433,37 +448,12 @@ HnswSlotDatum(HnswVectorSlot *slot)
 
 /* graph.cpp */
 void HnswViewInit(HnswView view, Relation index, const HnswMetaPageData *meta, const HnswDistanceData *dist);
+void HnswViewSetPinCache(HnswView view, uint32 size);
 void HnswViewReleasePins(HnswView view);
 int HnswViewRecord(HnswView view, HnswId id, int level, HnswId *neighbors, HnswRecordInfo *info);
 bool HnswViewDistance(HnswView view, HnswId id, const char *q, float *distance, uint32 *version);
 uint32 HnswViewCopyVector(HnswView view, HnswId id, char *dest);
 void HnswViewPrefetch(HnswView view, HnswId id);
-
-/*
- * The in-memory graph of a build (build_graph.cpp): a PG-zone wrapper over
- * the vx::core build graph, which holds vectors and neighbour lists in one
- * arena. Ids are inserted densely in order.
- */
-typedef struct HnswBuildGraphData
-{
-	void *impl; /* the core graph, allocated in the build's graph context */
-	MemoryContext ctx;
-	const HnswMetaPageData *meta;
-	const HnswDistanceData *dist;
-} HnswBuildGraphData;
-
-typedef HnswBuildGraphData *HnswBuildGraph;
-
-/* build_graph.cpp */
-void HnswBuildGraphInit(HnswBuildGraph graph, MemoryContext ctx, const HnswMetaPageData *meta,
-						const HnswDistanceData *dist);
-bool HnswBuildGraphInsert(HnswBuildGraph graph, HnswId id, int level, const char *datum, ItemPointer tid);
-uint32 HnswBuildGraphSize(HnswBuildGraph graph);
-ItemPointer HnswBuildGraphTid(HnswBuildGraph graph, HnswId id);
-int HnswBuildGraphLevel(HnswBuildGraph graph, HnswId id);
-int HnswBuildGraphNeighbors(HnswBuildGraph graph, HnswId id, int level, const uint32 **ids);
-const char *HnswBuildGraphVector(HnswBuildGraph graph, HnswId id);
-void HnswBuildGraphEntry(HnswBuildGraph graph, HnswId *entry_id, int16 *entry_level);
 
 /* build.cpp */
 IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);
@@ -472,7 +462,29 @@ void hnswbuildempty(Relation index);
 /* Heavyweight page-lock tag serializing entry point changes (not a real block). */
 #define HNSW_UPDATE_LOCK 0
 
+/*
+ * An on-page inserter (insert.cpp): distance, scratch and a page view set up
+ * once and kept across inserts, so a build that inserts many rows on pages
+ * keeps its pins and allocations from one row to the next.
+ */
+typedef struct HnswInserterData
+{
+	Relation index;
+	bool building;	  /* inside CREATE INDEX: no WAL */
+	bool lock_entry;  /* serialize entry-point changes with the heavyweight update lock */
+	pg_prng_state *prng; /* levels */
+	HnswMetaPageData meta;
+	HnswDistanceData dist;
+	HnswViewData view;
+	void *scratch; /* the insert scratch (insert.cpp) */
+} HnswInserterData;
+
+typedef HnswInserterData *HnswInserter;
+
 /* insert.cpp */
+void HnswInserterInit(HnswInserter ins, Relation index, bool building, bool lock_entry, pg_prng_state *prng);
+void HnswInserterInsert(HnswInserter ins, const char *datum, ItemPointer tid);
+void HnswInserterEnd(HnswInserter ins);
 void HnswInsertValue(Relation index, const char *datum, ItemPointer tid, bool building);
 bool HnswListHas(const HnswId *ids, int n, HnswId id);
 bool HnswReplaceList(Relation index, const HnswMetaPageData *meta, HnswId nb, int level, const HnswRecordInfo *info,

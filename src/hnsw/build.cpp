@@ -356,8 +356,8 @@ static uint32
 HnswBuildPinCacheSize(HnswBuildState *bs)
 {
 	int participants = bs->parallel != NULL ? HnswParallelParticipants(bs) : 1;
-	uint32 limit = (uint32) Max(NBuffers / (4 * participants), 16);
-	uint32 size = 16;
+	uint32 limit = (uint32) Max(NBuffers / (4 * participants), 8);
+	uint32 size = 8;
 
 	while (size * 2 <= limit)
 		size *= 2;

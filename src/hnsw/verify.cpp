@@ -9,8 +9,9 @@
  * graph < vector):
  *   1. metapage: page header, magic, format version, the geometry recomputed
  *      from (kind, metric, dimensions, m, ef_construction) and compared field
- *      by field, agreement with the opclass and the reloptions, entry point
- *      and free-list head in range, enough blocks for every allocated id;
+ *      by field, agreement with the opclass and the column's dimensions,
+ *      entry point and free-list head in range, enough blocks for every
+ *      allocated id;
  *   2. blocks: every block's page_id and page type as HnswBlockType predicts,
  *      fixed arrays covered by pd_lower; a new (all-zero) page only above the
  *      last block an allocated id needs (a crash after extending);
@@ -263,14 +264,17 @@ HnswVerifyMeta(HnswVerifyState *vs)
 	else if (HnswGetMetric(vs->index, typeinfo->kind) != meta->metric)
 		HnswVerifyReport(vs, "metapage: metric %u, the opclass has metric %u", meta->metric,
 						 HnswGetMetric(vs->index, typeinfo->kind));
-	if ((int32) meta->dimensions != TupleDescAttr(vs->index->rd_att, 0)->atttypmod)
+	/*
+	 * ALTER TABLE ... TYPE vector (dropping the typmod) keeps the index, so
+	 * only a column that still has dimensions must agree. m and
+	 * ef_construction are not compared with the reloptions: ALTER INDEX ...
+	 * SET changes those without a rebuild, and the metapage's values stay the
+	 * index's until the next REINDEX.
+	 */
+	if (TupleDescAttr(vs->index->rd_att, 0)->atttypmod >= 0 &&
+		(int32) meta->dimensions != TupleDescAttr(vs->index->rd_att, 0)->atttypmod)
 		HnswVerifyReport(vs, "metapage: dimensions %u, the column has %d", meta->dimensions,
 						 TupleDescAttr(vs->index->rd_att, 0)->atttypmod);
-	if (meta->m != HnswGetM(vs->index))
-		HnswVerifyReport(vs, "metapage: m %u, the index option is %d", meta->m, HnswGetM(vs->index));
-	if (meta->ef_construction != HnswGetEfConstruction(vs->index))
-		HnswVerifyReport(vs, "metapage: ef_construction %u, the index option is %d", meta->ef_construction,
-						 HnswGetEfConstruction(vs->index));
 
 	/* mutable state */
 	if (meta->entry_id == HNSW_INVALID_ID) {

@@ -219,6 +219,12 @@ HnswVerifyMeta(HnswVerifyState *vs)
 		HnswVerifyReport(vs, "metapage: block 0 is uninitialized");
 		return false;
 	}
+	/* pgvector's metapage has its own page id: say what it is, as the AM's metapage check does */
+	if (HnswPageGetMeta(page)->magic == HNSW_PGVECTOR_MAGIC) {
+		HnswVerifyReport(vs, "metapage: magic %08X, expected %08X (built by pgvector)", HNSW_PGVECTOR_MAGIC,
+						 HNSW_MAGIC);
+		return false;
+	}
 	if (opaque->page_id != HNSW_PAGE_ID || opaque->page_type != HNSW_PAGE_META) {
 		HnswVerifyReport(vs, "metapage: block 0 has page id %04X and type %u, expected %04X and %u", opaque->page_id,
 						 opaque->page_type, HNSW_PAGE_ID, HNSW_PAGE_META);
@@ -228,8 +234,7 @@ HnswVerifyMeta(HnswVerifyState *vs)
 	/* counted after the metapage: inserts extend the relation before they advance next_id */
 	vs->nblocks = RelationGetNumberOfBlocks(vs->index);
 	if (meta->magic != HNSW_MAGIC) {
-		HnswVerifyReport(vs, "metapage: magic %08X, expected %08X%s", meta->magic, HNSW_MAGIC,
-						 meta->magic == HNSW_PGVECTOR_MAGIC ? " (built by pgvector)" : "");
+		HnswVerifyReport(vs, "metapage: magic %08X, expected %08X", meta->magic, HNSW_MAGIC);
 		return false;
 	}
 	if (meta->version != HNSW_VERSION) {

@@ -168,7 +168,7 @@ SELECT * FROM vx_hnsw_verify('t_part');
 DROP INDEX t_part;
 
 -- expression indexes: a binary quantization (pgvector's documented use; its
--- recall on so few distinct values is a TAP test's, 020_hnsw_edge_cases.pl)
+-- recall on so few distinct values is a TAP test's, 022_hnsw_edge_cases.pl)
 -- and a cast to halfvec
 CREATE INDEX t_bq ON t USING hnsw ((binary_quantize(val)::bit(3)) bit_hamming_ops);
 EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY binary_quantize(val)::bit(3) <~> binary_quantize('[2.13,3.27,1.41]'::vector) LIMIT 5;

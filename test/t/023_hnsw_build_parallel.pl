@@ -1,4 +1,4 @@
-# 019_hnsw_build_parallel.pl -- parallel hnsw builds, and builds whose graph
+# 023_hnsw_build_parallel.pl -- parallel hnsw builds, and builds whose graph
 # outgrows maintenance_work_mem (serial and parallel).
 #
 # Parallel builds are forced with the table's parallel_workers reloption

@@ -238,7 +238,7 @@ def markdown(result, paths):
              "- server: " + ", ".join(f"{k}={s[k]}" for k in
                                       ("shared_buffers", "maintenance_work_mem", "work_mem",
                                        "max_parallel_maintenance_workers", "max_parallel_workers_per_gather",
-                                       "jit", "synchronous_commit", "autovacuum") if k in s),
+                                       "jit", "synchronous_commit", "autovacuum", "huge_pages") if k in s),
              f"- graph parameters for every HNSW (ours, hnswlib, faiss): M={result['graph']['M']}, "
              f"ef_construction={result['graph']['ef_construction']}",
              f"- table `items`: {fmt_bytes(result['load']['table_bytes'])} MiB, loaded by binary COPY in "
@@ -250,12 +250,14 @@ def markdown(result, paths):
     if knn:
         lines += ["", "### k-NN: recall vs throughput (warm cache)", "",
                   "QPS 1 = one client (ours: Python, prepared, end to end; references: one query per call, "
-                  "1 thread). QPS 2 = pgbench -c 2 -M prepared (references: batch on 2 threads).", ""]
+                  "1 thread). QPS 1 pgb = pgbench -c 1 -M prepared. QPS 2 = pgbench -c 2 -M prepared (references: "
+                  "batch on 2 threads).", ""]
         rows = [[label(p), _setting(p), fmt(p["recall_at_10"], 4), fmt(p["recall_at_100"], 4),
-                 fmt(p["qps_1"]), fmt(p["p50_ms"], 3), fmt(p["p95_ms"], 3), fmt(p["p99_ms"], 3), fmt(p["qps_2"])]
+                 fmt(p["qps_1"]), fmt(p["p50_ms"], 3), fmt(p["p95_ms"], 3), fmt(p["p99_ms"], 3), fmt(p.get("qps_1_pgbench")),
+                 fmt(p["qps_2"])]
                 for p in knn]
         lines.append(_table(["system", "setting", "recall@10", "recall@100", "QPS 1", "p50 ms", "p95 ms",
-                             "p99 ms", "QPS 2"], rows))
+                             "p99 ms", "QPS 1 pgb", "QPS 2"], rows))
         plans = {}
         for p in knn:
             if p.get("plan"):

@@ -214,20 +214,22 @@ def check_gucs_reach_pgbench(inst, gucs):
 
 def measure_knn(inst, ds, base_point, qids, gucs, pgbench_s, log=util.log):
     """One sweep point: recall@100 (LIMIT 100 pass, also the warm-up), recall@10 with
-    single-client latencies (LIMIT 10 pass), then pgbench -c 2 for qps_2."""
+    single-client latencies (LIMIT 10 pass), then pgbench -c 1 (qps_1_pgbench: the client
+    overhead of Python left out, as pgvector's published numbers) and -c 2 (qps_2)."""
     m = ds.metric
     ids100, _, _ = run_pass(inst, ds, knn_sql(m, 100), qids, gucs, warmup=min(20, len(qids)))
     ids10, lat, wall = run_pass(inst, ds, knn_sql(m, 10), qids, gucs, warmup=min(5, len(qids)))
     check_gucs_reach_pgbench(inst, gucs)
+    bench1 = inst.pgbench(pgbench_knn_script(m, ds.nq), clients=1, duration=pgbench_s, gucs=gucs)
     bench = inst.pgbench(pgbench_knn_script(m, ds.nq), clients=2, duration=pgbench_s, gucs=gucs)
     p = dict(base_point, kind="knn",
              recall_at_10=ds.recall(10).mean(ids10, qids), recall_at_100=ds.recall(100).mean(ids100, qids),
              rows_at_100=float(np.mean([len(r) for r in ids100])),
-             qps_1=len(qids) / wall, qps_2=bench["tps"], queries=len(qids),
+             qps_1=len(qids) / wall, qps_1_pgbench=bench1["tps"], qps_2=bench["tps"], queries=len(qids),
              plan=explain(inst, ds, knn_sql(m, 10), gucs), **util.latency_stats(lat))
     setting = f" {p['search_param']}={p['search_setting']}" if p.get("search_param") else ""
     log(f"  {p['method']}{setting}: recall@10 {p['recall_at_10']:.4f}, recall@100 {p['recall_at_100']:.4f}, "
-        f"{p['qps_1']:,.1f} QPS (1 client), {p['qps_2']:,.1f} QPS (2 clients), p99 {p['p99_ms']:.2f} ms")
+        f"{p['qps_1']:,.1f} QPS (1 client), {p['qps_1_pgbench']:,.1f} (pgbench -c 1), {p['qps_2']:,.1f} QPS (2 clients), p99 {p['p99_ms']:.2f} ms")
     return p
 
 

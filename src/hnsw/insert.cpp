@@ -559,8 +559,11 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Re
 	geometry = HnswGetCachedMeta(index);
 	HnswInitDistance(&dist, (HnswElemKind) geometry->elem_kind, (HnswMetric) geometry->metric, geometry->dimensions);
 	value = HnswPrepareValue(&dist, values[0], true, &skip);
-	if (!skip)
+	if (!skip) {
+		/* a column without typmod can hold other dimensions: pgvector's error, not an internal one */
+		HnswCheckQuery(&dist, DatumGetPointer(value));
 		HnswInsertValue(index, DatumGetPointer(value), heap_tid, false);
+	}
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(ctx);

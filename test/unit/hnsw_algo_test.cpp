@@ -444,8 +444,8 @@ TEST(Heuristic, TiedFullListDropsAVaryingCandidate)
 	/* A list of 32 copies (all at distance 0 from the base, and from each other) and one more
 	 * copy: ordered by id (or by arrival) the newcomer, last, would be dropped every time, so
 	 * copies after the first 33 would never get an incoming link. With ties in each base's own
-	 * order the dropped one varies: over 330 bases the newcomer is dropped about 10 times, and
-	 * many different copies are. */
+	 * order the dropped ones vary; at most half the list (16) is kept at one distance, so over
+	 * 330 bases the newcomer is dropped about 330 * 17/33 = 170 times, and every copy sometimes. */
 	auto zero = [](uint32_t, uint32_t) { return 0.0f; };
 	auto base_zero = [](uint32_t) { return 0.0f; };
 	std::vector<uint64_t> mem(InsertScratch::bytes_needed(16, 64, 1) / 8 + 1);
@@ -458,7 +458,7 @@ TEST(Heuristic, TiedFullListDropsAVaryingCandidate)
 	std::vector<bool> dropped_ever(33, false);
 	for (uint32_t base = 0; base < 330; base++) {
 		uint32_t n = reselect_neighbors(base, ids, 32, Candidate{0.0f, 1032}, 32, true, base_zero, zero, s);
-		ASSERT_EQ(n, 32u);
+		ASSERT_EQ(n, 16u);
 		std::vector<bool> kept(33, false);
 		for (uint32_t i = 0; i < n; i++)
 			kept[s.shrink_out[i].id - 1000] = true;
@@ -467,9 +467,38 @@ TEST(Heuristic, TiedFullListDropsAVaryingCandidate)
 				dropped_ever[i] = true;
 		newcomer_dropped += !kept[32];
 	}
-	EXPECT_GE(newcomer_dropped, 1u);
-	EXPECT_LE(newcomer_dropped, 30u); /* mean 10 */
-	EXPECT_GE(std::count(dropped_ever.begin(), dropped_ever.end(), true), 25);
+	EXPECT_GE(newcomer_dropped, 120u);
+	EXPECT_LE(newcomer_dropped, 220u); /* mean 170 */
+	EXPECT_EQ(std::count(dropped_ever.begin(), dropped_ever.end(), true), 33);
+}
+
+TEST(Heuristic, TiesFillAtMostHalfTheList)
+{
+	/* 40 copies of the base (distance 0 from it and from each other) and 8 distinct elements
+	 * at distance 1 + i from the base and 1 + i from the copies: the distinct ones are kept
+	 * (a copy never prunes them: it is as far from them as the base), the copies take 16
+	 * slots, not all 32, so the list keeps links out of the cluster and room for more. */
+	std::vector<Candidate> cand;
+	for (uint32_t i = 0; i < 40; i++)
+		cand.push_back(Candidate{0.0f, i});
+	for (uint32_t i = 0; i < 8; i++)
+		cand.push_back(Candidate{1.0f + i, 100 + i});
+	auto pair = [](uint32_t a, uint32_t b) {
+		if (a < 100 && b < 100)
+			return 0.0f;
+		if (a >= 100 && b >= 100)
+			return 100.0f; /* distinct ones far apart: none prunes another */
+		return 1.0f + static_cast<float>((a >= 100 ? a : b) - 100);
+	};
+	std::vector<Candidate> out(32), pruned(cand.size());
+	uint32_t n = select_neighbors_heuristic(cand.data(), static_cast<uint32_t>(cand.size()), 32, true, pair,
+											out.data(), pruned.data());
+	uint32_t copies = 0, distinct = 0;
+	for (uint32_t i = 0; i < n; i++)
+		(out[i].id < 100 ? copies : distinct)++;
+	EXPECT_EQ(copies, 16u);
+	EXPECT_EQ(distinct, 8u);
+	EXPECT_EQ(n, 24u);
 }
 
 /* ---------------------------------------------------------------------------

@@ -373,7 +373,11 @@ hnsw_search(const View &view, const Dist &dist, uint32_t ef, Visited &visited, S
  * first the kept ones (nearest first), then, with keep_pruned, the nearest
  * rejected ones until max_keep. A candidate is kept unless some kept element
  * is strictly nearer to it than the base is (ties keep it, as hnswlib;
- * pgvector prunes on ties, which only matters for exact duplicates).
+ * pgvector prunes on ties, which only matters for exact duplicates). At most
+ * half of max_keep kept candidates may share one distance (the rest of such
+ * a tie is dropped, not filled in): a list of a copy of many identical
+ * vectors keeps room for back-links from elements outside their cluster
+ * (pgvector merges up to 10 copies into one element instead).
  * Without keep_pruned, fewer than max_keep candidates are all kept unpruned
  * (hnswlib's shortcut). pruned needs room for n candidates; out for max_keep.
  */
@@ -389,18 +393,24 @@ select_neighbors_heuristic(const Candidate *cand, uint32_t n, uint32_t max_keep,
 			out[i] = cand[i];
 		return n; /* everything fits: the heuristic could only reorder */
 	}
+	/* Ties: at most half the list at any one distance, so that copies of the base
+	 * (all at one distance from it) leave room for links out of their cluster. */
+	uint32_t tie_cap = (max_keep + 1) / 2, tied = 0;
 	for (uint32_t i = 0; i < n && kept < max_keep; i++) {
 		const Candidate &e = cand[i];
 		bool good = true;
+		if (kept > 0 && out[kept - 1].dist == e.dist && tied >= tie_cap)
+			continue; /* over the cap: the room stays for later back-links from elsewhere */
 		for (uint32_t j = 0; j < kept; j++) {
 			if (pair_dist(e.id, out[j].id) < e.dist) {
 				good = false;
 				break;
 			}
 		}
-		if (good)
+		if (good) {
+			tied = (kept > 0 && out[kept - 1].dist == e.dist) ? tied + 1 : 1;
 			out[kept++] = e;
-		else
+		} else
 			pruned[npruned++] = e;
 	}
 	if (keep_pruned)

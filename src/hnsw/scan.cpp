@@ -199,7 +199,7 @@ HnswGrowPush(HnswScanOpaque so, HnswGrowHeap *h, Candidate c)
 static bool
 HnswScanResumable(HnswScanOpaque so)
 {
-	HnswPageGraph graph{&so->view, so->visited_limit};
+	HnswPageGraph graph{&so->view, so->visited_limit, HNSW_INVALID_ID};
 	HnswPageDistance dist{&so->view, so->query};
 	MaxHeap results(so->scratch.results, so->ef); /* drained into so->results: must not alias */
 	uint32 *pending = so->scratch.pending;
@@ -315,7 +315,7 @@ HnswScanBegin(IndexScanDesc scan)
 	HnswScanReserve(so, so->ef);
 
 	{
-		HnswPageGraph graph{&so->view, so->visited_limit};
+		HnswPageGraph graph{&so->view, so->visited_limit, HNSW_INVALID_ID};
 		HnswPageDistance dist{&so->view, so->query};
 		Candidate cur{dist(so->meta.entry_id), so->meta.entry_id};
 

@@ -91,6 +91,11 @@ for my $ix (@indexes)
 $bench->signal('TERM');
 $bench->finish;
 note("pgbench stderr: $bench_err") if $bench_err ne '';
+# the server ends the writers' sessions after pgbench exits: until their transactions have
+# aborted, VACUUM keeps their rows (in progress) and the counts below would differ by them
+$node->poll_query_until('postgres',
+	q{SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'pgbench'})
+  or die 'the writers did not go away';
 $node->safe_psql('postgres', 'VACUUM items');
 
 my $rows = $node->safe_psql('postgres', 'SELECT count(*) FROM items');

@@ -17,6 +17,15 @@
  * through ReadBuffer otherwise; its page type is checked then, once per pin
  * rather than per access.
  *
+ * Vector slots: a slot that lies on one page (the common case) is read in
+ * place under that page's share lock, as above. A slot that straddles pages
+ * (packed groups, vectors larger than a page) is copied out while all its
+ * pages are share-locked together, taken in increasing block order: vector
+ * pages are locked last by everyone (README, lock order), so this cannot
+ * deadlock, and the copy is of one version of the slot. Its pages get a pin
+ * of their own for the copy, since two of them may share an entry of the
+ * direct-mapped pin cache.
+ *
  * Versions: a vector slot carries the version of the record it belongs to.
  * Readers remember the version seen with a distance and compare it with the
  * record's when they later use the element, so a slot reused by vacuum in
@@ -57,7 +66,10 @@ HnswViewInit(HnswView view, Relation index, const HnswMetaPageData *meta, const 
 		view->cache[i].blkno = InvalidBlockNumber;
 		view->cache[i].buf = InvalidBuffer;
 	}
-	view->scratch = meta->vectors_per_page == 0 ? (char *) palloc(meta->vector_slot_size) : NULL;
+	/* a datum of a straddling slot is copied here; only packed runs and slots larger than a page straddle */
+	view->scratch = (Size) meta->slots_per_run * meta->vector_slot_size > HNSW_PAGE_CAPACITY
+						? (char *) palloc(meta->vector_slot_size)
+						: NULL;
 	view->recent = HnswRecentTableFor(index);
 	view->distances = 0;
 }
@@ -232,6 +244,35 @@ HnswViewRecord(HnswView view, HnswId id, int level, HnswId *neighbors, HnswRecor
 }
 
 /*
+ * Copy the datum of a slot that straddles pages into datum (vector_slot_size
+ * - HNSW_VECTOR_HEADER_SIZE bytes); returns the slot's version. All the
+ * slot's pages are share-locked together, in block order (see the file
+ * comment).
+ */
+static uint32
+HnswViewReadStraddling(HnswView view, const HnswAddress *a, char *datum)
+{
+	Buffer bufs[HNSW_MAX_SLOT_PAGES];
+	Page pages[HNSW_MAX_SLOT_PAGES];
+	uint32 version;
+
+	for (uint32 i = 0; i < a->vector_pages; i++) {
+		bufs[i] = HnswViewPin(view, a->vector_block + i, HNSW_PAGE_VECTOR);
+		/* a pin of our own: pinning the next page may evict this one from the pin cache */
+		IncrBufferRefCount(bufs[i]);
+	}
+	/* share locks on every page of the slot at once, in block order: a writer may be changing it */
+	for (uint32 i = 0; i < a->vector_pages; i++) {
+		LockBuffer(bufs[i], BUFFER_LOCK_SHARE);
+		pages[i] = BufferGetPage(bufs[i]);
+	}
+	HnswReadSlot(pages, &view->meta, a->vector_offset, &version, datum);
+	for (uint32 i = 0; i < a->vector_pages; i++)
+		UnlockReleaseBuffer(bufs[i]);
+	return version;
+}
+
+/*
  * Distance from datum q to element id's vector. Returns false when the slot
  * has never been written (version 0); *version is the slot's version, to be
  * matched against the record's.
@@ -239,29 +280,28 @@ HnswViewRecord(HnswView view, HnswId id, int level, HnswId *neighbors, HnswRecor
 bool
 HnswViewDistance(HnswView view, HnswId id, const char *q, float *distance, uint32 *version)
 {
-	const HnswMetaPageData *meta = &view->meta;
-	HnswAddress a = HnswAddressOf(meta, id);
+	HnswAddress a = HnswAddressOf(&view->meta, id);
 
 	view->distances++;
-	if (meta->vectors_per_page == 0) {
-		HnswReadVector(view->index, meta, id, view->scratch, version);
-		if (*version == 0)
-			return false;
-		*distance = view->dist->fn(view->dist, q, view->scratch);
-		return true;
-	} else {
+	if (likely(a.vector_pages == 1)) {
 		Buffer buf = HnswViewPin(view, a.vector_block, HNSW_PAGE_VECTOR);
 		HnswVectorSlot *slot;
 
 		/* share lock while the kernel reads the slot in place */
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		slot = HnswVectorSlotAt(BufferGetPage(buf), meta, a.vector_index);
+		slot = HnswVectorSlotAt(BufferGetPage(buf), a.vector_offset);
 		*version = slot->version;
 		if (slot->version != 0)
 			*distance = view->dist->fn(view->dist, q, HnswSlotDatum(slot));
 		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 		return *version != 0;
 	}
+
+	*version = HnswViewReadStraddling(view, &a, view->scratch);
+	if (*version == 0)
+		return false;
+	*distance = view->dist->fn(view->dist, q, view->scratch);
+	return true;
 }
 
 /* Copy element id's datum into dest (vector_slot_size bytes); returns the slot version (0: empty). */
@@ -272,18 +312,17 @@ HnswViewCopyVector(HnswView view, HnswId id, char *dest)
 	HnswAddress a = HnswAddressOf(meta, id);
 	uint32 version;
 
-	if (meta->vectors_per_page == 0) {
-		HnswReadVector(view->index, meta, id, dest, &version);
-	} else {
+	if (a.vector_pages == 1) {
 		Buffer buf = HnswViewPin(view, a.vector_block, HNSW_PAGE_VECTOR);
 		HnswVectorSlot *slot;
 
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		slot = HnswVectorSlotAt(BufferGetPage(buf), meta, a.vector_index);
+		slot = HnswVectorSlotAt(BufferGetPage(buf), a.vector_offset);
 		version = slot->version;
 		memcpy(dest, HnswSlotDatum(slot), meta->vector_slot_size - HNSW_VECTOR_HEADER_SIZE);
 		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
-	}
+	} else
+		version = HnswViewReadStraddling(view, &a, dest);
 	return version;
 }
 
@@ -374,21 +413,26 @@ HnswPairDistanceInit(HnswPairDistance *pd, HnswView view, uint32 n)
 /*
  * Prepare to compute the distance to id: pin its vector page (into the pin
  * cache) and start fetching the first cache lines of its slot, so that the
- * search's next pass finds them arriving (hnswlib's pattern). No lock is
+ * search's next pass finds them arriving (hnswlib's pattern); for a slot
+ * that straddles, those lines may lie on its second page too. No lock is
  * needed for a prefetch hint: it reads nothing.
  */
 void
 HnswViewPrefetch(HnswView view, HnswId id)
 {
 	const HnswMetaPageData *meta = &view->meta;
-	HnswAddress a;
-	const char *p;
+	HnswAddress a = HnswAddressOf(meta, id);
+	uint32 bytes = Min(meta->vector_slot_size, 512U);
+	uint32 on_first = Min(bytes, (uint32) HNSW_PAGE_CAPACITY - a.vector_offset);
+	const char *p =
+		(const char *) HnswVectorSlotAt(BufferGetPage(HnswViewPin(view, a.vector_block, HNSW_PAGE_VECTOR)),
+										a.vector_offset);
 
-	if (meta->vectors_per_page == 0)
-		return;
-	a = HnswAddressOf(meta, id);
-	p = (const char *) HnswVectorSlotAt(BufferGetPage(HnswViewPin(view, a.vector_block, HNSW_PAGE_VECTOR)), meta,
-										 a.vector_index);
-	for (uint32 off = 0; off < Min(meta->vector_slot_size, 512U); off += 64)
+	for (uint32 off = 0; off < on_first; off += 64)
 		__builtin_prefetch(p + off, 0, 3);
+	if (on_first < bytes) {
+		p = PageGetContents(BufferGetPage(HnswViewPin(view, a.vector_block + 1, HNSW_PAGE_VECTOR)));
+		for (uint32 off = 0; off < bytes - on_first; off += 64)
+			__builtin_prefetch(p + off, 0, 3);
+	}
 }

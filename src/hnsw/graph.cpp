@@ -19,12 +19,14 @@
  *
  * Vector slots: a slot that lies on one page (the common case) is read in
  * place under that page's share lock, as above. A slot that straddles pages
- * (packed groups, vectors larger than a page) is copied out while all its
- * pages are share-locked together, taken in increasing block order: vector
- * pages are locked last by everyone (README, lock order), so this cannot
- * deadlock, and the copy is of one version of the slot. Its pages get a pin
- * of their own for the copy, since two of them may share an entry of the
- * direct-mapped pin cache.
+ * (packed groups, vectors larger than a page) is read while all its pages
+ * are share-locked together, taken in increasing block order: vector pages
+ * are locked last by everyone (README, lock order), so this cannot
+ * deadlock, and what is read is one version of the slot. Dense vectors
+ * (vector, halfvec) are still read in place: the distance is the sum of the
+ * partial distances of the elements on each page; other kinds are copied
+ * out first. When two of the slot's pages share an entry of the
+ * direct-mapped pin cache, they get pins of their own meanwhile.
  *
  * Versions: a vector slot carries the version of the record it belongs to.
  * Readers remember the version seen with a distance and compare it with the
@@ -150,6 +152,13 @@ HnswRecentSlot(HnswRecentTable *t, BlockNumber blkno)
 	return &t->buffers[blkno];
 }
 
+/* The pin-cache entry of blkno (direct-mapped). */
+static inline uint32
+HnswPinSlot(HnswView view, BlockNumber blkno)
+{
+	return (blkno * 0x9E3779B1U >> 7) & view->cache_mask;
+}
+
 /*
  * A pinned buffer for blkno: from the view's pin cache, else re-pinned where
  * the backend last saw it, else read (and its page type checked once).
@@ -157,7 +166,7 @@ HnswRecentSlot(HnswRecentTable *t, BlockNumber blkno)
 static Buffer
 HnswViewPin(HnswView view, BlockNumber blkno, uint16 page_type)
 {
-	HnswPinEntry *e = &view->cache[(blkno * 0x9E3779B1U >> 7) & view->cache_mask];
+	HnswPinEntry *e = &view->cache[HnswPinSlot(view, blkno)];
 	Buffer *recent;
 	Buffer buf;
 
@@ -244,31 +253,94 @@ HnswViewRecord(HnswView view, HnswId id, int level, HnswId *neighbors, HnswRecor
 }
 
 /*
- * Copy the datum of a slot that straddles pages into datum (vector_slot_size
- * - HNSW_VECTOR_HEADER_SIZE bytes); returns the slot's version. All the
- * slot's pages are share-locked together, in block order (see the file
- * comment).
+ * Pin and share-lock every page of a slot that straddles pages, in block
+ * order (see the file comment); returns whether the pages got pins of their
+ * own, for HnswViewUnlockSlot.
  */
+static bool
+HnswViewLockSlot(HnswView view, const HnswAddress *a, Buffer *bufs, Page *pages)
+{
+	bool own_pins = false;
+
+	/*
+	 * Pinning a page evicts the page of the same pin-cache entry: when two of
+	 * the slot's pages share an entry (never two consecutive blocks), each
+	 * gets a pin of our own while it is used.
+	 */
+	for (uint32 i = 1; i < a->vector_pages && !own_pins; i++)
+		for (uint32 j = 0; j < i; j++)
+			if (HnswPinSlot(view, a->vector_block + i) == HnswPinSlot(view, a->vector_block + j))
+				own_pins = true;
+	for (uint32 i = 0; i < a->vector_pages; i++) {
+		bufs[i] = HnswViewPin(view, a->vector_block + i, HNSW_PAGE_VECTOR);
+		if (own_pins)
+			IncrBufferRefCount(bufs[i]);
+	}
+	/* share locks on every page of the slot at once: a writer may be changing it */
+	for (uint32 i = 0; i < a->vector_pages; i++) {
+		LockBuffer(bufs[i], BUFFER_LOCK_SHARE);
+		pages[i] = BufferGetPage(bufs[i]);
+	}
+	return own_pins;
+}
+
+/* Release what HnswViewLockSlot took. */
+static void
+HnswViewUnlockSlot(const HnswAddress *a, Buffer *bufs, bool own_pins)
+{
+	for (uint32 i = 0; i < a->vector_pages; i++) {
+		LockBuffer(bufs[i], BUFFER_LOCK_UNLOCK);
+		if (own_pins)
+			ReleaseBuffer(bufs[i]);
+	}
+}
+
+/* Copy the datum of a slot that straddles pages into datum; returns the slot's version. */
 static uint32
 HnswViewReadStraddling(HnswView view, const HnswAddress *a, char *datum)
 {
 	Buffer bufs[HNSW_MAX_SLOT_PAGES];
 	Page pages[HNSW_MAX_SLOT_PAGES];
+	bool own_pins = HnswViewLockSlot(view, a, bufs, pages);
 	uint32 version;
 
-	for (uint32 i = 0; i < a->vector_pages; i++) {
-		bufs[i] = HnswViewPin(view, a->vector_block + i, HNSW_PAGE_VECTOR);
-		/* a pin of our own: pinning the next page may evict this one from the pin cache */
-		IncrBufferRefCount(bufs[i]);
-	}
-	/* share locks on every page of the slot at once, in block order: a writer may be changing it */
-	for (uint32 i = 0; i < a->vector_pages; i++) {
-		LockBuffer(bufs[i], BUFFER_LOCK_SHARE);
-		pages[i] = BufferGetPage(bufs[i]);
-	}
 	HnswReadSlot(pages, &view->meta, a->vector_offset, &version, datum);
-	for (uint32 i = 0; i < a->vector_pages; i++)
-		UnlockReleaseBuffer(bufs[i]);
+	HnswViewUnlockSlot(a, bufs, own_pins);
+	return version;
+}
+
+/*
+ * Distance from q to a dense vector in a slot that straddles pages, in
+ * place: the partial distances of the elements on each page, summed (element
+ * boundaries never straddle: slots and pages are 4-byte multiples). Returns
+ * the slot's version, which lies whole on its first page.
+ */
+static uint32
+HnswViewDistanceSplit(HnswView view, const HnswAddress *a, const char *q, float *distance)
+{
+	const HnswDistanceData *dist = view->dist;
+	Buffer bufs[HNSW_MAX_SLOT_PAGES];
+	Page pages[HNSW_MAX_SLOT_PAGES];
+	bool own_pins = HnswViewLockSlot(view, a, bufs, pages);
+	uint32 version = HnswVectorSlotAt(pages[0], a->vector_offset)->version;
+	/* the elements' bytes, in slot coordinates */
+	Size start = HNSW_VECTOR_HEADER_SIZE + dist->elem_offset;
+	Size end = start + (Size) dist->elem_size * dist->dimensions;
+	float sum = 0;
+
+	for (uint32 p = 0; p < a->vector_pages && version != 0; p++) {
+		/* slot bytes on page p: [page_lo, page_hi) */
+		Size page_lo = (Size) p * HNSW_PAGE_CAPACITY - (p == 0 ? 0 : a->vector_offset);
+		Size page_hi = (Size) (p + 1) * HNSW_PAGE_CAPACITY - a->vector_offset;
+		Size lo = Max(start, page_lo);
+		Size hi = Min(end, page_hi);
+
+		if (lo < hi)
+			sum += dist->partial(dist, q, (lo - start) / dist->elem_size, (hi - lo) / dist->elem_size,
+								 PageGetContents(pages[p]) + (a->vector_offset + lo) - (Size) p * HNSW_PAGE_CAPACITY);
+	}
+	HnswViewUnlockSlot(a, bufs, own_pins);
+	*distance = sum;
 	return version;
 }
 
@@ -297,6 +369,10 @@ HnswViewDistance(HnswView view, HnswId id, const char *q, float *distance, uint3
 		return *version != 0;
 	}
 
+	if (view->dist->partial != NULL) {
+		*version = HnswViewDistanceSplit(view, &a, q, distance);
+		return *version != 0;
+	}
 	*version = HnswViewReadStraddling(view, &a, view->scratch);
 	if (*version == 0)
 		return false;

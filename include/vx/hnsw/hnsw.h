@@ -318,6 +318,10 @@ struct HnswDistanceData;
 /* Internal distance between two datums of the index's kind (smaller is closer). */
 typedef float (*HnswDistanceFn)(const struct HnswDistanceData *dist, const char *a, const char *b);
 
+/* Terms of elements [first, first + count) of a dense datum, stored at elems, against datum q. */
+typedef float (*HnswPartialFn)(const struct HnswDistanceData *dist, const char *q, uint32 first, uint32 count,
+							   const char *elems);
+
 /*
  * Distance evaluation for one index, resolved once per scan, build or insert:
  * a native kernel per (kind, metric), never an fmgr call per distance. For
@@ -332,6 +336,10 @@ typedef struct HnswDistanceData
 	HnswDistanceFn fn;
 	/* one query against four datums (NULL: call fn four times) */
 	void (*fn4)(const struct HnswDistanceData *dist, const char *q, const char *const *v, float *out);
+	/* dense kinds: the distance is the sum of partial distances over any split of the elements (else NULL) */
+	HnswPartialFn partial;
+	uint32 elem_size;	/* bytes per element (partial only) */
+	uint32 elem_offset; /* offset of the elements in a datum (partial only) */
 	const void *kernels; /* const vx::kernels::KernelTable * */
 } HnswDistanceData;
 

@@ -489,26 +489,29 @@ HnswPairDistanceInit(HnswPairDistance *pd, HnswView view, uint32 n)
 /*
  * Prepare to compute the distance to id: pin its vector page (into the pin
  * cache) and start fetching the first cache lines of its slot, so that the
- * search's next pass finds them arriving (hnswlib's pattern); for a slot
- * that straddles, those lines may lie on its second page too. No lock is
- * needed for a prefetch hint: it reads nothing.
+ * search's next pass finds them arriving (hnswlib's pattern). The hardware
+ * prefetcher follows the kernel from there on one page, but not onto the
+ * next page of a slot that straddles (another buffer, anywhere in memory):
+ * such a slot also gets the first lines of its part on the next page. No
+ * lock is needed for a prefetch hint: it reads nothing.
  */
 void
 HnswViewPrefetch(HnswView view, HnswId id)
 {
 	const HnswMetaPageData *meta = &view->meta;
 	HnswAddress a = HnswAddressOf(meta, id);
-	uint32 bytes = Min(meta->vector_slot_size, 512U);
-	uint32 on_first = Min(bytes, (uint32) HNSW_PAGE_CAPACITY - a.vector_offset);
+	uint32 on_first = Min(meta->vector_slot_size, (uint32) HNSW_PAGE_CAPACITY - a.vector_offset);
 	const char *p =
 		(const char *) HnswVectorSlotAt(BufferGetPage(HnswViewPin(view, a.vector_block, HNSW_PAGE_VECTOR)),
 										a.vector_offset);
 
-	for (uint32 off = 0; off < on_first; off += 64)
+	for (uint32 off = 0; off < Min(on_first, 512U); off += 64)
 		__builtin_prefetch(p + off, 0, 3);
-	if (on_first < bytes) {
+	if (a.vector_pages > 1) {
+		uint32 on_next = Min(meta->vector_slot_size - on_first, (uint32) HNSW_PAGE_CAPACITY);
+
 		p = PageGetContents(BufferGetPage(HnswViewPin(view, a.vector_block + 1, HNSW_PAGE_VECTOR)));
-		for (uint32 off = 0; off < bytes - on_first; off += 64)
+		for (uint32 off = 0; off < Min(on_next, 512U); off += 64)
 			__builtin_prefetch(p + off, 0, 3);
 	}
 }

@@ -4,9 +4,10 @@
  *
  * An element id maps to its graph record, vector slot and upper item by
  * arithmetic (HnswAddressOf). Every read takes a share lock on exactly one
- * page, copies or consumes what it needs and releases the lock before the
- * next page is touched, so a reader never holds two content locks and cannot
- * take part in a deadlock.
+ * page (or on the pages of one vector slot that straddles pages, see below),
+ * copies or consumes what it needs and releases the lock(s) before the next
+ * page is touched, so a reader never waits for a lock while holding one on
+ * another kind of page and cannot take part in a deadlock.
  *
  * Pins are cached: a small direct-mapped table (block -> pinned Buffer) keeps
  * the pages a search touches pinned for the life of the view, so repeated

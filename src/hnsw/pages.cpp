@@ -80,10 +80,10 @@ HnswFewerPages(uint64 pages_a, uint64 records_a, uint64 pages_b, uint64 records_
  *     slot larger than a page, one slot per run of ceil(S / capacity) pages;
  *   - packed: the R slots back to back over ceil(R * S / capacity) pages
  *     (one run), so about one slot in P straddles a page boundary.
- * Packed is taken when it saves at least 1% of the pages: a straddling slot
- * costs a copy on every read, which is not worth a smaller saving (2,000
- * floats, sparsevec: about nothing to save, nearly every slot would
- * straddle). Extents are sized so the upper page is expected to be half
+ * Packed is taken when it saves at least 1% of the pages: every read of a
+ * straddling slot pins and locks two or more pages and runs the kernel per
+ * page (bit, sparsevec: copies the slot), not worth a smaller saving (2,000
+ * floats, sparsevec: nothing to save, nearly every slot would straddle). Extents are sized so the upper page is expected to be half
  * full, which leaves many standard deviations of headroom before levels get
  * capped.
  */
@@ -200,18 +200,19 @@ HnswInitBlockPage(const HnswMetaPageData *meta, BlockNumber blkno, Page page)
 	if (type == HNSW_PAGE_GRAPH)
 		used = (Size) meta->records_per_page * meta->record_size;
 	else if (type == HNSW_PAGE_VECTOR)
-		used = HnswVectorPageBytes(meta, ((blkno - 1) % HnswExtentPages(meta) - 1) % HnswGroupPages(meta) - 1);
+		used = HnswVectorPageBytes(meta, blkno);
 	MemSet(PageGetContents(page), 0, used);
 	((PageHeader) page)->pd_lower = (PageGetContents(page) - page) + used;
 }
 
 /*
- * Bytes of the slot stream on vector page page_in_group (0-based) of a
- * group: what its pd_lower covers. Every page of a run is full but the last.
+ * Bytes of the slot stream on vector page blkno: what its pd_lower covers.
+ * Every page of a run is full but the last.
  */
 Size
-HnswVectorPageBytes(const HnswMetaPageData *meta, uint32 page_in_group)
+HnswVectorPageBytes(const HnswMetaPageData *meta, BlockNumber blkno)
 {
+	uint32 page_in_group = ((blkno - 1) % HnswExtentPages(meta) - 1) % HnswGroupPages(meta) - 1;
 	Size run_bytes = (Size) meta->slots_per_run * meta->vector_slot_size;
 	Size before = (Size) (page_in_group % meta->pages_per_run) * HNSW_PAGE_CAPACITY;
 

@@ -339,7 +339,7 @@ HnswVerifyBlocks(HnswVerifyState *vs)
 		if (want == HNSW_PAGE_GRAPH)
 			need = graph_bytes;
 		else if (want == HNSW_PAGE_VECTOR)
-			need = HnswVectorPageBytes(meta, ((blkno - 1) % HnswExtentPages(meta) - 1) % HnswGroupPages(meta) - 1);
+			need = HnswVectorPageBytes(meta, blkno);
 		if (((PageHeader) page)->pd_lower < (PageGetContents(page) - page) + need)
 			HnswVerifyReport(vs, "block %u: pd_lower %u does not cover the page's %zu bytes of slots", blkno,
 							 ((PageHeader) page)->pd_lower, need);

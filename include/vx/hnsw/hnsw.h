@@ -420,7 +420,7 @@ HnswUpperList *HnswUpperListAt(HnswUpperItem *item, int m, int level);
 OffsetNumber HnswAddUpperItem(Page page, HnswId id, int level, int m);
 bool HnswUpperFits(Page page, int level, int m);
 void HnswCheckPage(Relation index, Page page, uint16 page_type, BlockNumber blkno);
-Size HnswVectorPageBytes(const HnswMetaPageData *meta, uint32 page_in_group);
+Size HnswVectorPageBytes(const HnswMetaPageData *meta, BlockNumber blkno);
 void HnswReadSlot(Page *pages, const HnswMetaPageData *meta, uint32 offset, uint32 *version, char *datum);
 void HnswWriteVectorSlot(Page *pages, const HnswMetaPageData *meta, uint32 offset, uint32 version, const char *datum,
 						 uint32 first, uint32 count);

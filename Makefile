@@ -14,11 +14,11 @@ OBJS = $(SRCS:.cpp=.o)
 HEADERS = $(wildcard include/vx/types/*.h)
 
 DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) sql/$(EXTENSION)--$(EXTVERSION).sql
-EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql $(OBJS:.o=.d)
 
 
 REGRESS = vector_input vector_functions vector_binary halfvec sparsevec bit cast aggregate btree simd_level \
-	hnsw_vector hnsw_halfvec hnsw_sparsevec hnsw_bit hnsw_options hnsw_verify hnsw_pack
+	hnsw_vector hnsw_halfvec hnsw_sparsevec hnsw_bit hnsw_options hnsw_verify hnsw_ddl hnsw_limits hnsw_pack
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
@@ -29,6 +29,9 @@ PG_CXXFLAGS += -std=c++20 -fno-strict-aliasing -Wall -Wextra -Wno-missing-field-
 ifdef WERROR
 PG_CXXFLAGS += -Werror
 endif
+# header dependencies (PGXS tracks none unless the server was configured with
+# --enable-depend): each object also depends on the headers it included
+PG_CXXFLAGS += -MMD -MP
 SHLIB_LINK += -lstdc++ -lm
 
 # JIT bitcode: PGXS compiles every source to LLVM bitcode for inlining when the
@@ -51,6 +54,8 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
 	cp $< $@
 
 all: sql/$(EXTENSION)--$(EXTVERSION).sql
+
+-include $(OBJS:.o=.d)
 
 print-%:
 	@echo $($*)

@@ -238,7 +238,7 @@ def markdown(result, paths):
              "- server: " + ", ".join(f"{k}={s[k]}" for k in
                                       ("shared_buffers", "maintenance_work_mem", "work_mem",
                                        "max_parallel_maintenance_workers", "max_parallel_workers_per_gather",
-                                       "jit", "synchronous_commit", "autovacuum") if k in s),
+                                       "jit", "synchronous_commit", "autovacuum", "huge_pages") if k in s),
              f"- graph parameters for every HNSW (ours, hnswlib, faiss): M={result['graph']['M']}, "
              f"ef_construction={result['graph']['ef_construction']}",
              f"- table `items`: {fmt_bytes(result['load']['table_bytes'])} MiB, loaded by binary COPY in "

@@ -98,7 +98,9 @@ def run(args, root):
     # ---- the private server
     bindir = pg.stage(root, args.stage or os.path.join("/tmp", f"vx-bench-stage-{_root_tag(root)}"))
     settings = dict(sc.settings)
-    with pg.Instance(bindir, settings, port=args.port, keep=args.keep) as inst:
+    # huge_pages() reserves the pages and adds huge_pages=on to settings before the server exists
+    with pg.huge_pages(settings, args.huge_pages), \
+            pg.Instance(bindir, settings, port=args.port, keep=args.keep) as inst:
         server = {"version": inst.server_version(), "port": inst.port, "settings": dict(inst.settings)}
         util.log(f"server {server['version']} on port {inst.port}, data in {inst.dir}")
         util.log("settings: " + ", ".join(f"{k}={v}" for k, v in sc.settings.items()) + ", jit=off")

@@ -2,6 +2,7 @@
 user-facing errors, latency statistics and machine facts.
 """
 import os
+import re
 import platform
 import subprocess
 import sys
@@ -110,6 +111,14 @@ def git_commit(root):
     if git("status", "--porcelain", "--untracked-files=no"):
         commit += "-dirty"
     return commit
+
+
+def parse_bytes(text):
+    """A PostgreSQL memory setting ('1GB', '256MB', '8192kB') in bytes."""
+    m = re.fullmatch(r"\s*(\d+)\s*(kB|MB|GB|TB)?\s*", text.strip("'"))
+    if not m:
+        raise UserError(f"cannot read the memory setting {text!r}")
+    return int(m.group(1)) * {None: 8192, "kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}[m.group(2)]
 
 
 def fmt_bytes(b):

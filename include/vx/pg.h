@@ -36,6 +36,7 @@ extern "C" {
 #include "commands/progress.h"
 #include "commands/vacuum.h"
 #include "pgstat.h"
+#include "storage/buf_internals.h"
 #include "storage/bufmgr.h"
 #include "storage/indexfsm.h"
 #include "storage/lmgr.h"

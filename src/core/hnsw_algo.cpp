@@ -108,12 +108,12 @@ normalize_f16(uint16_t *v, size_t n) noexcept
 }
 
 void
-sort_candidates(Candidate *cand, uint32_t n) noexcept
+sort_candidates(Candidate *cand, uint32_t n, uint32_t base) noexcept
 {
 	for (uint32_t i = 1; i < n; i++) {
 		Candidate c = cand[i];
 		uint32_t j = i;
-		while (j > 0 && nearer(c, cand[j - 1])) {
+		while (j > 0 && nearer_from(c, cand[j - 1], base)) {
 			cand[j] = cand[j - 1];
 			j--;
 		}

@@ -226,13 +226,14 @@ HnswInitInsertScratch(HnswInsertScratch *s, HnswView view)
 /*
  * Step 3: the new element's neighbours on levels min(level, top)..0, by
  * vx::core's insert search over the pages; returns the highest level with
- * picks (-1 for the first element).
+ * picks (-1 for the first element). The search never enters id itself (a
+ * reused id can still be named by stale links) and never picks it.
  */
 static int
-HnswFindNeighbors(HnswView view, HnswInsertScratch *s, const char *datum, int level)
+HnswFindNeighbors(HnswView view, HnswInsertScratch *s, const char *datum, HnswId id, int level)
 {
 	const HnswMetaPageData *meta = &view->meta;
-	HnswPageGraph graph{view, meta->next_id};
+	HnswPageGraph graph{view, meta->next_id, id};
 	HnswPageDistance dist{view, datum};
 	bool cached;
 	vx::core::VisitedSet *set;
@@ -244,8 +245,8 @@ HnswFindNeighbors(HnswView view, HnswInsertScratch *s, const char *datum, int le
 	set = HnswVisitedAcquire(meta->next_id, &cached);
 	s->core.visited = *set;
 	s->pair.clear();
-	top = vx::core::find_insert_neighbors(graph, dist, s->pair, meta->entry_id, meta->entry_level, level, s->params,
-										  s->core);
+	top = vx::core::find_insert_neighbors(graph, dist, s->pair, meta->entry_id, meta->entry_level, level, id, id,
+										  s->params, s->core);
 	*set = s->core.visited; /* keep the epoch the searches advanced */
 	HnswVisitedRelease(set, cached);
 	return top;
@@ -422,7 +423,7 @@ HnswReplaceList(Relation index, const HnswMetaPageData *meta, HnswId nb, int lev
 	return same;
 }
 
-/* Step 5: add the link nb -> id on level (d: their distance). */
+/* Step 5: add the link nb -> id on level (d: their distance); the list written never names nb itself. */
 static void
 HnswAddLink(Relation index, HnswView view, HnswInsertScratch *s, HnswId nb, HnswId id, float d, int level,
 			bool building)
@@ -430,6 +431,8 @@ HnswAddLink(Relation index, HnswView view, HnswInsertScratch *s, HnswId nb, Hnsw
 	const HnswMetaPageData *meta = &view->meta;
 	int cap = level == 0 ? 2 * meta->m : meta->m;
 
+	if (nb == id)
+		return;
 	for (int attempt = 0; attempt < HNSW_LINK_RETRIES; attempt++) {
 		HnswRecordInfo info;
 		int n = HnswViewRecord(view, nb, level, s->list, &info);
@@ -438,17 +441,18 @@ HnswAddLink(Relation index, HnswView view, HnswInsertScratch *s, HnswId nb, Hnsw
 		if (n < 0 || level > info.level || HnswListHas(s->list, n, id))
 			return;
 
-		if (n < cap) {
+		if (n < cap && !HnswListHas(s->list, n, nb)) {
 			memcpy(s->new_list, s->list, n * sizeof(HnswId));
 			s->new_list[n] = id;
 			new_n = n + 1;
 		} else {
-			/* full: the core's reselection over the current neighbours plus the new element, seen from nb */
+			/* full (or naming nb): the core's reselection over the neighbours plus the new element, seen from nb */
 			HnswPairDistance *pair = &s->pair;
 			auto from_nb = [pair, nb](uint32_t other) { return (*pair)(nb, other); };
 
 			pair->clear();
-			new_n = (int) vx::core::reselect_neighbors(s->list, n, Candidate{d, id}, cap, true, from_nb, *pair, s->core);
+			new_n = (int) vx::core::reselect_neighbors(nb, s->list, n, Candidate{d, id}, cap, true, from_nb, *pair,
+													   s->core);
 			for (int i = 0; i < new_n; i++)
 				s->new_list[i] = s->core.shrink_out[i].id;
 			if (!HnswListHas(s->new_list, new_n, id))
@@ -519,7 +523,7 @@ HnswInsertValue(Relation index, const char *datum, ItemPointer tid, bool buildin
 	HnswViewInit(&view, index, &meta, &dist);
 	HnswInitInsertScratch(&s, &view);
 
-	top = HnswFindNeighbors(&view, &s, datum, level);
+	top = HnswFindNeighbors(&view, &s, datum, id, level);
 	HnswWriteElement(index, &view, &s, top, id, level, upper_offset, datum, tid, building);
 
 	/* back-links (reselect_neighbors uses other parts of the core scratch than the picks) */
@@ -556,8 +560,11 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Re
 	geometry = HnswGetCachedMeta(index);
 	HnswInitDistance(&dist, (HnswElemKind) geometry->elem_kind, (HnswMetric) geometry->metric, geometry->dimensions);
 	value = HnswPrepareValue(&dist, values[0], true, &skip);
-	if (!skip)
+	if (!skip) {
+		/* a column without typmod can hold other dimensions: pgvector's error, not an internal one */
+		HnswCheckQuery(&dist, DatumGetPointer(value));
 		HnswInsertValue(index, DatumGetPointer(value), heap_tid, false);
+	}
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(ctx);

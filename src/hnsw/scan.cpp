@@ -199,7 +199,7 @@ HnswGrowPush(HnswScanOpaque so, HnswGrowHeap *h, Candidate c)
 static bool
 HnswScanResumable(HnswScanOpaque so)
 {
-	HnswPageGraph graph{&so->view, so->visited_limit};
+	HnswPageGraph graph{&so->view, so->visited_limit, HNSW_INVALID_ID};
 	HnswPageDistance dist{&so->view, so->query};
 	MaxHeap results(so->scratch.results, so->ef); /* drained into so->results: must not alias */
 	uint32 *pending = so->scratch.pending;
@@ -315,7 +315,7 @@ HnswScanBegin(IndexScanDesc scan)
 	HnswScanReserve(so, so->ef);
 
 	{
-		HnswPageGraph graph{&so->view, so->visited_limit};
+		HnswPageGraph graph{&so->view, so->visited_limit, HNSW_INVALID_ID};
 		HnswPageDistance dist{&so->view, so->query};
 		Candidate cur{dist(so->meta.entry_id), so->meta.entry_id};
 
@@ -369,6 +369,21 @@ HnswScanNextBatch(IndexScanDesc scan)
 	return true;
 }
 
+/*
+ * Is the vector of an element at infinite distance readable? Unreadable
+ * slots get an infinite distance (page_view.hpp), but a readable vector can
+ * be that far too (a squared L2 distance above FLT_MAX, from components of
+ * about 1e19 and more): those rows are returned, last, as by pgvector.
+ */
+static bool
+HnswScanReadable(HnswScanOpaque so, HnswId id)
+{
+	float d;
+	uint32 version;
+
+	return so->query != NULL && HnswViewDistance(&so->view, id, so->query, &d, &version);
+}
+
 /* amgettuple: the next nearest row. */
 bool
 hnswgettuple(IndexScanDesc scan, ScanDirection dir)
@@ -385,7 +400,7 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 			Candidate c = so->results[so->next++];
 			HnswRecordInfo info;
 
-			if (!(c.dist < std::numeric_limits<float>::infinity()))
+			if (!(c.dist < std::numeric_limits<float>::infinity()) && !HnswScanReadable(so, c.id))
 				continue; /* vector not readable */
 			if (hnsw_iterative_scan == HNSW_ITERATIVE_SCAN_STRICT && so->returned_any && c.dist < so->last_distance)
 				continue; /* would break the order */

@@ -6,10 +6,12 @@
  *   1. mark: records whose heap tuple is dead become HNSW_RECORD_DELETED (one
  *      WAL record per graph page). Deleted elements stay traversable, so
  *      connectivity is unchanged, and are never returned by scans. The ids
- *      of all deleted elements go into a bitmap (id -> deleted).
- *   2. repair: every live element with a deleted neighbour on some level gets
- *      that list recomputed with the vx::core heuristic over its live
- *      neighbours plus the live neighbours of its deleted ones (at most
+ *      of all deleted elements go into a bitmap (id -> deleted), the levels
+ *      of live ones into an array.
+ *   2. repair: every live element with a deleted neighbour on some level, or
+ *      one below that level (a stale link, see below), gets that list
+ *      recomputed with the vx::core heuristic over its live neighbours of the
+ *      level plus the live neighbours of its deleted ones (at most
  *      ef_construction candidates), and written like an insert's back-link:
  *      read under a share lock, computed unlocked, replaced under an
  *      exclusive lock only if unchanged (else retried, then given up: recall
@@ -25,7 +27,11 @@
  * A link to a freed id that a concurrent insert wrote after pass 2 names an
  * UNUSED record (no neighbours, never returned) or, once reused, another
  * live element: an odd edge, never a dangling one. Record and slot versions
- * change at reuse.
+ * change at reuse. Such links are not copied on: inserts never link to
+ * their own id nor, on an upper level, to an element below it, and the next
+ * VACUUM's repair replaces upper links to elements below their level.
+ * Stale links naming UNUSED records are left alone (the next reuse turns
+ * them into odd edges; removing them would need each record re-read).
  *
  * Scans need no coordination with vacuum: under an MVCC snapshot a TID they
  * collected before a record was marked or reused names a row their snapshot
@@ -44,6 +50,9 @@ using vx::core::Candidate;
 /* Attempts to replace one list that keeps changing under concurrent inserts. */
 #define HNSW_REPAIR_RETRIES 3
 
+/* levels[] of an id that was not LIVE in pass 1 (deleted, unused, or beyond next_id). */
+#define HNSW_LEVEL_UNKNOWN 0xFF
+
 typedef struct HnswVacuumState
 {
 	IndexVacuumInfo *info;
@@ -51,6 +60,7 @@ typedef struct HnswVacuumState
 	HnswMetaPageData meta; /* as read at the start: ids below next_id are visited */
 	BlockNumber nblocks;
 	uint8 *deleted; /* bitmap over ids */
+	uint8 *levels;	/* per id: level if LIVE in pass 1 (fixed while live), else HNSW_LEVEL_UNKNOWN */
 	uint64 ndeleted;
 	uint64 live;
 	HnswId top_id; /* live element of the highest level */
@@ -74,6 +84,17 @@ static inline bool
 HnswIsDeleted(const HnswVacuumState *vs, HnswId id)
 {
 	return id < vs->meta.next_id && (vs->deleted[id / 8] & (1 << (id % 8))) != 0;
+}
+
+/*
+ * Is id, LIVE in pass 1, below level? A list on level naming it holds a
+ * stale link: written by an insert after an earlier VACUUM's repair pass, to
+ * an id that VACUUM freed and an insert then reused at a lower level.
+ */
+static inline bool
+HnswIsBelow(const HnswVacuumState *vs, HnswId id, int level)
+{
+	return level > 0 && id < vs->meta.next_id && vs->levels[id] != HNSW_LEVEL_UNKNOWN && vs->levels[id] < level;
 }
 
 /* Read the graph page of the group starting at first, locked as asked; InvalidBuffer if it does not exist. */
@@ -123,6 +144,8 @@ HnswVacuumMark(HnswVacuumState *vs, IndexBulkDeleteResult *stats, IndexBulkDelet
 					marked[nmarked++] = i;
 				else {
 					vs->live++;
+					if (vs->levels != NULL)
+						vs->levels[id] = rec->level;
 					if (rec->level > vs->top_level) {
 						vs->top_level = rec->level;
 						vs->top_id = id;
@@ -152,17 +175,17 @@ HnswVacuumMark(HnswVacuumState *vs, IndexBulkDeleteResult *stats, IndexBulkDelet
 	pfree(marked);
 }
 
-/* Add id to the candidate ids[0..*n) unless present, deleted, self or beyond cap. */
+/* Add id to the candidate ids[0..*n) of a list on level unless present, deleted, below level, self or beyond cap. */
 static inline void
-HnswAddCandidate(HnswVacuumState *vs, HnswId self, HnswId id, HnswId *ids, uint32 *n)
+HnswAddCandidate(HnswVacuumState *vs, HnswId self, HnswId id, int level, HnswId *ids, uint32 *n)
 {
-	if (*n >= vs->cap || id == self || HnswIsDeleted(vs, id) || id >= vs->meta.next_id ||
-		HnswListHas(ids, (int) *n, id))
+	if (*n >= vs->cap || id == self || HnswIsDeleted(vs, id) || HnswIsBelow(vs, id, level) ||
+		id >= vs->meta.next_id || HnswListHas(ids, (int) *n, id))
 		return;
 	ids[(*n)++] = id;
 }
 
-/* Pass 2 for one list: recompute element e's list on level if it names a deleted element. */
+/* Pass 2 for one list: recompute element e's list on level if it names a deleted element or one below level. */
 static void
 HnswRepairList(HnswVacuumState *vs, HnswId e, int level)
 {
@@ -171,20 +194,20 @@ HnswRepairList(HnswVacuumState *vs, HnswId e, int level)
 	for (int attempt = 0; attempt < HNSW_REPAIR_RETRIES; attempt++) {
 		HnswRecordInfo info;
 		int n = HnswViewRecord(&vs->view, e, level, vs->list, &info);
-		bool any_deleted = false;
+		bool any_bad = false;
 		uint32 nc = 0;
 		int k;
 
 		if (n < 0 || !(info.flags & HNSW_RECORD_LIVE) || level > info.level)
 			return;
 		for (int i = 0; i < n; i++)
-			any_deleted = any_deleted || HnswIsDeleted(vs, vs->list[i]);
-		if (!any_deleted)
+			any_bad = any_bad || HnswIsDeleted(vs, vs->list[i]) || HnswIsBelow(vs, vs->list[i], level);
+		if (!any_bad)
 			return;
 
 		/* candidates: live neighbours first, then the live neighbours of deleted ones */
 		for (int i = 0; i < n; i++)
-			HnswAddCandidate(vs, e, vs->list[i], vs->new_list, &nc);
+			HnswAddCandidate(vs, e, vs->list[i], level, vs->new_list, &nc);
 		for (int i = 0; i < n && nc < vs->cap; i++) {
 			HnswRecordInfo dinfo;
 			int dn;
@@ -193,13 +216,13 @@ HnswRepairList(HnswVacuumState *vs, HnswId e, int level)
 				continue;
 			dn = HnswViewRecord(&vs->view, vs->list[i], level, vs->other, &dinfo);
 			for (int j = 0; j < dn; j++)
-				HnswAddCandidate(vs, e, vs->other[j], vs->new_list, &nc);
+				HnswAddCandidate(vs, e, vs->other[j], level, vs->new_list, &nc);
 		}
 
 		vs->pair.clear();
 		for (uint32 i = 0; i < nc; i++)
 			vs->cand[i] = Candidate{vs->pair(e, vs->new_list[i]), vs->new_list[i]};
-		vx::core::sort_candidates(vs->cand, nc);
+		vx::core::sort_candidates(vs->cand, nc, e);
 		k = (int) vx::core::select_neighbors_heuristic(vs->cand, nc, cap, true, vs->pair, vs->out, vs->pruned);
 		for (int i = 0; i < k; i++)
 			vs->new_list[i] = vs->out[i].id;
@@ -358,8 +381,11 @@ HnswVacuumInit(HnswVacuumState *vs, IndexVacuumInfo *info, bool with_bitmap)
 	vs->nblocks = RelationGetNumberOfBlocks(vs->index);
 	vs->top_id = HNSW_INVALID_ID;
 	vs->top_level = -1;
-	if (with_bitmap)
+	if (with_bitmap) {
 		vs->deleted = (uint8 *) palloc0(vs->meta.next_id / 8 + 1);
+		vs->levels = (uint8 *) MemoryContextAllocHuge(CurrentMemoryContext, (Size) vs->meta.next_id + 1);
+		memset(vs->levels, HNSW_LEVEL_UNKNOWN, (Size) vs->meta.next_id + 1);
+	}
 }
 
 /* ambulkdelete: mark dead entries, repair the graph around them, free their ids. */

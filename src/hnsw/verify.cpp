@@ -10,8 +10,9 @@
  * share-locked together, in block order, as readers of the AM do):
  *   1. metapage: page header, magic, format version, the geometry recomputed
  *      from (kind, metric, dimensions, m, ef_construction) and compared field
- *      by field, agreement with the opclass and the reloptions, entry point
- *      and free-list head in range, enough blocks for every allocated id;
+ *      by field, agreement with the opclass and the column's dimensions,
+ *      entry point and free-list head in range, enough blocks for every
+ *      allocated id;
  *   2. blocks: every block's page_id and page type as HnswBlockType predicts,
  *      fixed arrays (records; the page's part of the slot stream) covered by
  *      pd_lower; a new (all-zero) page only above the
@@ -221,6 +222,12 @@ HnswVerifyMeta(HnswVerifyState *vs)
 		HnswVerifyReport(vs, "metapage: block 0 is uninitialized");
 		return false;
 	}
+	/* pgvector's metapage has its own page id: say what it is, as the AM's metapage check does */
+	if (HnswPageGetMeta(page)->magic == HNSW_PGVECTOR_MAGIC) {
+		HnswVerifyReport(vs, "metapage: magic %08X, expected %08X (built by pgvector)", HNSW_PGVECTOR_MAGIC,
+						 HNSW_MAGIC);
+		return false;
+	}
 	if (opaque->page_id != HNSW_PAGE_ID || opaque->page_type != HNSW_PAGE_META) {
 		HnswVerifyReport(vs, "metapage: block 0 has page id %04X and type %u, expected %04X and %u", opaque->page_id,
 						 opaque->page_type, HNSW_PAGE_ID, HNSW_PAGE_META);
@@ -230,8 +237,7 @@ HnswVerifyMeta(HnswVerifyState *vs)
 	/* counted after the metapage: inserts extend the relation before they advance next_id */
 	vs->nblocks = RelationGetNumberOfBlocks(vs->index);
 	if (meta->magic != HNSW_MAGIC) {
-		HnswVerifyReport(vs, "metapage: magic %08X, expected %08X%s", meta->magic, HNSW_MAGIC,
-						 meta->magic == HNSW_PGVECTOR_MAGIC ? " (built by pgvector)" : "");
+		HnswVerifyReport(vs, "metapage: magic %08X, expected %08X", meta->magic, HNSW_MAGIC);
 		return false;
 	}
 	if (meta->version != HNSW_VERSION) {
@@ -266,14 +272,17 @@ HnswVerifyMeta(HnswVerifyState *vs)
 	else if (HnswGetMetric(vs->index, typeinfo->kind) != meta->metric)
 		HnswVerifyReport(vs, "metapage: metric %u, the opclass has metric %u", meta->metric,
 						 HnswGetMetric(vs->index, typeinfo->kind));
-	if ((int32) meta->dimensions != TupleDescAttr(vs->index->rd_att, 0)->atttypmod)
+	/*
+	 * ALTER TABLE ... TYPE vector (dropping the typmod) keeps the index, so
+	 * only a column that still has dimensions must agree. m and
+	 * ef_construction are not compared with the reloptions: ALTER INDEX ...
+	 * SET changes those without a rebuild, and the metapage's values stay the
+	 * index's until the next REINDEX.
+	 */
+	if (TupleDescAttr(vs->index->rd_att, 0)->atttypmod >= 0 &&
+		(int32) meta->dimensions != TupleDescAttr(vs->index->rd_att, 0)->atttypmod)
 		HnswVerifyReport(vs, "metapage: dimensions %u, the column has %d", meta->dimensions,
 						 TupleDescAttr(vs->index->rd_att, 0)->atttypmod);
-	if (meta->m != HnswGetM(vs->index))
-		HnswVerifyReport(vs, "metapage: m %u, the index option is %d", meta->m, HnswGetM(vs->index));
-	if (meta->ef_construction != HnswGetEfConstruction(vs->index))
-		HnswVerifyReport(vs, "metapage: ef_construction %u, the index option is %d", meta->ef_construction,
-						 HnswGetEfConstruction(vs->index));
 
 	/* mutable state */
 	if (meta->entry_id == HNSW_INVALID_ID) {

@@ -24,9 +24,15 @@ my $primary = PostgreSQL::Test::Cluster->new('primary');
 $primary->init(allows_streaming => 1);
 $primary->append_conf('postgresql.conf', "wal_consistency_checking = 'generic'\njit = off\nautovacuum = off\n");
 $primary->start;
+# A slot keeps the WAL the standby has not received: with every GenericXLog
+# record carrying full page images the primary writes about 64 MB a second,
+# and on a loaded machine the walsender fell a few segments behind and found
+# them recycled ("requested WAL segment ... has already been removed").
+$primary->safe_psql('postgres', "SELECT pg_create_physical_replication_slot('standby', true)");
 $primary->backup('base');
 my $standby = PostgreSQL::Test::Cluster->new('standby');
 $standby->init_from_backup($primary, 'base', has_streaming => 1);
+$standby->append_conf('postgresql.conf', "primary_slot_name = 'standby'\n");
 $standby->start;
 
 $primary->safe_psql('postgres',

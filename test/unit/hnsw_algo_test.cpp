@@ -379,14 +379,14 @@ TEST(Heuristic, ReselectFullList)
 	uint32_t ids[3] = {0, 1, 2};
 
 	/* keep_pruned: back-fill with the nearest pruned (2); the new element is the one dropped. */
-	uint32_t n = reselect_neighbors(ids, 3, Candidate{3.0f, 3}, 3, true, base_dist, line, s);
+	uint32_t n = reselect_neighbors(99, ids, 3, Candidate{3.0f, 3}, 3, true, base_dist, line, s);
 	ASSERT_EQ(n, 3u);
 	EXPECT_EQ(s.shrink_out[0].id, 0u);
 	EXPECT_EQ(s.shrink_out[1].id, 2u);
 	EXPECT_EQ(s.shrink_out[2].id, 1u);
 
 	/* hnswlib: the list shrinks to the diverse pair. */
-	n = reselect_neighbors(ids, 3, Candidate{3.0f, 3}, 3, false, base_dist, line, s);
+	n = reselect_neighbors(99, ids, 3, Candidate{3.0f, 3}, 3, false, base_dist, line, s);
 	ASSERT_EQ(n, 2u);
 	EXPECT_EQ(s.shrink_out[0].id, 0u);
 	EXPECT_EQ(s.shrink_out[1].id, 2u);
@@ -394,20 +394,111 @@ TEST(Heuristic, ReselectFullList)
 	/* A new element at -0.5 (distance 0.5, now the nearest) is kept; 1 is 1.5 from it (> 1.0): kept;
 	 * -1.5 is 1.0 from it (< 1.5): pruned; 2 is 1.0 from 1 (< 2.0): pruned. */
 	line.xs.push_back(-0.5f);
-	n = reselect_neighbors(ids, 3, Candidate{0.5f, 4}, 3, false, base_dist, line, s);
+	n = reselect_neighbors(99, ids, 3, Candidate{0.5f, 4}, 3, false, base_dist, line, s);
 	ASSERT_EQ(n, 2u);
 	EXPECT_EQ(s.shrink_out[0].id, 4u);
 	EXPECT_EQ(s.shrink_out[1].id, 0u);
+
+	/* A damaged list naming its own base (id 1, at 2): the base is dropped, so the new element
+	 * (at 3) fits (keep_pruned: no pruning): {0, 2, 3} by distance, no 1. */
+	n = reselect_neighbors(1, ids, 3, Candidate{3.0f, 3}, 3, true, base_dist, line, s);
+	ASSERT_EQ(n, 3u);
+	EXPECT_EQ(s.shrink_out[0].id, 0u);
+	EXPECT_EQ(s.shrink_out[1].id, 2u);
+	EXPECT_EQ(s.shrink_out[2].id, 3u);
 }
 
 TEST(Heuristic, SortCandidates)
 {
-	std::vector<Candidate> c{{3.0f, 1}, {1.0f, 7}, {2.0f, 2}, {1.0f, 3}};
-	sort_candidates(c.data(), 4);
-	EXPECT_EQ(c[0].id, 3u);
-	EXPECT_EQ(c[1].id, 7u);
-	EXPECT_EQ(c[2].id, 2u);
-	EXPECT_EQ(c[3].id, 1u);
+	/* Distinct distances: nearest first, whatever the base. */
+	std::vector<Candidate> c{{3.0f, 1}, {1.0f, 7}, {2.0f, 2}, {0.5f, 3}};
+	for (uint32_t base : {0u, 5u, 1000u}) {
+		std::vector<Candidate> d = c;
+		sort_candidates(d.data(), 4, base);
+		EXPECT_EQ(d[0].id, 3u);
+		EXPECT_EQ(d[1].id, 7u);
+		EXPECT_EQ(d[2].id, 2u);
+		EXPECT_EQ(d[3].id, 1u);
+	}
+
+	/* Ties: ordered by tie_rank(id, base), so each base has its own order; 3 and 7 tie at 1.0. */
+	c = {{3.0f, 1}, {1.0f, 7}, {2.0f, 2}, {1.0f, 3}};
+	uint32_t first3 = 0, first7 = 0;
+	for (uint32_t base = 0; base < 200; base++) {
+		std::vector<Candidate> d = c;
+		sort_candidates(d.data(), 4, base);
+		bool three_first = tie_rank(3, base) < tie_rank(7, base);
+		EXPECT_EQ(d[0].id, three_first ? 3u : 7u);
+		EXPECT_EQ(d[1].id, three_first ? 7u : 3u);
+		EXPECT_EQ(d[2].id, 2u);
+		EXPECT_EQ(d[3].id, 1u);
+		(three_first ? first3 : first7)++;
+	}
+	/* a fair coin over 200 bases: each order between 60 and 140 times (fails with p < 1e-8) */
+	EXPECT_GT(first3, 60u);
+	EXPECT_GT(first7, 60u);
+}
+
+TEST(Heuristic, TiedFullListDropsAVaryingCandidate)
+{
+	/* A list of 32 copies (all at distance 0 from the base, and from each other) and one more
+	 * copy: ordered by id (or by arrival) the newcomer, last, would be dropped every time, so
+	 * copies after the first 33 would never get an incoming link. With ties in each base's own
+	 * order the dropped ones vary; at most half the list (16) is kept at one distance, so over
+	 * 330 bases the newcomer is dropped about 330 * 17/33 = 170 times, and every copy sometimes. */
+	auto zero = [](uint32_t, uint32_t) { return 0.0f; };
+	auto base_zero = [](uint32_t) { return 0.0f; };
+	std::vector<uint64_t> mem(InsertScratch::bytes_needed(16, 64, 1) / 8 + 1);
+	InsertScratch s;
+	ASSERT_TRUE(InsertScratch::carve(mem.data(), mem.size() * 8, 16, 64, 1, &s));
+	uint32_t ids[32];
+	for (uint32_t i = 0; i < 32; i++)
+		ids[i] = 1000 + i;
+	uint32_t newcomer_dropped = 0;
+	std::vector<bool> dropped_ever(33, false);
+	for (uint32_t base = 0; base < 330; base++) {
+		uint32_t n = reselect_neighbors(base, ids, 32, Candidate{0.0f, 1032}, 32, true, base_zero, zero, s);
+		ASSERT_EQ(n, 16u);
+		std::vector<bool> kept(33, false);
+		for (uint32_t i = 0; i < n; i++)
+			kept[s.shrink_out[i].id - 1000] = true;
+		for (uint32_t i = 0; i < 33; i++)
+			if (!kept[i])
+				dropped_ever[i] = true;
+		newcomer_dropped += !kept[32];
+	}
+	EXPECT_GE(newcomer_dropped, 120u);
+	EXPECT_LE(newcomer_dropped, 220u); /* mean 170 */
+	EXPECT_EQ(std::count(dropped_ever.begin(), dropped_ever.end(), true), 33);
+}
+
+TEST(Heuristic, TiesFillAtMostHalfTheList)
+{
+	/* 40 copies of the base (distance 0 from it and from each other) and 8 distinct elements
+	 * at distance 1 + i from the base and 1 + i from the copies: the distinct ones are kept
+	 * (a copy never prunes them: it is as far from them as the base), the copies take 16
+	 * slots, not all 32, so the list keeps links out of the cluster and room for more. */
+	std::vector<Candidate> cand;
+	for (uint32_t i = 0; i < 40; i++)
+		cand.push_back(Candidate{0.0f, i});
+	for (uint32_t i = 0; i < 8; i++)
+		cand.push_back(Candidate{1.0f + i, 100 + i});
+	auto pair = [](uint32_t a, uint32_t b) {
+		if (a < 100 && b < 100)
+			return 0.0f;
+		if (a >= 100 && b >= 100)
+			return 100.0f; /* distinct ones far apart: none prunes another */
+		return 1.0f + static_cast<float>((a >= 100 ? a : b) - 100);
+	};
+	std::vector<Candidate> out(32), pruned(cand.size());
+	uint32_t n = select_neighbors_heuristic(cand.data(), static_cast<uint32_t>(cand.size()), 32, true, pair,
+											out.data(), pruned.data());
+	uint32_t copies = 0, distinct = 0;
+	for (uint32_t i = 0; i < n; i++)
+		(out[i].id < 100 ? copies : distinct)++;
+	EXPECT_EQ(copies, 16u);
+	EXPECT_EQ(distinct, 8u);
+	EXPECT_EQ(n, 24u);
 }
 
 /* ---------------------------------------------------------------------------
@@ -420,6 +511,8 @@ struct PathView
 	uint32_t n;
 	std::vector<std::vector<uint32_t>> adj;
 	std::vector<uint32_t> top{0, 0};
+	uint32_t degree = 2; /* largest level-0 list */
+	std::vector<uint32_t> upper0; /* more level-1 neighbours of 0 (stale links, whatever their level) */
 
 	explicit PathView(uint32_t count) : n(count), adj(count)
 	{
@@ -432,7 +525,7 @@ struct PathView
 	uint32_t entry_point() const { return 0; }
 	int max_level() const { return 1; }
 	int level_of(uint32_t id) const { return id == 0 || id == n - 1 ? 1 : 0; }
-	uint32_t max_degree() const { return 2; }
+	uint32_t max_degree() const { return degree; }
 	std::span<const uint32_t>
 	neighbors(uint32_t id, int level, uint32_t *buf) const
 	{
@@ -440,7 +533,11 @@ struct PathView
 			if (level_of(id) < 1)
 				return {};
 			buf[0] = id == 0 ? n - 1 : 0;
-			return {buf, 1};
+			uint32_t k = 1;
+			if (id == 0)
+				for (uint32_t x : upper0)
+					buf[k++] = x;
+			return {buf, k};
 		}
 		return {adj[id].data(), adj[id].size()};
 	}
@@ -485,6 +582,81 @@ TEST(Search, PreMarkedIdsAreSkipped)
 	EXPECT_EQ(srch.out[0].id, 9u); /* 10 is excluded, and the walk stops there */
 	EXPECT_EQ(srch.out[1].id, 8u);
 	EXPECT_EQ(srch.out[2].id, 7u);
+}
+
+TEST(Search, InsertNeverPicksItsOwnId)
+{
+	/* The on-page case: id 10 was freed by vacuum and popped again by the insert searching now;
+	 * its record is not written yet (no neighbours) but its slot still holds the old vector
+	 * (here at distance 0), and 9 and 11 still link to it (links written after vacuum's repair
+	 * pass). 9 and 11 are also linked directly, so the path stays connected without 10. */
+	PathView view(20);
+	view.adj[10].clear();
+	view.adj[9].push_back(11);
+	view.adj[11].push_back(9);
+	view.degree = 3;
+	PathDist d{10.0f};
+	auto pair = [](uint32_t a, uint32_t b) { return std::fabs(static_cast<float>(a) - static_cast<float>(b)); };
+	std::vector<uint64_t> mem(InsertScratch::bytes_needed(2, 4, 20) / 8 + 1);
+	InsertScratch s;
+	ASSERT_TRUE(InsertScratch::carve(mem.data(), mem.size() * 8, 2, 4, 20, &s));
+	InsertParams p{2, 4, 4, true};
+
+	/* Told nothing about its id, the search picks 10 (at distance 0) for the element 10 itself. */
+	ASSERT_EQ(find_insert_neighbors(view, d, pair, 0, 1, 0, kInvalidId, 10, p, s), 0);
+	const Candidate *sel = s.selected_at(0);
+	ASSERT_GT(s.selected_count[0], 0u);
+	EXPECT_EQ(sel[0].id, 10u) << "the scenario must lead the search to the element's own id";
+
+	/* Told its id, it never picks it, and still finds the nearest others: 9 and 11, then 8 and 12. */
+	ASSERT_EQ(find_insert_neighbors(view, d, pair, 0, 1, 0, 10, 10, p, s), 0);
+	ASSERT_EQ(s.selected_count[0], 4u);
+	std::vector<uint32_t> got;
+	for (uint32_t i = 0; i < s.selected_count[0]; i++)
+		got.push_back(sel[i].id);
+	std::sort(got.begin(), got.end());
+	EXPECT_EQ(got, (std::vector<uint32_t>{8, 9, 11, 12}));
+	for (uint32_t i = 0; i < s.nw; i++)
+		EXPECT_NE(s.w[i].id, 10u);
+
+	/* On an upper level: 19 (level 1, linked from the entry point 0 there) is the element being
+	 * inserted, the query is its old vector. Without its id the descent steps onto 19 and it is
+	 * picked; with it, the descent stays on 0 and level 0 finds 18, 17, 16, 15. */
+	PathView upper(20);
+	PathDist d19{19.0f};
+	ASSERT_EQ(find_insert_neighbors(upper, d19, pair, 0, 1, 0, kInvalidId, 19, p, s), 0);
+	ASSERT_GT(s.selected_count[0], 0u);
+	EXPECT_EQ(sel[0].id, 19u);
+	ASSERT_EQ(find_insert_neighbors(upper, d19, pair, 0, 1, 0, 19, 19, p, s), 0);
+	got.clear();
+	for (uint32_t i = 0; i < s.selected_count[0]; i++)
+		got.push_back(sel[i].id);
+	std::sort(got.begin(), got.end());
+	EXPECT_EQ(got, (std::vector<uint32_t>{15, 16, 17, 18}));
+}
+
+TEST(Search, UpperLevelPicksStayOnTheLevel)
+{
+	/* 0's level-1 list also names 5, which is on level 0 only (a stale link to an id reused at a
+	 * lower level). An element of level 1 at x = 5 finds 5 on level 1 (distance 0) but links to
+	 * it on level 0 only; on level 1 it picks 0 and 19, the elements that are there. */
+	PathView view(20);
+	view.upper0 = {5};
+	view.degree = 3;
+	PathDist d{5.0f};
+	auto pair = [](uint32_t a, uint32_t b) { return std::fabs(static_cast<float>(a) - static_cast<float>(b)); };
+	std::vector<uint64_t> mem(InsertScratch::bytes_needed(2, 4, 20) / 8 + 1);
+	InsertScratch s;
+	ASSERT_TRUE(InsertScratch::carve(mem.data(), mem.size() * 8, 2, 4, 20, &s));
+	InsertParams p{2, 4, 4, true};
+	ASSERT_EQ(find_insert_neighbors(view, d, pair, 0, 1, 1, kInvalidId, 20, p, s), 1);
+	std::vector<uint32_t> up;
+	for (uint32_t i = 0; i < s.selected_count[1]; i++)
+		up.push_back(s.selected_at(1)[i].id);
+	std::sort(up.begin(), up.end());
+	EXPECT_EQ(up, (std::vector<uint32_t>{0, 19}));
+	ASSERT_GT(s.selected_count[0], 0u);
+	EXPECT_EQ(s.selected_at(0)[0].id, 5u);
 }
 
 TEST(Search, TinyFrontierStillTerminates)
@@ -884,25 +1056,61 @@ TEST_F(HnswCore, DuplicatesMergeAndStayReachable)
 	EXPECT_EQ(found, 301u);
 }
 
-TEST_F(HnswCore, DuplicatesWithoutMergeKeepValidGraph)
+/* Elements of g not reachable from its entry point through level-0 links (breadth first). */
+template <class Policy>
+uint32_t
+unreachable_at_level0(const HnswGraph<Policy> &g)
 {
-	/* Plain HNSW with 300 identical vectors: copies saturate each other's lists, so not all are
-	 * reachable (why pgvector merges them); the graph must still be structurally sound. */
-	std::vector<float> base = gaussian_clusters(1300, kDim, 10, 15);
-	for (uint32_t i = 1000; i < 1300; i++)
+	uint32_t n = g.size();
+	std::vector<bool> seen(n, false);
+	std::vector<uint32_t> queue{g.entry_point()}, buf(g.max_degree());
+	seen[g.entry_point()] = true;
+	for (size_t head = 0; head < queue.size(); head++)
+		for (uint32_t nb : g.neighbors(queue[head], 0, buf.data()))
+			if (!seen[nb]) {
+				seen[nb] = true;
+				queue.push_back(nb);
+			}
+	return n - static_cast<uint32_t>(queue.size());
+}
+
+/*
+ * Without merging, copies of one vector fill each other's lists at distance 0. rows random
+ * rows (rows 0 and up) plus `copies` more copies of row 0, inserted after them as in a table
+ * where they were added last; ef is the search width that must return every copy.
+ */
+void
+check_duplicates_reachable(uint32_t rows, uint32_t copies, uint32_t ef, uint64_t seed)
+{
+	uint32_t total = rows + copies;
+	std::vector<float> base = gaussian_clusters(total, kDim, 10, seed);
+	for (uint32_t i = rows; i < total; i++)
 		std::copy(base.begin(), base.begin() + kDim, base.begin() + static_cast<size_t>(i) * kDim);
 	MetricF32 metric{kernels::active().l2sq_f32, kDim};
 	HnswGraphParams p = synthetic_params();
-	p.capacity = 1300;
+	p.capacity = total;
 	TestGraph<SingleThreaded> tg(p);
-	ASSERT_EQ(build_all(tg.g, base, kDim, metric, 8), Status::Ok);
+	ASSERT_EQ(build_all(tg.g, base, kDim, metric, seed), Status::Ok);
 	uint32_t bad;
 	EXPECT_EQ(tg.g.verify(&bad), nullptr) << "id " << bad;
-	Searcher srch(1300, 64, 32);
-	uint32_t n = hnsw_search(tg.g, tg.g.query_distance(metric, base.data()), 64, srch.visited, srch.s,
+	EXPECT_EQ(unreachable_at_level0(tg.g), 0u) << "every element reachable from the entry point";
+
+	Searcher srch(total, ef, 32);
+	uint32_t n = hnsw_search(tg.g, tg.g.query_distance(metric, base.data()), ef, srch.visited, srch.s,
 							 srch.out.data());
-	ASSERT_GT(n, 0u);
-	EXPECT_EQ(srch.out[0].dist, 0.0f);
+	uint32_t zeros = 0;
+	for (uint32_t i = 0; i < n; i++)
+		zeros += srch.out[i].dist == 0.0f;
+	EXPECT_EQ(zeros, copies + 1) << "the search returns every copy";
+}
+
+TEST_F(HnswCore, DuplicatesWithoutMergeStayReachable)
+{
+	/* 018_hnsw_duplicates' shape: 100 copies among 3000 rows, all 101 found at ef 200 (a heuristic
+	 * that orders ties by id kept 33). Then 300 copies among 1000 rows: more copies than
+	 * ef_construction (64), so an insert's search sees only some of them. */
+	check_duplicates_reachable(3000, 100, 200, 15);
+	check_duplicates_reachable(1000, 300, 400, 8);
 }
 
 TEST_F(HnswCore, VerifyCatchesCorruption)

@@ -36,6 +36,16 @@
  *    so far. With keep_pruned (pgvector's behaviour, "keepPrunedConnections" in
  *    the paper) the list is then filled up to the maximum with the nearest
  *    rejected candidates; without it (hnswlib) the list may stay short.
+ *  - Ties. Candidates at equal distance from a base element are ranked by a
+ *    hash of (candidate id, base id) (tie_rank), not by id: with many
+ *    identical vectors every list is full of candidates at distance 0, and a
+ *    fixed order (by id, or by arrival) would make every full list drop the
+ *    newest copy, so copies after the first 2m + 1 would get no incoming link.
+ *    A per-base pseudo-random order makes the copies' lists random subsets of
+ *    each other: a well-connected random graph. Distinct distances keep their
+ *    order, so graphs without ties are unchanged.
+ *  - No list ever names its own element: find_insert_neighbors() never
+ *    selects `self`, reselect_neighbors() drops the base element's id.
  *
  * Distances: a QueryDistance object is bound to one query and returns the
  * distance to an element id (and can prefetch the element's vector). Smaller
@@ -53,6 +63,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 
 #include "vx/core/heap.hpp"
@@ -356,13 +367,17 @@ hnsw_search(const View &view, const Dist &dist, uint32_t ef, Visited &visited, S
 
 /*
  * The HNSW heuristic. cand[0..n) is sorted nearest first by distance to the
- * base element; pair_dist(a, b) is the distance between elements a and b.
+ * base element (sort_candidates: ties in the base's own order), and should
+ * not contain the base; pair_dist(a, b) is the distance between elements a and b.
  * Writes at most max_keep selected candidates to out and returns their count:
  * first the kept ones (nearest first), then, with keep_pruned, the nearest
  * rejected ones until max_keep. A candidate is kept unless some kept element
  * is strictly nearer to it than the base is (ties keep it, as hnswlib;
- * pgvector prunes on ties, which only matters for exact duplicates, merged
- * anyway by HnswGraph::add's on_dup hook).
+ * pgvector prunes on ties, which only matters for exact duplicates). At most
+ * half of max_keep kept candidates may share one distance (the rest of such
+ * a tie is dropped, not filled in): a list of a copy of many identical
+ * vectors keeps room for back-links from elements outside their cluster
+ * (pgvector merges up to 10 copies into one element instead).
  * Without keep_pruned, fewer than max_keep candidates are all kept unpruned
  * (hnswlib's shortcut). pruned needs room for n candidates; out for max_keep.
  */
@@ -378,18 +393,24 @@ select_neighbors_heuristic(const Candidate *cand, uint32_t n, uint32_t max_keep,
 			out[i] = cand[i];
 		return n; /* everything fits: the heuristic could only reorder */
 	}
+	/* Ties: at most half the list at any one distance, so that copies of the base
+	 * (all at one distance from it) leave room for links out of their cluster. */
+	uint32_t tie_cap = (max_keep + 1) / 2, tied = 0;
 	for (uint32_t i = 0; i < n && kept < max_keep; i++) {
 		const Candidate &e = cand[i];
 		bool good = true;
+		if (kept > 0 && out[kept - 1].dist == e.dist && tied >= tie_cap)
+			continue; /* over the cap: the room stays for later back-links from elsewhere */
 		for (uint32_t j = 0; j < kept; j++) {
 			if (pair_dist(e.id, out[j].id) < e.dist) {
 				good = false;
 				break;
 			}
 		}
-		if (good)
+		if (good) {
+			tied = (kept > 0 && out[kept - 1].dist == e.dist) ? tied + 1 : 1;
 			out[kept++] = e;
-		else
+		} else
 			pruned[npruned++] = e;
 	}
 	if (keep_pruned)
@@ -398,12 +419,53 @@ select_neighbors_heuristic(const Candidate *cand, uint32_t n, uint32_t max_keep,
 	return kept;
 }
 
-/* Sort cand[0..n) nearest first (insertion sort: n is a neighbour list, <= 2m + 1). */
-void sort_candidates(Candidate *cand, uint32_t n) noexcept;
+/*
+ * Rank of candidate id among candidates at the same distance from element
+ * base: SplitMix64's finalizer over the pair (a bijection, so ranks of
+ * distinct ids never collide). Each base orders ties its own way.
+ */
+inline uint64_t
+tie_rank(uint32_t id, uint32_t base) noexcept
+{
+	uint64_t z = ((static_cast<uint64_t>(base) << 32) | id) + 0x9e3779b97f4a7c15ull;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* a before b in base's list: nearer, or as near and of lower tie_rank. */
+inline bool
+nearer_from(const Candidate &a, const Candidate &b, uint32_t base) noexcept
+{
+	return a.dist < b.dist || (a.dist == b.dist && a.id != b.id && tie_rank(a.id, base) < tie_rank(b.id, base));
+}
+
+/*
+ * Sort cand[0..n) nearest first as seen from element base (nearer_from).
+ * Insertion sort: n is a neighbour list (<= 2m + 1) or beam results already
+ * sorted by distance, where it costs one comparison per candidate.
+ */
+void sort_candidates(Candidate *cand, uint32_t n, uint32_t base) noexcept;
 
 /* ---------------------------------------------------------------------------
  * Insert
  * ------------------------------------------------------------------------- */
+
+/* A QueryDistance that puts one id (kInvalidId: none) infinitely far, so a greedy walk never moves to it. */
+template <QueryDistance Dist>
+struct ExcludingDistance
+{
+	const Dist *dist;
+	uint32_t excluded;
+
+	float
+	operator()(uint32_t id) const
+	{
+		return id == excluded ? std::numeric_limits<float>::infinity() : (*dist)(id);
+	}
+
+	void prefetch(uint32_t id) const { dist->prefetch(id); }
+};
 
 /* Options of neighbour selection on insert. */
 struct InsertParams
@@ -440,50 +502,89 @@ struct InsertScratch
 };
 
 /*
+ * Move the candidates of cand[0..n) that are on level (level_of >= level)
+ * before the others, keeping both groups in order (tmp: room for n); returns
+ * how many are on it. Only a stale link (to an id vacuum freed and an insert
+ * reused at a lower level) leads a search on an upper level to an element
+ * below it; linking to it there would spread the stale link.
+ */
+template <GraphView View>
+uint32_t
+on_level_first(const View &view, Candidate *cand, uint32_t n, int level, Candidate *tmp)
+{
+	uint32_t on = 0, off = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (view.level_of(cand[i].id) >= level)
+			cand[on++] = cand[i];
+		else
+			tmp[off++] = cand[i];
+	}
+	for (uint32_t i = 0; i < off; i++)
+		cand[on + i] = tmp[i];
+	return on;
+}
+
+/*
  * Read-only half of inserting an element of the given level whose distance
  * to elements is dist (pair_dist(a, b) between two elements): greedy descent
  * from ep (on level top) to level + 1, then for each level from min(level,
  * top) down to 0 a beam search (seeded by the previous level's results) and
  * the heuristic pick of at most m (2m capped by insert_degree0 on level 0)
- * neighbours into s.selected_at(level). Returns min(level, top), the highest
- * level with picks; s.w keeps the level-0 results (nearest first).
+ * neighbours on that level into s.selected_at(level). self is the new
+ * element's id when it already has one (else kInvalidId): the descent never
+ * steps onto it and the beam searches never visit it, so it is never picked,
+ * whatever stale link names it (an id vacuum freed and the insert reused).
+ * tie_base orders equal distances (tie_rank): self, or the id the element
+ * will get. Returns min(level, top), the highest level with picks; s.w keeps
+ * the level-0 results (nearest first).
  */
 template <GraphView View, QueryDistance Dist, class PairDist>
 int
 find_insert_neighbors(const View &view, const Dist &dist, const PairDist &pair_dist, uint32_t ep, int top, int level,
-					  const InsertParams &p, InsertScratch &s)
+					  uint32_t self, uint32_t tie_base, const InsertParams &p, InsertScratch &s)
 {
-	Candidate cur{dist(ep), ep};
+	/* the descent never steps onto self (it is infinitely far), the beam searches never visit it */
+	ExcludingDistance<Dist> upper_dist{&dist, self};
+	Candidate cur{upper_dist(ep), ep};
 	for (int l = top; l > level; l--)
-		cur = greedy_search_layer(view, dist, cur, l, s.search);
+		cur = greedy_search_layer(view, upper_dist, cur, l, s.search);
 	int start = level < top ? level : top;
 	s.w[0] = cur;
 	s.nw = 1;
 	for (int l = start; l >= 0; l--) {
 		s.visited.reset();
+		if (self != kInvalidId)
+			s.visited.test_and_set(self);
 		s.nw = search_layer(view, dist, s.w, s.nw, l, p.ef_construction, s.visited, s.search, s.w);
+		sort_candidates(s.w, s.nw, tie_base); /* ties in this element's own order */
+		uint32_t n_on = l == 0 ? s.nw : on_level_first(view, s.w, s.nw, l, s.pruned);
 		uint32_t max_keep = l == 0 ? p.insert_degree0 : p.m;
-		s.selected_count[l] = select_neighbors_heuristic(s.w, s.nw, max_keep, p.keep_pruned, pair_dist,
+		s.selected_count[l] = select_neighbors_heuristic(s.w, n_on, max_keep, p.keep_pruned, pair_dist,
 														 s.selected + static_cast<size_t>(l) * s.m0, s.pruned);
 	}
 	return start;
 }
 
 /*
- * A base element's list ids[0..n) is full (n == cap) and c must be linked:
- * rank the n + 1 candidates by distance to the base (base_dist(id)) and pick
- * at most cap with the heuristic into s.shrink_out. Returns the count.
+ * The list ids[0..n) (n <= cap) of element base is full and c must be
+ * linked: rank the candidates (the list and c, without base itself, should
+ * a damaged list name it) by distance to the base (base_dist(id)), ties in
+ * base's order, and pick at most cap with the heuristic into s.shrink_out.
+ * Returns the count.
  */
 template <class BaseDist, class PairDist>
 uint32_t
-reselect_neighbors(const uint32_t *ids, uint32_t n, Candidate c, uint32_t cap, bool keep_pruned,
+reselect_neighbors(uint32_t base, const uint32_t *ids, uint32_t n, Candidate c, uint32_t cap, bool keep_pruned,
 				   const BaseDist &base_dist, const PairDist &pair_dist, InsertScratch &s)
 {
+	uint32_t k = 0;
 	for (uint32_t i = 0; i < n; i++)
-		s.shrink[i] = Candidate{base_dist(ids[i]), ids[i]};
-	s.shrink[n] = c;
-	sort_candidates(s.shrink, n + 1);
-	return select_neighbors_heuristic(s.shrink, n + 1, cap, keep_pruned, pair_dist, s.shrink_out, s.pruned);
+		if (ids[i] != base)
+			s.shrink[k++] = Candidate{base_dist(ids[i]), ids[i]};
+	if (c.id != base)
+		s.shrink[k++] = c;
+	sort_candidates(s.shrink, k, base);
+	return select_neighbors_heuristic(s.shrink, k, cap, keep_pruned, pair_dist, s.shrink_out, s.pruned);
 }
 
 } // namespace vx::core

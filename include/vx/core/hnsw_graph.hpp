@@ -60,9 +60,11 @@
  *
  * Duplicates: add() can merge a row whose value is byte-identical to an
  * element found by its neighbour search into that element (on_dup), as
- * pgvector keeps up to 10 heap TIDs per element. Without merging, hundreds of
- * identical vectors saturate each other's lists and late copies become
- * unreachable (plain HNSW behaviour).
+ * pgvector keeps up to 10 heap TIDs per element. Without merging, identical
+ * vectors fill each other's lists with candidates at distance 0; the
+ * per-element tie order of the heuristic (tie_rank in hnsw_algo.hpp) keeps
+ * those lists random subsets of the copies, so every copy keeps incoming
+ * links and stays reachable.
  */
 #ifndef VX_CORE_HNSW_GRAPH_HPP
 #define VX_CORE_HNSW_GRAPH_HPP
@@ -566,7 +568,15 @@ private:
 		const HnswGraphParams &p = hdr_->params;
 		InsertParams ip{p.m, p.ef_construction, p.insert_degree0, p.keep_pruned != 0};
 		auto pair_dist = [this, &metric](uint32_t a, uint32_t b) { return metric(this->value(a), this->value(b)); };
-		return find_insert_neighbors(*this, query_distance(metric, value), pair_dist, ep, top, level, ip, s);
+		/* no id yet (reserve() comes after the search), so nothing to exclude; ties are ordered
+		 * as seen from the id the element will most likely get (exactly it when single-threaded) */
+		uint32_t next;
+		if constexpr (Policy::kConcurrent)
+			next = std::atomic_ref<uint32_t>(hdr_->next_id).load(std::memory_order_relaxed);
+		else
+			next = hdr_->next_id;
+		return find_insert_neighbors(*this, query_distance(metric, value), pair_dist, ep, top, level, kInvalidId, next,
+									 ip, s);
 	}
 
 	/* Offer each level-0 result with a byte-identical value to on_dup until one absorbs the row. */
@@ -636,9 +646,11 @@ private:
 			uint32_t *count, *ids;
 			list_of(h, l, &count, &ids);
 			const Candidate *sel = s.selected_at(l);
+			uint32_t k = 0;
 			for (uint32_t i = 0; i < s.selected_count[l]; i++)
-				ids[i] = sel[i].id;
-			*count = s.selected_count[l];
+				if (sel[i].id != id) /* never a self link (the search ran before id existed) */
+					ids[k++] = sel[i].id;
+			*count = k;
 		}
 		unlock_node(h);
 
@@ -646,7 +658,8 @@ private:
 		for (int l = start; l >= 0; l--) {
 			const Candidate *sel = s.selected_at(l);
 			for (uint32_t i = 0; i < s.selected_count[l]; i++)
-				add_link(sel[i].id, Candidate{sel[i].dist, id}, l, metric, pair_dist, s);
+				if (sel[i].id != id)
+					add_link(sel[i].id, Candidate{sel[i].dist, id}, l, metric, pair_dist, s);
 		}
 	}
 
@@ -674,7 +687,7 @@ private:
 		for (uint32_t i = 0; i < n; i++)
 			__builtin_prefetch(value(ids[i]), 0, 3);
 		auto base_dist = [this, &metric, vnb](uint32_t x) { return metric(vnb, value(x)); };
-		uint32_t k = reselect_neighbors(ids, n, c, cap, hdr_->params.keep_pruned != 0, base_dist, pair_dist, s);
+		uint32_t k = reselect_neighbors(nb, ids, n, c, cap, hdr_->params.keep_pruned != 0, base_dist, pair_dist, s);
 		for (uint32_t i = 0; i < k; i++)
 			ids[i] = s.shrink_out[i].id;
 		*count = k;

@@ -26,12 +26,18 @@
 /*
  * GraphView over pages. Neighbour ids at or above limit (the next_id the
  * reader saw) are dropped: they belong to inserts its snapshot cannot see,
- * and a VisitedSet sized for limit ids can then be used as is.
+ * and a VisitedSet sized for limit ids can then be used as is. So is
+ * exclude: an insert's own id (HNSW_INVALID_ID for scans). An id vacuum
+ * freed can still be named by links written after vacuum's repair pass;
+ * when an insert reuses it, its search would otherwise reach its own,
+ * not yet written, record (whose slot still holds the old vector) and could
+ * pick itself as a neighbour.
  */
 struct HnswPageGraph
 {
 	HnswView view;
 	uint32_t limit;
+	uint32_t exclude;
 
 	uint32_t entry_point() const { return view->meta.entry_id; }
 	int max_level() const { return view->meta.entry_level; }
@@ -53,7 +59,7 @@ struct HnswPageGraph
 		uint32_t k = 0;
 
 		for (int i = 0; i < n; i++)
-			if (buf[i] < limit)
+			if (buf[i] < limit && buf[i] != exclude)
 				buf[k++] = buf[i];
 		return std::span<const uint32_t>(buf, k);
 	}

@@ -492,8 +492,10 @@ HnswPairDistanceInit(HnswPairDistance *pd, HnswView view, uint32 n)
  * Start fetching the buffer of blkno, when it is pinned or was seen recently,
  * and the first `bytes` (at most 128) of its contents from offset: no pin,
  * no lock (a hint reads nothing; a stale recent buffer only wastes it).
+ * Always inlined: GCC deems a function that only loads and prefetches free
+ * of side effects and drops a call to it whose result is unused.
  */
-static void
+static pg_attribute_always_inline void
 HnswViewPrefetchBytes(HnswView view, BlockNumber blkno, uint32 offset, uint32 bytes)
 {
 	HnswPinEntry *e = &view->cache[HnswPinSlot(view, blkno)];

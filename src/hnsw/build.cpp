@@ -267,43 +267,35 @@ HnswBuildWriteUpper(HnswBuildState *bs, Page image, HnswId first, uint32 count, 
 	HnswBuildWritePage(bs, a.upper_block, image);
 }
 
-/* Write the graph page and vector pages of the group starting at first. */
+/*
+ * Write the graph page and vector pages of the group starting at first.
+ * The slots are laid over page images (vpages: vector_pages_per_group of
+ * them) first, since a slot may straddle two pages; only the pages the
+ * group's count elements touch are written.
+ */
 static void
-HnswBuildWriteGroup(HnswBuildState *bs, Page image, HnswId first, uint32 count, const OffsetNumber *offsets)
+HnswBuildWriteGroup(HnswBuildState *bs, Page image, Page *vpages, HnswId first, uint32 count,
+					const OffsetNumber *offsets)
 {
 	const HnswMetaPageData *meta = &bs->meta;
 	HnswAddress a = HnswAddressOf(meta, first);
+	uint32 npages = HnswLastBlockOf(meta, first + count - 1) - a.graph_block;
 
 	HnswInitBlockPage(meta, a.graph_block, image);
 	for (uint32 i = 0; i < count; i++)
 		HnswBuildFillRecord(bs, image, first + i, i, offsets[i]);
 	HnswBuildWritePage(bs, a.graph_block, image);
 
-	if (meta->vectors_per_page > 0) {
-		for (uint32 i = 0; i < count; i += meta->vectors_per_page) {
-			BlockNumber blkno = a.graph_block + 1 + i / meta->vectors_per_page;
+	for (uint32 p = 0; p < npages; p++)
+		HnswInitBlockPage(meta, a.graph_block + 1 + p, vpages[p]);
+	for (uint32 i = 0; i < count; i++) {
+		HnswAddress ea = HnswAddressOf(meta, first + i);
 
-			HnswInitBlockPage(meta, blkno, image);
-			for (uint32 j = i; j < Min(count, i + meta->vectors_per_page); j++)
-				HnswWriteVectorSlot(&image, meta, j - i, 1, HnswBuildGraphVector(&bs->graph, first + j), 0, 1);
-			HnswBuildWritePage(bs, blkno, image);
-		}
-	} else {
-		Page *pages = palloc_array(Page, meta->pages_per_vector);
-
-		for (uint32 p = 0; p < meta->pages_per_vector; p++)
-			pages[p] = (Page) palloc(BLCKSZ);
-		for (uint32 i = 0; i < count; i++) {
-			BlockNumber blkno = a.graph_block + 1 + i * meta->pages_per_vector;
-
-			for (uint32 p = 0; p < meta->pages_per_vector; p++)
-				HnswInitBlockPage(meta, blkno + p, pages[p]);
-			HnswWriteVectorSlot(pages, meta, 0, 1, HnswBuildGraphVector(&bs->graph, first + i), 0,
-								meta->pages_per_vector);
-			for (uint32 p = 0; p < meta->pages_per_vector; p++)
-				HnswBuildWritePage(bs, blkno + p, pages[p]);
-		}
+		HnswWriteVectorSlot(vpages + (ea.vector_block - a.graph_block - 1), meta, ea.vector_offset, 1,
+							HnswBuildGraphVector(&bs->graph, first + i), 0, ea.vector_pages);
 	}
+	for (uint32 p = 0; p < npages; p++)
+		HnswBuildWritePage(bs, a.graph_block + 1 + p, vpages[p]);
 }
 
 /* Lay the in-memory graph out on pages, in block order. */
@@ -314,6 +306,7 @@ HnswBuildWritePages(HnswBuildState *bs)
 	uint32 n = HnswBuildGraphSize(&bs->graph);
 	uint32 per_extent = HnswExtentElements(meta);
 	Page image = (Page) palloc(BLCKSZ);
+	Page *vpages = palloc_array(Page, meta->vector_pages_per_group);
 	OffsetNumber *offsets = palloc_array(OffsetNumber, per_extent);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_HNSW_PHASE_WRITE);
@@ -327,17 +320,22 @@ HnswBuildWritePages(HnswBuildState *bs)
 	HnswInitPage(image, HNSW_PAGE_META);
 	HnswWriteMetaPage(image, meta);
 	HnswBuildWritePage(bs, HNSW_METAPAGE_BLKNO, image);
+	for (uint32 p = 0; p < meta->vector_pages_per_group; p++)
+		vpages[p] = (Page) palloc(BLCKSZ);
 
 	for (HnswId ext = 0; ext < n; ext += per_extent) {
 		uint32 ext_count = Min(per_extent, n - ext);
 
 		HnswBuildWriteUpper(bs, image, ext, ext_count, offsets);
 		for (uint32 g = 0; g < ext_count; g += meta->records_per_page) {
-			HnswBuildWriteGroup(bs, image, ext + g, Min(meta->records_per_page, ext_count - g), offsets + g);
+			HnswBuildWriteGroup(bs, image, vpages, ext + g, Min(meta->records_per_page, ext_count - g), offsets + g);
 			CHECK_FOR_INTERRUPTS();
 		}
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, ext + ext_count);
 	}
+	for (uint32 p = 0; p < meta->vector_pages_per_group; p++)
+		pfree(vpages[p]);
+	pfree(vpages);
 	pfree(image);
 	pfree(offsets);
 }

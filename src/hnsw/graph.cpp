@@ -4,9 +4,10 @@
  *
  * An element id maps to its graph record, vector slot and upper item by
  * arithmetic (HnswAddressOf). Every read takes a share lock on exactly one
- * page, copies or consumes what it needs and releases the lock before the
- * next page is touched, so a reader never holds two content locks and cannot
- * take part in a deadlock.
+ * page (or on the pages of one vector slot that straddles pages, see below),
+ * copies or consumes what it needs and releases the lock(s) before the next
+ * page is touched, so a reader never waits for a lock while holding one on
+ * another kind of page and cannot take part in a deadlock.
  *
  * Pins are cached: a tiny direct-mapped table (block -> pinned Buffer) keeps
  * the last pages touched pinned, so repeated accesses to the same graph page
@@ -16,6 +17,17 @@
  * last found it (ReadRecentBuffer, no buffer-mapping lookup), and only read
  * through ReadBuffer otherwise; its page type is checked then, once per pin
  * rather than per access.
+ *
+ * Vector slots: a slot that lies on one page (the common case) is read in
+ * place under that page's share lock, as above. A slot that straddles pages
+ * (packed groups, vectors larger than a page) is read while all its pages
+ * are share-locked together, taken in increasing block order: vector pages
+ * are locked last by everyone (README, lock order), so this cannot
+ * deadlock, and what is read is one version of the slot. Dense vectors
+ * (vector, halfvec) are still read in place: the distance is the sum of the
+ * partial distances of the elements on each page; other kinds are copied
+ * out first. When two of the slot's pages share an entry of the
+ * direct-mapped pin cache, they get pins of their own meanwhile.
  *
  * Versions: a vector slot carries the version of the record it belongs to.
  * Readers remember the version seen with a distance and compare it with the
@@ -58,7 +70,10 @@ HnswViewInit(HnswView view, Relation index, const HnswMetaPageData *meta, const 
 		view->cache[i].blkno = InvalidBlockNumber;
 		view->cache[i].buf = InvalidBuffer;
 	}
-	view->scratch = meta->vectors_per_page == 0 ? (char *) palloc(meta->vector_slot_size) : NULL;
+	/* a datum of a straddling slot is copied here; only packed runs and slots larger than a page straddle */
+	view->scratch = (Size) meta->slots_per_run * meta->vector_slot_size > HNSW_PAGE_CAPACITY
+						? (char *) palloc(meta->vector_slot_size)
+						: NULL;
 	view->recent = HnswRecentTableFor(index);
 	view->distances = 0;
 	view->mem = NULL;
@@ -155,6 +170,13 @@ HnswRecentSlot(HnswRecentTable *t, BlockNumber blkno)
 	return &t->buffers[blkno];
 }
 
+/* The pin-cache entry of blkno (direct-mapped). */
+static inline uint32
+HnswPinSlot(HnswView view, BlockNumber blkno)
+{
+	return (blkno * 0x9E3779B1U >> 7) & view->cache_mask;
+}
+
 /*
  * A pinned buffer for blkno: from the view's pin cache, else re-pinned where
  * the backend last saw it, else read (and its page type checked once).
@@ -162,7 +184,7 @@ HnswRecentSlot(HnswRecentTable *t, BlockNumber blkno)
 static Buffer
 HnswViewPin(HnswView view, BlockNumber blkno, uint16 page_type)
 {
-	HnswPinEntry *e = &view->cache[(blkno * 0x9E3779B1U >> 7) & view->cache_mask];
+	HnswPinEntry *e = &view->cache[HnswPinSlot(view, blkno)];
 	Buffer *recent;
 	Buffer buf;
 
@@ -249,6 +271,98 @@ HnswViewRecord(HnswView view, HnswId id, int level, HnswId *neighbors, HnswRecor
 }
 
 /*
+ * Pin and share-lock every page of a slot that straddles pages, in block
+ * order (see the file comment); returns whether the pages got pins of their
+ * own, for HnswViewUnlockSlot.
+ */
+static bool
+HnswViewLockSlot(HnswView view, const HnswAddress *a, Buffer *bufs, Page *pages)
+{
+	bool own_pins = false;
+
+	/*
+	 * Pinning a page evicts the page of the same pin-cache entry: when two of
+	 * the slot's pages share an entry, each gets a pin of our own while it is
+	 * used.
+	 */
+	for (uint32 i = 1; i < a->vector_pages && !own_pins; i++)
+		for (uint32 j = 0; j < i; j++)
+			if (HnswPinSlot(view, a->vector_block + i) == HnswPinSlot(view, a->vector_block + j))
+				own_pins = true;
+	for (uint32 i = 0; i < a->vector_pages; i++) {
+		bufs[i] = HnswViewPin(view, a->vector_block + i, HNSW_PAGE_VECTOR);
+		if (own_pins)
+			IncrBufferRefCount(bufs[i]);
+	}
+	/* share locks on every page of the slot at once: a writer may be changing it */
+	for (uint32 i = 0; i < a->vector_pages; i++) {
+		LockBuffer(bufs[i], BUFFER_LOCK_SHARE);
+		pages[i] = BufferGetPage(bufs[i]);
+	}
+	return own_pins;
+}
+
+/* Release what HnswViewLockSlot took. */
+static void
+HnswViewUnlockSlot(const HnswAddress *a, Buffer *bufs, bool own_pins)
+{
+	for (uint32 i = 0; i < a->vector_pages; i++) {
+		LockBuffer(bufs[i], BUFFER_LOCK_UNLOCK);
+		if (own_pins)
+			ReleaseBuffer(bufs[i]);
+	}
+}
+
+/* Copy the datum of a slot that straddles pages into datum; returns the slot's version. */
+static uint32
+HnswViewReadStraddling(HnswView view, const HnswAddress *a, char *datum)
+{
+	Buffer bufs[HNSW_MAX_SLOT_PAGES];
+	Page pages[HNSW_MAX_SLOT_PAGES];
+	bool own_pins = HnswViewLockSlot(view, a, bufs, pages);
+	uint32 version;
+
+	HnswReadSlot(pages, &view->meta, a->vector_offset, &version, datum);
+	HnswViewUnlockSlot(a, bufs, own_pins);
+	return version;
+}
+
+/*
+ * Distance from q to a dense vector in a slot that straddles pages, in
+ * place: the partial distances of the elements on each page, summed (element
+ * boundaries never straddle: slots and pages are 4-byte multiples). Returns
+ * the slot's version, which lies whole on its first page.
+ */
+static uint32
+HnswViewDistanceSplit(HnswView view, const HnswAddress *a, const char *q, float *distance)
+{
+	const HnswDistanceData *dist = view->dist;
+	Buffer bufs[HNSW_MAX_SLOT_PAGES];
+	Page pages[HNSW_MAX_SLOT_PAGES];
+	bool own_pins = HnswViewLockSlot(view, a, bufs, pages);
+	uint32 version = HnswVectorSlotAt(pages[0], a->vector_offset)->version;
+	/* the elements' bytes, in slot coordinates */
+	Size start = HNSW_VECTOR_HEADER_SIZE + dist->elem_offset;
+	Size end = start + (Size) dist->elem_size * dist->dimensions;
+	float sum = 0;
+
+	for (uint32 p = 0; p < a->vector_pages && version != 0; p++) {
+		/* slot bytes on page p: [page_lo, page_hi) */
+		Size page_lo = (Size) p * HNSW_PAGE_CAPACITY - (p == 0 ? 0 : a->vector_offset);
+		Size page_hi = (Size) (p + 1) * HNSW_PAGE_CAPACITY - a->vector_offset;
+		Size lo = Max(start, page_lo);
+		Size hi = Min(end, page_hi);
+
+		if (lo < hi)
+			sum += dist->partial(dist, q, (lo - start) / dist->elem_size, (hi - lo) / dist->elem_size,
+								 PageGetContents(pages[p]) + (a->vector_offset + lo) - (Size) p * HNSW_PAGE_CAPACITY);
+	}
+	HnswViewUnlockSlot(a, bufs, own_pins);
+	*distance = sum;
+	return version;
+}
+
+/*
  * Distance from datum q to element id's vector. Returns false when the slot
  * has never been written (version 0); *version is the slot's version, to be
  * matched against the record's.
@@ -256,8 +370,7 @@ HnswViewRecord(HnswView view, HnswId id, int level, HnswId *neighbors, HnswRecor
 bool
 HnswViewDistance(HnswView view, HnswId id, const char *q, float *distance, uint32 *version)
 {
-	const HnswMetaPageData *meta = &view->meta;
-	HnswAddress a = HnswAddressOf(meta, id);
+	HnswAddress a = HnswAddressOf(&view->meta, id);
 
 	view->distances++;
 	if (view->mem != NULL && id < view->mem->count) {
@@ -266,25 +379,29 @@ HnswViewDistance(HnswView view, HnswId id, const char *q, float *distance, uint3
 		*version = 1;
 		return true;
 	}
-	if (meta->vectors_per_page == 0) {
-		HnswReadVector(view->index, meta, id, view->scratch, version);
-		if (*version == 0)
-			return false;
-		*distance = view->dist->fn(view->dist, q, view->scratch);
-		return true;
-	} else {
+	if (likely(a.vector_pages == 1)) {
 		Buffer buf = HnswViewPin(view, a.vector_block, HNSW_PAGE_VECTOR);
 		HnswVectorSlot *slot;
 
 		/* share lock while the kernel reads the slot in place */
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		slot = HnswVectorSlotAt(BufferGetPage(buf), meta, a.vector_index);
+		slot = HnswVectorSlotAt(BufferGetPage(buf), a.vector_offset);
 		*version = slot->version;
 		if (slot->version != 0)
 			*distance = view->dist->fn(view->dist, q, HnswSlotDatum(slot));
 		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 		return *version != 0;
 	}
+
+	if (view->dist->partial != NULL) {
+		*version = HnswViewDistanceSplit(view, &a, q, distance);
+		return *version != 0;
+	}
+	*version = HnswViewReadStraddling(view, &a, view->scratch);
+	if (*version == 0)
+		return false;
+	*distance = view->dist->fn(view->dist, q, view->scratch);
+	return true;
 }
 
 /* Copy element id's datum into dest (vector_slot_size bytes); returns the slot version (0: empty). */
@@ -299,18 +416,17 @@ HnswViewCopyVector(HnswView view, HnswId id, char *dest)
 		view->mem->copy(view->mem->arg, id, dest);
 		return 1;
 	}
-	if (meta->vectors_per_page == 0) {
-		HnswReadVector(view->index, meta, id, dest, &version);
-	} else {
+	if (a.vector_pages == 1) {
 		Buffer buf = HnswViewPin(view, a.vector_block, HNSW_PAGE_VECTOR);
 		HnswVectorSlot *slot;
 
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		slot = HnswVectorSlotAt(BufferGetPage(buf), meta, a.vector_index);
+		slot = HnswVectorSlotAt(BufferGetPage(buf), a.vector_offset);
 		version = slot->version;
 		memcpy(dest, HnswSlotDatum(slot), meta->vector_slot_size - HNSW_VECTOR_HEADER_SIZE);
 		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
-	}
+	} else
+		version = HnswViewReadStraddling(view, &a, dest);
 	return version;
 }
 
@@ -399,43 +515,59 @@ HnswPairDistanceInit(HnswPairDistance *pd, HnswView view, uint32 n)
 }
 
 /*
+ * Start fetching the buffer of blkno, when it is pinned or was seen recently,
+ * and the first `bytes` (at most 128) of its contents from offset: no pin,
+ * no lock (a hint reads nothing; a stale recent buffer only wastes it).
+ * Always inlined: GCC deems a function that only loads and prefetches free
+ * of side effects and drops a call to it whose result is unused.
+ */
+static pg_attribute_always_inline void
+HnswViewPrefetchBytes(HnswView view, BlockNumber blkno, uint32 offset, uint32 bytes)
+{
+	HnswPinEntry *e = &view->cache[HnswPinSlot(view, blkno)];
+	Buffer buf;
+	const char *p;
+
+	if (e->blkno == blkno)
+		buf = e->buf;
+	else {
+		HnswRecentTable *t = (HnswRecentTable *) view->recent;
+
+		if (blkno >= t->size || !BufferIsValid(t->buffers[blkno]))
+			return;
+		buf = t->buffers[blkno];
+		if (!BufferIsLocal(buf))
+			__builtin_prefetch(GetBufferDescriptor(buf - 1), 1, 3);
+	}
+	p = PageGetContents(BufferGetPage(buf)) + offset;
+	for (uint32 off = 0; off < Min(bytes, 128U); off += 64)
+		__builtin_prefetch(p + off, 0, 3);
+}
+
+/*
  * Prepare to compute the distance to id: start fetching the first cache
  * lines of its vector slot and, when the page is not pinned yet, the buffer
  * descriptor that pinning it will touch, so that the search's next pass
- * finds them arriving (hnswlib's pattern). Nothing is pinned or locked: a
- * prefetch hint reads nothing, and a stale recent buffer only wastes it.
+ * finds them arriving (hnswlib's pattern). The hardware prefetcher follows
+ * the kernel from there on one page, but not onto the next page of a slot
+ * that straddles (another buffer, anywhere in memory): such a slot gets the
+ * same for its part on the next page.
  */
 void
 HnswViewPrefetch(HnswView view, HnswId id)
 {
 	const HnswMetaPageData *meta = &view->meta;
-	HnswAddress a;
-	HnswPinEntry *e;
-	Buffer buf;
-	const char *p;
+	HnswAddress a = HnswAddressOf(meta, id);
+	uint32 on_first = Min(meta->vector_slot_size, (uint32) HNSW_PAGE_CAPACITY - a.vector_offset);
 
 	if (view->mem != NULL && id < view->mem->count) {
-		p = (const char *) view->mem->address(view->mem->arg, id);
-		for (uint32 off = 0; off < Min(meta->vector_slot_size, 512U); off += 64)
+		const char *p = (const char *) view->mem->address(view->mem->arg, id);
+
+		for (uint32 off = 0; off < Min(meta->vector_slot_size, 128U); off += 64)
 			__builtin_prefetch(p + off, 0, 3);
 		return;
 	}
-	if (meta->vectors_per_page == 0)
-		return;
-	a = HnswAddressOf(meta, id);
-	e = &view->cache[(a.vector_block * 0x9E3779B1U >> 7) & view->cache_mask];
-	if (e->blkno == a.vector_block)
-		buf = e->buf;
-	else {
-		HnswRecentTable *t = (HnswRecentTable *) view->recent;
-
-		if (a.vector_block >= t->size || !BufferIsValid(t->buffers[a.vector_block]))
-			return;
-		buf = t->buffers[a.vector_block];
-		if (!BufferIsLocal(buf))
-			__builtin_prefetch(GetBufferDescriptor(buf - 1), 1, 3);
-	}
-	p = (const char *) HnswVectorSlotAt(BufferGetPage(buf), meta, a.vector_index);
-	for (uint32 off = 0; off < Min(meta->vector_slot_size, 128U); off += 64)
-		__builtin_prefetch(p + off, 0, 3);
+	HnswViewPrefetchBytes(view, a.vector_block, a.vector_offset, on_first);
+	if (a.vector_pages > 1)
+		HnswViewPrefetchBytes(view, a.vector_block + 1, 0, meta->vector_slot_size - on_first);
 }

@@ -18,9 +18,12 @@
  *      over the pages, then the neighbour heuristic per level.
  *   4. write the element: vector slot, graph record (LIVE, level-0
  *      neighbours) and upper lists in one record over the upper, graph and
- *      vector pages (a vector spanning pages is written first, in records of
- *      up to 4 pages; the record is still UNUSED then). From here the element
- *      is complete but unreachable.
+ *      vector pages. A slot on more vector pages than that record has room
+ *      for (4 pages in all) has its later pages written first, in records of
+ *      up to 4 pages, while the record is still UNUSED; the page with the
+ *      slot's version is always in the element's record, so a slot that
+ *      shows the new version is complete. From here the element is complete
+ *      but unreachable.
  *   5. back-links: one record per neighbour list changed. The list is read
  *      under a share lock, the new list (append, or the heuristic over the
  *      old list plus the new element when full) computed with no lock held,
@@ -100,6 +103,7 @@ HnswAllocateId(Relation index, HnswMetaPageData *meta, bool building)
 	HnswId id;
 	HnswWriter w;
 	HnswMetaPage upd;
+	BlockNumber first_new;
 
 	/* exclusive: ids are handed out, and the relation extended, under this lock */
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
@@ -146,9 +150,10 @@ HnswAllocateId(Relation index, HnswMetaPageData *meta, bool building)
 		HnswPreparePage(index, cur, a.upper_block, building);
 	if (a.record_index == 0)
 		HnswPreparePage(index, cur, a.graph_block, building);
-	if (a.vector_index == 0)
-		for (uint32 p = 0; p < cur->pages_per_vector; p++)
-			HnswPreparePage(index, cur, a.vector_block + p, building);
+	/* the vector pages no earlier slot of the group touches (a slot may share its first page with the previous one) */
+	first_new = a.record_index == 0 ? a.vector_block : Max(a.vector_block, HnswLastBlockOf(cur, id - 1) + 1);
+	for (BlockNumber b = first_new; b < a.vector_block + a.vector_pages; b++)
+		HnswPreparePage(index, cur, b, building);
 
 	HnswWriterStart(&w, index, building);
 	upd = HnswPageGetMeta(HnswWriterPage(&w, metabuf, false));
@@ -264,39 +269,37 @@ HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, int top, H
 {
 	const HnswMetaPageData *meta = &view->meta;
 	HnswAddress a = HnswAddressOf(meta, id);
+	/* the element's record holds upper (level > 0) and graph page, then the slot's first vector pages */
+	uint32 inline_pages = Min(a.vector_pages, (uint32) MAX_GENERIC_XLOG_PAGES - (level > 0 ? 2 : 1));
 	Buffer ubuf = InvalidBuffer;
 	Buffer gbuf;
-	Buffer vbuf = InvalidBuffer;
+	Buffer vbufs[MAX_GENERIC_XLOG_PAGES];
+	Page vpages[MAX_GENERIC_XLOG_PAGES];
 	Page upage = NULL;
 	Page gpage;
 	HnswGraphRecord *rec;
-	uint32 version = 0;
+	uint32 version;
 	HnswWriter w;
 
-	if (meta->vectors_per_page == 0) {
-		/* a spanning vector goes first, up to 4 pages per record, while the record is still UNUSED */
-		Buffer buf = ReadBuffer(index, a.graph_block);
+	/*
+	 * The slot's pages beyond those go first, up to 4 pages per record, while
+	 * the record is still UNUSED (nobody reads the slot for this element); the
+	 * slot's version lies on its first page, written below.
+	 */
+	for (uint32 first = inline_pages; first < a.vector_pages; first += MAX_GENERIC_XLOG_PAGES) {
+		uint32 count = Min((uint32) MAX_GENERIC_XLOG_PAGES, a.vector_pages - first);
 
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		version = HnswNextVersion(HnswRecordAt(BufferGetPage(buf), meta, a.record_index)->version);
-		UnlockReleaseBuffer(buf);
-
-		for (uint32 first = 0; first < meta->pages_per_vector; first += MAX_GENERIC_XLOG_PAGES) {
-			uint32 count = Min((uint32) MAX_GENERIC_XLOG_PAGES, meta->pages_per_vector - first);
-			Buffer bufs[MAX_GENERIC_XLOG_PAGES];
-			Page pages[MAX_GENERIC_XLOG_PAGES];
-
-			HnswWriterStart(&w, index, building);
-			for (uint32 p = 0; p < count; p++) {
-				bufs[p] = ReadBuffer(index, a.vector_block + first + p);
-				LockBuffer(bufs[p], BUFFER_LOCK_EXCLUSIVE);
-				pages[p] = HnswWriterPage(&w, bufs[p], false);
-			}
-			HnswWriteVectorSlot(pages, meta, 0, version, datum, first, count);
-			HnswWriterFinish(&w);
-			for (uint32 p = 0; p < count; p++)
-				UnlockReleaseBuffer(bufs[p]);
+		HnswWriterStart(&w, index, building);
+		for (uint32 p = 0; p < count; p++) {
+			vbufs[p] = ReadBuffer(index, a.vector_block + first + p);
+			/* exclusive, in block order; no other lock is held */
+			LockBuffer(vbufs[p], BUFFER_LOCK_EXCLUSIVE);
+			vpages[p] = HnswWriterPage(&w, vbufs[p], false);
 		}
+		HnswWriteVectorSlot(vpages, meta, a.vector_offset, 0, datum, first, count);
+		HnswWriterFinish(&w);
+		for (uint32 p = 0; p < count; p++)
+			UnlockReleaseBuffer(vbufs[p]);
 	}
 
 	/* exclusive locks in block order: upper < graph < vector */
@@ -306,9 +309,9 @@ HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, int top, H
 	}
 	gbuf = ReadBuffer(index, a.graph_block);
 	LockBuffer(gbuf, BUFFER_LOCK_EXCLUSIVE);
-	if (meta->vectors_per_page > 0) {
-		vbuf = ReadBuffer(index, a.vector_block);
-		LockBuffer(vbuf, BUFFER_LOCK_EXCLUSIVE);
+	for (uint32 p = 0; p < inline_pages; p++) {
+		vbufs[p] = ReadBuffer(index, a.vector_block + p);
+		LockBuffer(vbufs[p], BUFFER_LOCK_EXCLUSIVE);
 	}
 
 	HnswWriterStart(&w, index, building);
@@ -316,12 +319,10 @@ HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, int top, H
 		upage = HnswWriterPage(&w, ubuf, false);
 	gpage = HnswWriterPage(&w, gbuf, false);
 	rec = HnswRecordAt(gpage, meta, a.record_index);
-	if (meta->vectors_per_page > 0) {
-		Page vpage = HnswWriterPage(&w, vbuf, false);
-
-		version = HnswNextVersion(rec->version);
-		HnswWriteVectorSlot(&vpage, meta, a.vector_index, version, datum, 0, 1);
-	}
+	version = HnswNextVersion(rec->version);
+	for (uint32 p = 0; p < inline_pages; p++)
+		vpages[p] = HnswWriterPage(&w, vbufs[p], false);
+	HnswWriteVectorSlot(vpages, meta, a.vector_offset, version, datum, 0, inline_pages);
 
 	rec->flags = HNSW_RECORD_LIVE;
 	rec->level = level;
@@ -349,8 +350,8 @@ HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, int top, H
 	}
 	HnswWriterFinish(&w);
 
-	if (BufferIsValid(vbuf))
-		UnlockReleaseBuffer(vbuf);
+	for (uint32 p = 0; p < inline_pages; p++)
+		UnlockReleaseBuffer(vbufs[p]);
 	UnlockReleaseBuffer(gbuf);
 	if (BufferIsValid(ubuf))
 		UnlockReleaseBuffer(ubuf);

@@ -9,11 +9,15 @@
  *   - fixed-size arrays (metapage contents, graph records, vector slots) lie
  *     below pd_lower, so full-page images of GenericXLog keep them (the
  *     pd_lower..pd_upper hole is not logged);
+ *   - a group's vector slots form one byte stream over its vector pages'
+ *     contents, in runs that start on a page boundary (HnswAddressOf): a
+ *     slot may straddle pages, and is then read and written piecewise by
+ *     HnswReadSlot/HnswWriteVectorSlot over the array of its pages;
  *   - the metapage carries HNSW_MAGIC and HNSW_VERSION and is checked on every
  *     read: an index with another magic (pgvector's) or a newer version is
  *     refused with a REINDEX hint and never misread.
- * Nothing here takes locks except HnswReadMeta/HnswReadVector (share locks,
- * released before returning) and HnswNewBuffer (relation extension lock).
+ * Nothing here takes locks except HnswReadMeta (a share lock, released
+ * before returning) and HnswNewBuffer (relation extension lock).
  */
 #include "vx/pg.h"
 
@@ -59,22 +63,48 @@ HnswExpectedUpperBytes(int m)
 	return bytes;
 }
 
+/* Whether pages_a / records_a < pages_b / records_b (pages per element, exactly). */
+static inline bool
+HnswFewerPages(uint64 pages_a, uint64 records_a, uint64 pages_b, uint64 records_b)
+{
+	return pages_a * records_b < pages_b * records_a;
+}
+
 /*
  * Fill the geometry fields of a metapage for this kind, dimension count and m.
- * Groups are sized so the graph page and its vector pages waste the least
- * space per element; extents so the upper page is expected to be half full,
- * which leaves many standard deviations of headroom before levels get capped.
+ *
+ * A group is a graph page of R records and the vector pages of their slots.
+ * Two layouts of the slots are considered, each with the R in 1..(records
+ * that fit) that needs the fewest pages per element, (1 + vector pages) / R:
+ *   - whole: P = capacity / S slots per page (a run is one page), or, for a
+ *     slot larger than a page, one slot per run of ceil(S / capacity) pages;
+ *   - packed: the R slots back to back over ceil(R * S / capacity) pages
+ *     (one run), so about one slot in P straddles a page boundary.
+ * Packed is taken when it saves at least 1% of the pages: every read of a
+ * straddling slot pins and locks two or more pages and runs the kernel per
+ * page (bit, sparsevec: copies the slot), not worth a smaller saving (2,000
+ * floats, sparsevec: nothing to save, nearly every slot would straddle). Extents are sized so the upper page is expected to be half
+ * full, which leaves many standard deviations of headroom before levels get
+ * capped.
  */
 void
 HnswComputeGeometry(HnswMetaPageData *meta, HnswElemKind kind, HnswMetric metric, uint32 dimensions, int m,
 					int ef_construction)
 {
 	Size capacity = HNSW_PAGE_CAPACITY;
-	Size record_size = MAXALIGN(HNSW_RECORD_HEADER_SIZE + sizeof(HnswId) * 2 * m);
-	Size slot_size = HNSW_VECTOR_HEADER_SIZE + MAXALIGN(HnswDatumMaxSize(kind, dimensions));
+	Size record_size = INTALIGN(HNSW_RECORD_HEADER_SIZE + sizeof(HnswId) * 2 * m);
+	Size slot_size = HNSW_VECTOR_HEADER_SIZE + INTALIGN(HnswDatumMaxSize(kind, dimensions));
 	uint32 max_records = capacity / record_size;
+	uint32 whole_slots = slot_size <= capacity ? capacity / slot_size : 1;
+	uint32 whole_pages = slot_size <= capacity ? 1 : (slot_size + capacity - 1) / capacity;
+	uint32 best_whole_r = 0, best_whole_pages = 0;
+	uint32 best_packed_r = 0, best_packed_pages = 0;
 	uint32 records;
 	uint32 per_extent;
+
+	/* a slot touches at most this many pages (starting anywhere on its first one) */
+	if ((capacity - HNSW_VECTOR_HEADER_SIZE + slot_size + capacity - 1) / capacity > HNSW_MAX_SLOT_PAGES)
+		elog(ERROR, "hnsw vector slot of %zu bytes spans too many pages", slot_size);
 
 	MemSet(meta, 0, sizeof(*meta));
 	meta->magic = HNSW_MAGIC;
@@ -87,28 +117,33 @@ HnswComputeGeometry(HnswMetaPageData *meta, HnswElemKind kind, HnswMetric metric
 	meta->record_size = record_size;
 	meta->vector_slot_size = slot_size;
 
-	if (slot_size <= capacity) {
-		uint32 per_page = capacity / slot_size;
-		double best = 0;
+	/* for each layout, the R with the fewest pages per element (the largest such R on ties) */
+	for (uint32 r = max_records; r >= 1; r--) {
+		uint32 whole = 1 + (r + whole_slots - 1) / whole_slots * whole_pages;
+		uint32 packed = 1 + (uint32) (((Size) r * slot_size + capacity - 1) / capacity);
 
-		/* records per group r minimizing pages per element (1 + ceil(r / P)) / r */
-		records = max_records;
-		for (uint32 r = max_records; r >= 1; r--) {
-			double per_element = (double) r / (1 + (r + per_page - 1) / per_page);
-
-			if (per_element > best + 1e-9) {
-				best = per_element;
-				records = r;
-			}
+		if (best_whole_r == 0 || HnswFewerPages(whole, r, best_whole_pages, best_whole_r)) {
+			best_whole_r = r;
+			best_whole_pages = whole;
 		}
-		meta->vectors_per_page = per_page;
-		meta->pages_per_vector = 1;
-		meta->vector_pages_per_group = (records + per_page - 1) / per_page;
+		if (best_packed_r == 0 || HnswFewerPages(packed, r, best_packed_pages, best_packed_r)) {
+			best_packed_r = r;
+			best_packed_pages = packed;
+		}
+	}
+
+	/* packed only when it needs at most 99% of the pages of whole slots */
+	if (HnswFewerPages(100 * (uint64) best_packed_pages, best_packed_r, 99 * (uint64) best_whole_pages,
+					   best_whole_r)) {
+		records = best_packed_r;
+		meta->slots_per_run = records;
+		meta->pages_per_run = best_packed_pages - 1;
+		meta->vector_pages_per_group = best_packed_pages - 1;
 	} else {
-		records = max_records;
-		meta->vectors_per_page = 0;
-		meta->pages_per_vector = (slot_size + capacity - 1) / capacity;
-		meta->vector_pages_per_group = records * meta->pages_per_vector;
+		records = best_whole_r;
+		meta->slots_per_run = Min(whole_slots, records);
+		meta->pages_per_run = whole_pages;
+		meta->vector_pages_per_group = best_whole_pages - 1;
 	}
 	meta->records_per_page = records;
 
@@ -165,10 +200,23 @@ HnswInitBlockPage(const HnswMetaPageData *meta, BlockNumber blkno, Page page)
 	if (type == HNSW_PAGE_GRAPH)
 		used = (Size) meta->records_per_page * meta->record_size;
 	else if (type == HNSW_PAGE_VECTOR)
-		used = meta->vectors_per_page > 0 ? (Size) meta->vectors_per_page * meta->vector_slot_size
-										  : (Size) HNSW_PAGE_CAPACITY;
+		used = HnswVectorPageBytes(meta, blkno);
 	MemSet(PageGetContents(page), 0, used);
 	((PageHeader) page)->pd_lower = (PageGetContents(page) - page) + used;
+}
+
+/*
+ * Bytes of the slot stream on vector page blkno: what its pd_lower covers.
+ * Every page of a run is full but the last.
+ */
+Size
+HnswVectorPageBytes(const HnswMetaPageData *meta, BlockNumber blkno)
+{
+	uint32 page_in_group = ((blkno - 1) % HnswExtentPages(meta) - 1) % HnswGroupPages(meta) - 1;
+	Size run_bytes = (Size) meta->slots_per_run * meta->vector_slot_size;
+	Size before = (Size) (page_in_group % meta->pages_per_run) * HNSW_PAGE_CAPACITY;
+
+	return Min((Size) HNSW_PAGE_CAPACITY, run_bytes - before);
 }
 
 /* Last block element id occupies (its pages come in block order within the extent). */
@@ -177,7 +225,7 @@ HnswLastBlockOf(const HnswMetaPageData *meta, HnswId id)
 {
 	HnswAddress a = HnswAddressOf(meta, id);
 
-	return a.vector_block + meta->pages_per_vector - 1;
+	return a.vector_block + a.vector_pages - 1;
 }
 
 /* Write the metapage contents (page already initialized as META). */
@@ -285,67 +333,87 @@ HnswUpperFits(Page page, int level, int m)
 }
 
 /*
- * Write a vector slot: header then datum. pages[0] is the vector page of a
- * non-spanning slot. A spanning slot is cut into page-sized chunks; this
- * writes chunks first .. first+count-1 into pages[0 .. count-1], so callers
- * can spread one slot over several WAL records.
+ * Copy bytes [from, from + len) of the vector slot that starts at byte
+ * offset `offset` of its first page's contents into dest, or (to_pages) from
+ * src into the pages. pages[i] is the slot's page first + i.
  */
-void
-HnswWriteVectorSlot(Page *pages, const HnswMetaPageData *meta, uint32 vector_index, uint32 version, const char *datum,
-					uint32 first, uint32 count)
+static void
+HnswSlotBytes(Page *pages, uint32 first, uint32 offset, Size from, Size len, char *dest, const char *src,
+			  bool to_pages)
 {
-	Size datum_size = VARSIZE_ANY(datum);
+	Size pos = offset + from; /* in the concatenated contents of the slot's pages */
 
-	if (meta->vectors_per_page > 0) {
-		HnswVectorSlot *slot = HnswVectorSlotAt(pages[0], meta, vector_index);
+	while (len > 0) {
+		uint32 p = pos / HNSW_PAGE_CAPACITY - first;
+		Size in_page = pos % HNSW_PAGE_CAPACITY;
+		Size n = Min(len, (Size) HNSW_PAGE_CAPACITY - in_page);
 
-		Assert(HNSW_VECTOR_HEADER_SIZE + datum_size <= meta->vector_slot_size);
-		slot->version = version;
-		slot->unused = 0;
-		memcpy(HnswSlotDatum(slot), datum, datum_size);
-	} else {
-		Size total = HNSW_VECTOR_HEADER_SIZE + datum_size;
-		char *whole = (char *) palloc0(meta->vector_slot_size);
-
-		((HnswVectorSlot *) whole)->version = version;
-		memcpy(whole + HNSW_VECTOR_HEADER_SIZE, datum, datum_size);
-		for (uint32 p = first; p < first + count; p++) {
-			Size start = (Size) p * HNSW_PAGE_CAPACITY;
-
-			Assert(p < meta->pages_per_vector);
-			if (start < total)
-				memcpy(PageGetContents(pages[p - first]), whole + start, Min(total - start, (Size) HNSW_PAGE_CAPACITY));
-		}
-		pfree(whole);
+		if (to_pages)
+			memcpy(PageGetContents(pages[p]) + in_page, src, n);
+		else
+			memcpy(dest, PageGetContents(pages[p]) + in_page, n);
+		pos += n;
+		len -= n;
+		if (to_pages)
+			src += n;
+		else
+			dest += n;
 	}
 }
 
 /*
- * Copy the datum of a spanning vector into dest (vector_slot_size bytes) and
- * return its slot version. Each page is share-locked while copied; the
- * caller checks the version against the record it came from.
+ * Read the vector slot at byte offset `offset` of pages[0] (and on over the
+ * following pages of pages[] when it straddles): its version, and its datum
+ * into datum (vector_slot_size - HNSW_VECTOR_HEADER_SIZE bytes). The caller
+ * holds share locks on all of the slot's pages, so the copy is of one
+ * version.
  */
 void
-HnswReadVector(Relation index, const HnswMetaPageData *meta, HnswId id, char *dest, uint32 *version)
+HnswReadSlot(Page *pages, const HnswMetaPageData *meta, uint32 offset, uint32 *version, char *datum)
 {
-	HnswAddress a = HnswAddressOf(meta, id);
-	Size total = meta->vector_slot_size;
-	Size done = 0;
-	char *whole = (char *) palloc(total);
+	HnswSlotBytes(pages, 0, offset, 0, sizeof(uint32), (char *) version, NULL, false);
+	HnswSlotBytes(pages, 0, offset, HNSW_VECTOR_HEADER_SIZE, meta->vector_slot_size - HNSW_VECTOR_HEADER_SIZE, datum,
+				  NULL, false);
+}
 
-	for (uint32 p = 0; done < total; p++) {
-		Size chunk = Min(total - done, (Size) HNSW_PAGE_CAPACITY);
-		Buffer buf = ReadBuffer(index, a.vector_block + p);
+/*
+ * Write the vector slot at byte offset `offset` of its first page: version,
+ * datum, zeros up to the slot size. Only the part on the slot's pages first
+ * .. first + count - 1 (0: the page holding the version) is written, into
+ * pages[0 .. count - 1], so one slot can be spread over several WAL records.
+ */
+void
+HnswWriteVectorSlot(Page *pages, const HnswMetaPageData *meta, uint32 offset, uint32 version, const char *datum,
+					uint32 first, uint32 count)
+{
+	Size slot_size = meta->vector_slot_size;
+	Size datum_size = VARSIZE_ANY(datum);
+	/* the slot's bytes on pages first .. first + count - 1, in slot coordinates */
+	Size lo = first == 0 ? 0 : (Size) first * HNSW_PAGE_CAPACITY - offset;
+	Size hi = Min(slot_size, (Size) (first + count) * HNSW_PAGE_CAPACITY - offset);
+	/* the parts of the slot image: version, datum, zero padding */
+	const char *parts[3] = {(const char *) &version, datum, NULL};
+	Size ends[3] = {HNSW_VECTOR_HEADER_SIZE, HNSW_VECTOR_HEADER_SIZE + datum_size, slot_size};
+	Size start = 0;
 
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		HnswCheckPage(index, BufferGetPage(buf), HNSW_PAGE_VECTOR, a.vector_block + p);
-		memcpy(whole + done, PageGetContents(BufferGetPage(buf)), chunk);
-		UnlockReleaseBuffer(buf);
-		done += chunk;
+	Assert(HNSW_VECTOR_HEADER_SIZE + datum_size <= slot_size);
+	for (int i = 0; i < 3; i++) {
+		Size a = Max(lo, start);
+		Size b = Min(hi, ends[i]);
+
+		if (a < b) {
+			if (parts[i] != NULL)
+				HnswSlotBytes(pages, first, offset, a, b - a, NULL, parts[i] + (a - start), true);
+			else {
+				/* zero padding: written from a zeroed buffer in page-sized pieces */
+				static const char zeros[256] = {0};
+
+				for (Size z = a; z < b; z += Min(b - z, sizeof(zeros)))
+					HnswSlotBytes(pages, first, offset, z, Min(b - z, sizeof(zeros)), NULL, zeros, true);
+			}
+		}
+		start = ends[i];
 	}
-	*version = ((HnswVectorSlot *) whole)->version;
-	memcpy(dest, whole + HNSW_VECTOR_HEADER_SIZE, total - HNSW_VECTOR_HEADER_SIZE);
-	pfree(whole);
 }
 
 /*

@@ -244,6 +244,48 @@ DistSparseL1(const HnswDistanceData *dist, const char *a, const char *b)
 	return vx::kernels::sparse_l1(SPARSE_ARGS(a, b));
 }
 
+/*
+ * Partial distances of dense kinds: the terms of elements [first, first +
+ * count), whose stored values are at elems. The internal distance is the sum
+ * of the partial distances over any split of the elements (a vector slot
+ * that straddles pages is computed piecewise, without a copy).
+ */
+static float
+PartF32L2(const HnswDistanceData *dist, const char *q, uint32 first, uint32 count, const char *elems)
+{
+	return KT(dist)->l2sq_f32(F32(q) + first, (const float *) elems, count);
+}
+
+static float
+PartF32NegIp(const HnswDistanceData *dist, const char *q, uint32 first, uint32 count, const char *elems)
+{
+	return -KT(dist)->ip_f32(F32(q) + first, (const float *) elems, count);
+}
+
+static float
+PartF32L1(const HnswDistanceData *dist, const char *q, uint32 first, uint32 count, const char *elems)
+{
+	return KT(dist)->l1_f32(F32(q) + first, (const float *) elems, count);
+}
+
+static float
+PartF16L2(const HnswDistanceData *dist, const char *q, uint32 first, uint32 count, const char *elems)
+{
+	return KT(dist)->l2sq_f16(F16(q) + first, (const uint16_t *) elems, count);
+}
+
+static float
+PartF16NegIp(const HnswDistanceData *dist, const char *q, uint32 first, uint32 count, const char *elems)
+{
+	return -KT(dist)->ip_f16(F16(q) + first, (const uint16_t *) elems, count);
+}
+
+static float
+PartF16L1(const HnswDistanceData *dist, const char *q, uint32 first, uint32 count, const char *elems)
+{
+	return KT(dist)->l1_f16(F16(q) + first, (const uint16_t *) elems, count);
+}
+
 /* Four float32 datums' element pointers. */
 static inline void
 F32Pointers(const char *const *v, const float **out)
@@ -330,15 +372,24 @@ HnswInitDistance(HnswDistance dist, HnswElemKind kind, HnswMetric metric, uint32
 	dist->kernels = &vx::kernels::active();
 	dist->fn = NULL;
 	dist->fn4 = NULL;
+	dist->partial = NULL;
+	dist->elem_size = 0;
+	dist->elem_offset = 0;
 
 	switch (kind) {
 	case HNSW_ELEM_F32:
 		dist->fn = metric == HNSW_METRIC_L2 ? DistF32L2 : ip ? DistF32NegIp : DistF32L1;
 		dist->fn4 = metric == HNSW_METRIC_L2 ? Dist4F32L2 : ip ? Dist4F32NegIp : Dist4F32L1;
+		dist->partial = metric == HNSW_METRIC_L2 ? PartF32L2 : ip ? PartF32NegIp : PartF32L1;
+		dist->elem_size = sizeof(float);
+		dist->elem_offset = offsetof(Vector, x);
 		break;
 	case HNSW_ELEM_F16:
 		dist->fn = metric == HNSW_METRIC_L2 ? DistF16L2 : ip ? DistF16NegIp : DistF16L1;
 		dist->fn4 = metric == HNSW_METRIC_L2 ? Dist4F16L2 : ip ? Dist4F16NegIp : Dist4F16L1;
+		dist->partial = metric == HNSW_METRIC_L2 ? PartF16L2 : ip ? PartF16NegIp : PartF16L1;
+		dist->elem_size = sizeof(half);
+		dist->elem_offset = offsetof(HalfVector, x);
 		break;
 	case HNSW_ELEM_BIT:
 		dist->fn = metric == HNSW_METRIC_JACCARD ? DistBitJaccard : DistBitHamming;

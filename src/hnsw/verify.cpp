@@ -6,14 +6,16 @@
  * The walk, in passes over the pages (each page share-locked alone and only
  * while it is read, except that a graph page stays share-locked while the
  * vector pages of its group are read, which follows the AM's lock order
- * graph < vector):
+ * graph < vector; the vector pages of a slot that straddles pages are
+ * share-locked together, in block order, as readers of the AM do):
  *   1. metapage: page header, magic, format version, the geometry recomputed
  *      from (kind, metric, dimensions, m, ef_construction) and compared field
  *      by field, agreement with the opclass and the column's dimensions,
  *      entry point and free-list head in range, enough blocks for every
  *      allocated id;
  *   2. blocks: every block's page_id and page type as HnswBlockType predicts,
- *      fixed arrays covered by pd_lower; a new (all-zero) page only above the
+ *      fixed arrays (records; the page's part of the slot stream) covered by
+ *      pd_lower; a new (all-zero) page only above the
  *      last block an allocated id needs (a crash after extending);
  *   3. elements (ids below next_id, per extent): record flags valid; for
  *      LIVE/DELETED records level <= HnswGetMaxLevel(m), nneighbors <= 2m,
@@ -95,6 +97,7 @@ typedef struct HnswVerifyState
 	TupleDesc desc;
 	uint64 nproblems;
 	char *page; /* BLCKSZ scratch for page copies */
+	char *datum; /* vector_slot_size scratch for a slot's datum */
 } HnswVerifyState;
 
 /* Add one problem row (or only count it once HNSW_VERIFY_MAX_ROWS were returned). */
@@ -253,8 +256,8 @@ HnswVerifyMeta(HnswVerifyState *vs)
 	ok &= HnswVerifyGeometryField(vs, "record_size", meta->record_size, want.record_size);
 	ok &= HnswVerifyGeometryField(vs, "records_per_page", meta->records_per_page, want.records_per_page);
 	ok &= HnswVerifyGeometryField(vs, "vector_slot_size", meta->vector_slot_size, want.vector_slot_size);
-	ok &= HnswVerifyGeometryField(vs, "vectors_per_page", meta->vectors_per_page, want.vectors_per_page);
-	ok &= HnswVerifyGeometryField(vs, "pages_per_vector", meta->pages_per_vector, want.pages_per_vector);
+	ok &= HnswVerifyGeometryField(vs, "slots_per_run", meta->slots_per_run, want.slots_per_run);
+	ok &= HnswVerifyGeometryField(vs, "pages_per_run", meta->pages_per_run, want.pages_per_run);
 	ok &= HnswVerifyGeometryField(vs, "vector_pages_per_group", meta->vector_pages_per_group,
 								  want.vector_pages_per_group);
 	ok &= HnswVerifyGeometryField(vs, "groups_per_extent", meta->groups_per_extent, want.groups_per_extent);
@@ -315,8 +318,6 @@ HnswVerifyBlocks(HnswVerifyState *vs)
 {
 	const HnswMetaPageData *meta = &vs->meta;
 	Size graph_bytes = (Size) meta->records_per_page * meta->record_size;
-	Size vector_bytes =
-		meta->vectors_per_page > 0 ? (Size) meta->vectors_per_page * meta->vector_slot_size : HNSW_PAGE_CAPACITY;
 
 	for (BlockNumber blkno = 1; blkno < vs->nblocks; blkno++) {
 		Page page;
@@ -347,7 +348,7 @@ HnswVerifyBlocks(HnswVerifyState *vs)
 		if (want == HNSW_PAGE_GRAPH)
 			need = graph_bytes;
 		else if (want == HNSW_PAGE_VECTOR)
-			need = vector_bytes;
+			need = HnswVectorPageBytes(meta, blkno);
 		if (((PageHeader) page)->pd_lower < (PageGetContents(page) - page) + need)
 			HnswVerifyReport(vs, "block %u: pd_lower %u does not cover the page's %zu bytes of slots", blkno,
 							 ((PageHeader) page)->pd_lower, need);
@@ -356,18 +357,15 @@ HnswVerifyBlocks(HnswVerifyState *vs)
 
 /* ---- pass 3: elements ---- */
 
-/* Check the vector slot of in-graph element id against its record (vector page share-locked). */
+/* Check a vector slot read as (slot_version, datum) against its element's record version. */
 static void
-HnswVerifySlot(HnswVerifyState *vs, HnswId id, Page vpage, uint32 vector_index, uint32 version)
+HnswVerifySlot(HnswVerifyState *vs, HnswId id, uint32 slot_version, const char *datum, uint32 version)
 {
 	const HnswMetaPageData *meta = &vs->meta;
-	HnswVectorSlot *slot =
-		meta->vectors_per_page > 0 ? HnswVectorSlotAt(vpage, meta, vector_index) : (HnswVectorSlot *) PageGetContents(vpage);
-	const char *datum = HnswSlotDatum(slot);
 	Size max_size = meta->vector_slot_size - HNSW_VECTOR_HEADER_SIZE;
 
-	if (slot->version != version) {
-		HnswVerifyReport(vs, "element %u: vector slot version %u, record version %u", id, slot->version, version);
+	if (slot_version != version) {
+		HnswVerifyReport(vs, "element %u: vector slot version %u, record version %u", id, slot_version, version);
 		return;
 	}
 	if (VARATT_IS_EXTENDED(datum) || VARSIZE_ANY(datum) > max_size) {
@@ -380,6 +378,40 @@ HnswVerifySlot(HnswVerifyState *vs, HnswId id, Page vpage, uint32 vector_index, 
 						 HnswDatumDimensions((HnswElemKind) meta->elem_kind, datum), meta->dimensions);
 }
 
+/*
+ * The vector pages a group's check holds share-locked: blocks first ..
+ * first + n - 1, a window that only moves forward (slots come in block
+ * order), so its locks are taken in block order.
+ */
+typedef struct HnswVerifyWindow
+{
+	BlockNumber first;
+	uint32 n;
+	Buffer bufs[HNSW_MAX_SLOT_PAGES];
+} HnswVerifyWindow;
+
+/* Move the window to blocks [blkno, blkno + n): release those below, lock the new ones above. */
+static void
+HnswVerifyWindowMove(HnswVerifyState *vs, HnswVerifyWindow *w, BlockNumber blkno, uint32 n)
+{
+	uint32 drop = 0;
+
+	while (drop < w->n && w->first + drop < blkno)
+		UnlockReleaseBuffer(w->bufs[drop++]);
+	if (drop == w->n) {
+		w->first = blkno;
+		w->n = 0;
+	} else {
+		memmove(w->bufs, w->bufs + drop, (w->n - drop) * sizeof(Buffer));
+		w->first += drop;
+		w->n -= drop;
+	}
+	while (w->n < n) {
+		w->bufs[w->n] = HnswVerifyRead(vs, w->first + w->n);
+		w->n++;
+	}
+}
+
 /* Check the records of the group starting at first (count ids) and their vector slots. */
 static void
 HnswVerifyGroup(HnswVerifyState *vs, HnswId first, uint32 count)
@@ -388,8 +420,7 @@ HnswVerifyGroup(HnswVerifyState *vs, HnswId first, uint32 count)
 	HnswAddress a = HnswAddressOf(meta, first);
 	Buffer gbuf = HnswVerifyRead(vs, a.graph_block);
 	Page gpage = BufferGetPage(gbuf);
-	Buffer vbuf = InvalidBuffer;
-	BlockNumber vblock = InvalidBlockNumber;
+	HnswVerifyWindow w;
 
 	/* pass 2 reported a page of the wrong kind; its contents mean nothing */
 	if (PageIsNew(gpage) || HnswPageGetOpaque(gpage)->page_type != HNSW_PAGE_GRAPH) {
@@ -399,11 +430,15 @@ HnswVerifyGroup(HnswVerifyState *vs, HnswId first, uint32 count)
 		return;
 	}
 
+	w.first = a.graph_block + 1;
+	w.n = 0;
 	for (uint32 i = 0; i < count; i++) {
 		HnswId id = first + i;
 		HnswGraphRecord *rec = HnswRecordAt(gpage, meta, i);
 		HnswAddress ea = HnswAddressOf(meta, id);
-		Page vpage;
+		Page pages[HNSW_MAX_SLOT_PAGES];
+		uint32 slot_version;
+		bool readable = true;
 
 		vs->flags[id] = rec->flags;
 		vs->levels[id] = rec->level;
@@ -436,20 +471,19 @@ HnswVerifyGroup(HnswVerifyState *vs, HnswId first, uint32 count)
 			continue;
 		}
 
-		/* the vector page, share-locked under the graph page's lock (lock order graph < vector) */
-		if (ea.vector_block != vblock) {
-			if (BufferIsValid(vbuf))
-				UnlockReleaseBuffer(vbuf);
-			vblock = ea.vector_block;
-			vbuf = HnswVerifyRead(vs, vblock);
+		/* the slot's vector pages, share-locked under the graph page's lock (lock order graph < vector) */
+		HnswVerifyWindowMove(vs, &w, ea.vector_block, ea.vector_pages);
+		for (uint32 p = 0; p < ea.vector_pages; p++) {
+			pages[p] = BufferGetPage(w.bufs[p]);
+			if (PageIsNew(pages[p]) || HnswPageGetOpaque(pages[p])->page_type != HNSW_PAGE_VECTOR)
+				readable = false; /* reported by pass 2 */
 		}
-		vpage = BufferGetPage(vbuf);
-		if (PageIsNew(vpage) || HnswPageGetOpaque(vpage)->page_type != HNSW_PAGE_VECTOR)
-			continue; /* reported by pass 2 */
-		HnswVerifySlot(vs, id, vpage, ea.vector_index, rec->version);
+		if (!readable)
+			continue;
+		HnswReadSlot(pages, meta, ea.vector_offset, &slot_version, vs->datum);
+		HnswVerifySlot(vs, id, slot_version, vs->datum, rec->version);
 	}
-	if (BufferIsValid(vbuf))
-		UnlockReleaseBuffer(vbuf);
+	HnswVerifyWindowMove(vs, &w, InvalidBlockNumber, 0);
 	UnlockReleaseBuffer(gbuf);
 }
 
@@ -973,6 +1007,7 @@ VX_FUNCTION(vx_hnsw_verify)
 	if (HnswVerifyMeta(&vs)) {
 		HnswId n = vs.meta.next_id;
 
+		vs.datum = (char *) palloc(vs.meta.vector_slot_size);
 		vs.flags = (uint8 *) MemoryContextAllocHuge(work_ctx, (Size) n + 1);
 		vs.levels = (uint8 *) MemoryContextAllocHuge(work_ctx, (Size) n + 1);
 		vs.upper_offsets = (OffsetNumber *) MemoryContextAllocHuge(work_ctx, ((Size) n + 1) * sizeof(OffsetNumber));

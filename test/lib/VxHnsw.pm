@@ -26,7 +26,7 @@ use Exporter 'import';
 use Test::More;
 
 our @EXPORT = qw(hnsw_setup_sql items_sql fill_items_sql queries_sql @HNSW_INDEXES index_sql
-  check_recall check_verify check_index_scan check_order knn_ids);
+  check_recall check_verify check_index_scan check_order knn_ids @WIDE_TABLES wide_sql fill_wide_sql);
 
 # name, column, opclass, operator, minimum recall@10 at ef_search 100
 our @HNSW_INDEXES = (
@@ -38,6 +38,14 @@ our @HNSW_INDEXES = (
 	[ 'items_b_ham', 'b', 'bit_hamming_ops', '<~>', 0.90 ],
 	[ 'items_b_jac', 'b', 'bit_jaccard_ops', '<%>', 0.90 ],
 );
+
+# Tables of vectors whose slots straddle pages (src/hnsw/README.md, Geometry):
+# name, dimensions, rows to start with. 256: about one slot in eight
+# straddles two pages; 2040: slots just over a page, nearly every one
+# straddles; 2500: 1.2 pages a slot; 16000 (the limit): 8 or 9 pages a slot,
+# which an insert writes over several WAL records. Each has an l2 index
+# <name>_v_l2 and a table <name>_queries of 10 queries.
+our @WIDE_TABLES = ([ 'w256', 256, 300 ], [ 'w2040', 2040, 60 ], [ 'wide', 2500, 100 ], [ 'w16k', 16000, 20 ]);
 
 # Extension, generators and the recall function.
 sub hnsw_setup_sql
@@ -113,6 +121,24 @@ sub fill_items_sql
 	return "INSERT INTO $table SELECT i, vx_cvec(i, $d, $nc)::vector, vx_cvec(i, $d, $nc)::halfvec,"
 	  . " vx_csparse(i, $sd, $nc)::sparsevec, vx_cbits(i, $bd, $nc)::bit($bd)"
 	  . " FROM generate_series($from, $to) i;";
+}
+
+# One @WIDE_TABLES table with rows 1..$n of 20 clusters, its queries and its index.
+sub wide_sql
+{
+	my ($table, $d, $n) = @_;
+	return "CREATE TABLE $table (id bigint PRIMARY KEY, v vector($d));"
+	  . fill_wide_sql($table, $d, 1, $n)
+	  . "CREATE TABLE ${table}_queries AS SELECT i AS id, vx_cvec(i, $d, 20)::vector($d) AS v"
+	  . " FROM generate_series(1000000001, 1000000010) i;"
+	  . "CREATE INDEX ${table}_v_l2 ON $table USING hnsw (v vector_l2_ops);";
+}
+
+# Rows $from..$to of a @WIDE_TABLES table of dimension $d.
+sub fill_wide_sql
+{
+	my ($table, $d, $from, $to) = @_;
+	return "INSERT INTO $table SELECT i, vx_cvec(i, $d, 20)::vector FROM generate_series($from, $to) i;";
 }
 
 # A table of $n queries with the columns of items (row numbers from 10^9).

@@ -2,7 +2,8 @@
 #
 # 1. Immediate shutdown (three times) while pgbench runs concurrent inserts and updates
 #    into a table with four hnsw indexes (vector, halfvec, sparsevec, bit)
-#    and a table of vectors spanning two pages each: after restart and
+#    and inserts into the tables of vectors whose slots straddle pages
+#    (@WIDE_TABLES: 256 to 16,000 dimensions): after restart and
 #    recovery every index passes vx_hnsw_verify, reaches its recall@10
 #    against brute force and returns rows nearest first by the distance
 #    recomputed from the heap row; and it still takes inserts and VACUUM.
@@ -10,7 +11,8 @@
 #    replayed generic record's page with the logged image.
 # 2. Immediate shutdown in the middle of VACUUM's index pass (slowed down by
 #    vacuum_cost_delay), after 40% of the rows were deleted: the same checks
-#    after recovery, and again after a VACUUM that completes.
+#    after recovery, and again after a VACUUM that completes; then inserts
+#    into the straddling tables reuse the ids VACUUM freed.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -21,7 +23,6 @@ use VxHnsw;
 
 my ($d, $sd, $bd, $nc) = (32, 200, 128, 100);
 my @indexes = @HNSW_INDEXES[ 0, 3, 4, 5 ];
-my $wide_ix = [ 'wide_v_l2', 'v', 'vector_l2_ops', '<->', 0.9 ];
 
 my $node = PostgreSQL::Test::Cluster->new('main');
 $node->init;
@@ -35,22 +36,22 @@ $node->safe_psql('postgres',
 	  . fill_items_sql('items', 1, 2000, $d, $sd, $bd, $nc)
 	  . queries_sql('queries', 50, $d, $sd, $bd, $nc));
 $node->safe_psql('postgres', index_sql('items', $_)) for @indexes;
-$node->safe_psql('postgres', q{
-CREATE TABLE wide (id bigint PRIMARY KEY, v vector(2500));
-INSERT INTO wide SELECT i, vx_cvec(i, 2500, 20)::vector FROM generate_series(1, 100) i;
-CREATE TABLE wide_queries AS SELECT i AS id, vx_cvec(i, 2500, 20)::vector(2500) AS v FROM generate_series(1000000001, 1000000010) i;
-CREATE INDEX wide_v_l2 ON wide USING hnsw (v vector_l2_ops);});
+$node->safe_psql('postgres', wide_sql(@$_)) for @WIDE_TABLES;
 
-# All checks of the items indexes and the wide index.
+# All checks of the items indexes and the straddling tables' indexes.
 sub check_all
 {
 	my ($label) = @_;
 	check_verify($node, 'items', $label);
-	check_verify($node, 'wide', $label);
 	check_recall($node, 'items', $label, \@indexes);
 	check_order($node, 'items', $label, \@indexes);
-	my $r = $node->safe_psql('postgres', q{SELECT vx_recall('wide', 'v', '<->', 'wide_queries', 10, 100)});
-	cmp_ok($r, '>=', 0.9, "$label: recall\@10 of the spanning vectors is $r (>= 0.9)");
+	for my $w (@WIDE_TABLES)
+	{
+		my ($t, $wd) = @$w;
+		check_verify($node, $t, $label);
+		my $r = $node->safe_psql('postgres', qq{SELECT vx_recall('$t', 'v', '<->', '${t}_queries', 10, 100)});
+		cmp_ok($r, '>=', 0.9, "$label: recall\@10 of the $wd-dimension vectors is $r (>= 0.9)");
+	}
 }
 
 # Restart after an immediate shutdown; the log must show crash recovery.
@@ -70,15 +71,18 @@ my $row = "vx_cvec(:i, $d, $nc)::vector, vx_cvec(:i, $d, $nc)::halfvec, vx_cspar
 my %scripts = (
 	'insert' => "\\set i random(10000000, 99999999)\nINSERT INTO items SELECT :i, $row ON CONFLICT DO NOTHING;\n",
 	'update' => "\\set i random(1, 2000)\nUPDATE items SET (v, h, s, b) = (SELECT $row) WHERE id = :i + 0;\n",
-	'wide' => "\\set i random(10000000, 99999999)\n"
-	  . "INSERT INTO wide SELECT :i, vx_cvec(:i, 2500, 20)::vector ON CONFLICT DO NOTHING;\n",
+	map {
+		my ($t, $wd) = @$_;
+		("wide_$t" => "\\set i random(10000000, 99999999)\n"
+			  . "INSERT INTO $t SELECT :i, vx_cvec(:i, $wd, 20)::vector ON CONFLICT DO NOTHING;\n")
+	} @WIDE_TABLES
 );
 my @files;
 for my $name (sort keys %scripts)
 {
 	my $file = $node->basedir . "/014_$name.sql";
 	append_to_file($file, $scripts{$name});
-	push @files, '-f', $file . ($name eq 'wide' ? '@1' : '@4');
+	push @files, '-f', $file . ($name =~ /^wide/ ? '@1' : '@4');
 }
 # three rounds: a crash at a different moment each time
 for my $round (1 .. 3)
@@ -124,6 +128,18 @@ eval { $vacuum->quit; };
 check_all('after the crash during VACUUM');
 $node->safe_psql('postgres', 'VACUUM items');
 check_all('after a complete VACUUM');
+
+# the straddling tables: deletes, VACUUM, then inserts into the freed ids (no growth)
+for my $w (@WIDE_TABLES)
+{
+	my ($t, $wd, $n) = @$w;
+	$node->safe_psql('postgres', "DELETE FROM $t WHERE id % 3 = 0; VACUUM $t;");
+	my $size = $node->safe_psql('postgres', "SELECT pg_relation_size('${t}_v_l2')");
+	$node->safe_psql('postgres', fill_wide_sql($t, $wd, 200000001, 200000000 + int($n / 4)));
+	is($node->safe_psql('postgres', "SELECT pg_relation_size('${t}_v_l2')"), $size,
+		"$wd dimensions: inserts after VACUUM reuse freed ids, the index does not grow");
+}
+check_all('after deletes, VACUUM and inserts into freed ids');
 
 $node->stop;
 done_testing();

@@ -6,7 +6,10 @@
 # include/vx/hnsw/hnsw.h; after a restart vx_hnsw_verify must report exactly
 # that damage (and the untouched index nothing), without taking the server
 # down. This is what makes "vx_hnsw_verify returns no row" in the other
-# tests mean something.
+# tests mean something. Two cases have tables of their own: a slot that
+# straddles two vector pages damaged on its second page (vector(158): packed
+# slots of 644 bytes), and a metapage of an older format version, which the
+# access method refuses with a REINDEX hint (and REINDEX repairs).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -25,11 +28,16 @@ $node->append_conf('postgresql.conf', "jit = off\nautovacuum = off\n");
 $node->start;
 $node->safe_psql('postgres', hnsw_setup_sql() . q{
 CREATE TABLE t (id bigint PRIMARY KEY, v vector(8));
-INSERT INTO t SELECT i, vx_cvec(i, 8, 10)::vector FROM generate_series(1, 500) i;});
+INSERT INTO t SELECT i, vx_cvec(i, 8, 10)::vector FROM generate_series(1, 500) i;
+CREATE TABLE t_straddle (id bigint PRIMARY KEY, v vector(158));
+INSERT INTO t_straddle SELECT i, vx_cvec(i, 158, 10)::vector FROM generate_series(1, 100) i;
+CREATE TABLE t_oldformat (id bigint PRIMARY KEY, v vector(8));
+INSERT INTO t_oldformat SELECT i, vx_cvec(i, 8, 10)::vector FROM generate_series(1, 20) i;});
 
 my @cases = qw(clean magic pgvector geometry entry flags self range slot pagetype unreachable dangling freed level
-  zeroed freecycle upper);
-$node->safe_psql('postgres', "CREATE INDEX idx_$_ ON t USING hnsw (v vector_l2_ops);") for @cases;
+  zeroed freecycle upper straddle oldformat);
+my %table = map { $_ => ($_ eq 'straddle' || $_ eq 'oldformat' ? "t_$_" : 't') } @cases;
+$node->safe_psql('postgres', "CREATE INDEX idx_$_ ON $table{$_} USING hnsw (v vector_l2_ops);") for @cases;
 my %file = map {
 	$_ => $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('idx_$_')")
 } @cases;
@@ -88,6 +96,23 @@ for my $i (0 .. $records_per_page - 1)
 ok(defined $src, "element $src links to element $dst on the same graph page (entry point: $entry_id)");
 ok($entry_id < $records_per_page && $entry_level >= 1, "the entry point $entry_id (level $entry_level) is on block 2");
 
+# vector(158): R records a group and, packed, one run of R slots over the
+# group's vector pages (block 3 on); the slot whose version ends its page
+# (offset 8152 or 8156 of 8160 bytes) has its dimension count (datum bytes
+# 4..5, slot bytes 8..9) at the start of the next page
+my $smeta = read_block('straddle', 0);
+my ($s_records, $s_slot, $s_run) = unpack('V V V', substr($smeta, $CONTENTS + 24, 12));
+is($s_run, $s_records, "vector(158): $s_records slots of $s_slot bytes packed as one run");
+my ($s_id, $s_block, $s_off);
+for my $i (0 .. $s_records - 1)
+{
+	my $in_page = ($i * $s_slot) % 8160;
+	next unless $in_page + 8 >= 8160;
+	($s_id, $s_block, $s_off) = ($i, 3 + int($i * $s_slot / 8160) + 1, $in_page + 8 - 8160);
+	last;
+}
+ok(defined $s_id, "vector(158): element ${s_id}'s dimension count is on the page after its version");
+
 # the damage, one kind per index
 write_bytes('magic', 0, $CONTENTS, pack('V', 0x12345678));
 write_bytes('pgvector', 0, $CONTENTS, pack('V', 0xA953A953));
@@ -108,6 +133,8 @@ write_bytes('freecycle', 0, $CONTENTS + 60, pack('V', 4));
 write_bytes('freecycle', 2, $rec->(4)->{off}, pack('C', 0));
 write_bytes('freecycle', 2, $rec->(4)->{off} + 16, pack('V', 4));
 write_bytes('upper', 2, $rec->($entry_id)->{off} + 14, pack('v', 200));
+write_bytes('straddle', $s_block, $CONTENTS + $s_off, pack('v', 99));
+write_bytes('oldformat', 0, $CONTENTS + 4, pack('V', 1));
 
 $node->start;
 my %expect = (
@@ -128,6 +155,8 @@ my %expect = (
 	zeroed => qr/^block 2: uninitialized, but allocated ids need blocks up to \d+$/m,
 	freecycle => qr/^free list: cycle at element 4$/m,
 	upper => qr/^element $entry_id: level $entry_level but no upper item of its own at offset 200 of block 1$/m,
+	straddle => qr/^element $s_id: stored vector has 99 dimensions, the index 158$/,
+	oldformat => qr/^metapage: format version 1, expected 2$/,
 );
 for my $case (@cases)
 {
@@ -136,6 +165,22 @@ for my $case (@cases)
 	note("idx_$case:\n$out");
 	like($out, $expect{$case}, "idx_$case: vx_hnsw_verify reports the damage");
 }
+# the access method refuses an index of another format version and says how to repair it
+my ($ret, $out, $err) = $node->psql('postgres', q{INSERT INTO t_oldformat VALUES (21, '[1,2,3,4,5,6,7,8]')});
+isnt($ret, 0, 'idx_oldformat: an insert is refused');
+like($err, qr/ERROR:  index "idx_oldformat" has hnsw format version 1, this extension reads version 2/,
+	'idx_oldformat: the error names both format versions');
+like($err, qr/HINT:  REINDEX the index to rebuild it in this extension's format\./, 'idx_oldformat: with a REINDEX hint');
+($ret, $out, $err) = $node->psql('postgres', q{SET enable_seqscan = off;
+SELECT id FROM t_oldformat ORDER BY v <-> '[1,2,3,4,5,6,7,8]' LIMIT 1});
+like($err, qr/has hnsw format version 1, this extension reads version 2/, 'idx_oldformat: a scan is refused');
+$node->safe_psql('postgres', 'REINDEX INDEX idx_oldformat');
+is($node->safe_psql('postgres', q{SELECT * FROM vx_hnsw_verify('idx_oldformat', 0)}), '',
+	'idx_oldformat: healthy after REINDEX');
+is($node->safe_psql('postgres', q{INSERT INTO t_oldformat VALUES (21, '[1,2,3,4,5,6,7,8]');
+SET enable_seqscan = off; SELECT id FROM t_oldformat ORDER BY v <-> '[1,2,3,4,5,6,7,8]' LIMIT 1}), '21',
+	'idx_oldformat: after REINDEX it takes inserts and finds them');
+
 # soft findings stay below a tolerance that allows them
 is($node->safe_psql('postgres', q{SELECT * FROM vx_hnsw_verify('idx_freed', 1)}), '',
 	'idx_freed: links to freed ids are not reported with tolerance 1');

@@ -10,7 +10,7 @@
 #             dimensions, m, ef_construction, entry and insert pages) and its
 #             page opaque (next block, page_id 0xFF90)
 #   garbage:  our metapage with the magic 0x12345678
-#   newer:    our metapage with format version 2
+#   newer:    our metapage with format version 3 (this build writes 2)
 #   zeroed:   an all-zero block 0 (a new page)
 # After a restart, an index scan, an insert and a VACUUM on each table must
 # fail with the expected SQLSTATE, message and hint (and not crash);
@@ -78,20 +78,20 @@ sub write_block0
 write_block0('pgvector', $CONTENTS, pack('V V V v v V v s V', 0xA953A953, 1, 8, 16, 64, 1, 1, 2, 5) . "\0" x 40);
 write_block0('pgvector', $BLCKSZ - 8, pack('V v v', 0xFFFFFFFF, 0, 0xFF90));
 write_block0('garbage', $CONTENTS, pack('V', 0x12345678));
-write_block0('newer', $CONTENTS + 4, pack('V', 2));
+write_block0('newer', $CONTENTS + 4, pack('V', 3));
 write_block0('zeroed', 0, "\0" x $BLCKSZ);
 $node->start;
 
 my %expect = (
 	pgvector => qr/ERROR:  0A000: index "t_pgvector_idx" was built by pgvector and cannot be read by this extension\n(?:.*\n)*?HINT:  REINDEX the index to rebuild it in this extension's format\./,
 	garbage => qr/ERROR:  XX002: index "t_garbage_idx" is not a valid hnsw index\nDETAIL:  Magic number 12345678, expected 56584E48\.\nHINT:  REINDEX the index\./,
-	newer => qr/ERROR:  0A000: index "t_newer_idx" has hnsw format version 2, this extension reads version 1\n(?:.*\n)*?HINT:  REINDEX the index to rebuild it in this extension's format\./,
+	newer => qr/ERROR:  0A000: index "t_newer_idx" has hnsw format version 3, this extension reads version 2\n(?:.*\n)*?HINT:  REINDEX the index to rebuild it in this extension's format\./,
 	zeroed => qr/ERROR:  XX002: index "t_zeroed_idx" has an uninitialized metapage\n(?:.*\n)*?HINT:  REINDEX the index\./,
 );
 my %verify = (
 	pgvector => qr/^metapage: magic A953A953, expected 56584E48 \(built by pgvector\)$/,
 	garbage => qr/^metapage: magic 12345678, expected 56584E48$/,
-	newer => qr/^metapage: .*version 2/,
+	newer => qr/^metapage: .*version 3/,
 	zeroed => qr/^metapage: /,
 );
 for my $case (@cases)

@@ -15,8 +15,11 @@
  *
  * The graph page holds R fixed-size HnswGraphRecord slots (level, flags, heap
  * TID, level-0 neighbour ids). The vector pages hold fixed-size vector slots
- * (header + the indexed datum, normalized for cosine), P per page, or one
- * vector spanning several consecutive pages when it is larger than a page.
+ * (a version, then the indexed datum, normalized for cosine) laid back to
+ * back over the contents of the group's vector pages as one byte stream, in
+ * runs of slots_per_run slots that start on a page boundary: either whole
+ * slots per page (a run is one page) or, when that wastes space, the whole
+ * group packed as one run, where a slot may straddle two or more pages.
  * The upper page holds the neighbour lists of levels >= 1 of the extent's
  * elements as ordinary line-pointer items; an element whose upper lists do not
  * fit there gets its level lowered at insert time (levels are random anyway),
@@ -36,7 +39,7 @@
 
 /* Identity of our pages. */
 #define HNSW_MAGIC 0x56584E48 /* "VXNH" */
-#define HNSW_VERSION 1
+#define HNSW_VERSION 2 /* 1: whole slots only, 8-byte slot header, MAXALIGNed records */
 #define HNSW_PAGE_ID 0xFF91
 
 #define HNSW_METAPAGE_BLKNO 0
@@ -124,11 +127,11 @@ typedef struct HnswMetaPageData
 	uint16 ef_construction;
 
 	/* geometry */
-	uint32 record_size;			/* bytes per HnswGraphRecord incl. 2*m ids, MAXALIGNed */
+	uint32 record_size;			/* bytes per HnswGraphRecord incl. 2*m ids, a multiple of 4 */
 	uint32 records_per_page;	/* R */
-	uint32 vector_slot_size;	/* bytes per vector slot (header + datum), MAXALIGNed */
-	uint32 vectors_per_page;	/* P, or 0 when one vector spans pages */
-	uint32 pages_per_vector;	/* 1 unless a vector spans pages */
+	uint32 vector_slot_size;	/* S: bytes per vector slot (version + datum), a multiple of 4 */
+	uint32 slots_per_run;		/* slots packed back to back from a page boundary */
+	uint32 pages_per_run;		/* pages one run takes */
 	uint32 vector_pages_per_group;
 	uint32 groups_per_extent;	/* G */
 
@@ -176,21 +179,31 @@ typedef struct HnswUpperItem
 	/* then for each level l in 1..level: uint16 count; uint16 pad; HnswId ids[m] */
 } HnswUpperItem;
 
-/* Header of a vector slot; the datum (varlena, as stored in the heap) follows. */
+/*
+ * Header of a vector slot; the datum (varlena, as stored in the heap)
+ * follows at offset 4, so it is 4-byte aligned (all our datums need: int32
+ * headers, float, half), not MAXALIGNed.
+ */
 typedef struct HnswVectorSlot
 {
-	uint32 version; /* matches HnswGraphRecord.version */
-	uint32 unused;
-	/* varlena datum follows, MAXALIGNed */
+	uint32 version; /* matches HnswGraphRecord.version; 0: never written */
+	/* varlena datum follows */
 } HnswVectorSlot;
+
+/* Usable bytes of a page's contents (between the header and our special). */
+#define HNSW_PAGE_CAPACITY (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData)))
+
+/* Most pages one vector slot can touch (a 16,000-dimension vector: 9). */
+#define HNSW_MAX_SLOT_PAGES 10
 
 /* Where an element lives. */
 typedef struct HnswAddress
 {
 	BlockNumber graph_block;
 	uint32 record_index; /* slot on the graph page */
-	BlockNumber vector_block;
-	uint32 vector_index; /* slot on the vector page (0 when spanning) */
+	BlockNumber vector_block; /* first page of the vector slot */
+	uint32 vector_offset;	  /* byte offset of the slot in that page's contents */
+	uint32 vector_pages;	  /* pages the slot touches: 1, or more when it straddles */
 	BlockNumber upper_block;
 } HnswAddress;
 
@@ -227,16 +240,16 @@ HnswAddressOf(const HnswMetaPageData *meta, HnswId id)
 	BlockNumber extent_start = 1 + extent * HnswExtentPages(meta);
 	BlockNumber group_start = extent_start + 1 + group * HnswGroupPages(meta);
 
+	/* the slot's place in the group's stream: its run, then its bytes within the run */
+	uint32 run = in_group / meta->slots_per_run;
+	uint32 in_run = (in_group % meta->slots_per_run) * meta->vector_slot_size;
+
 	a.upper_block = extent_start;
 	a.graph_block = group_start;
 	a.record_index = in_group;
-	if (meta->vectors_per_page > 0) {
-		a.vector_block = group_start + 1 + in_group / meta->vectors_per_page;
-		a.vector_index = in_group % meta->vectors_per_page;
-	} else {
-		a.vector_block = group_start + 1 + in_group * meta->pages_per_vector;
-		a.vector_index = 0;
-	}
+	a.vector_block = group_start + 1 + run * meta->pages_per_run + in_run / HNSW_PAGE_CAPACITY;
+	a.vector_offset = in_run % HNSW_PAGE_CAPACITY;
+	a.vector_pages = (a.vector_offset + meta->vector_slot_size + HNSW_PAGE_CAPACITY - 1) / HNSW_PAGE_CAPACITY;
 	return a;
 }
 
@@ -244,14 +257,11 @@ HnswAddressOf(const HnswMetaPageData *meta, HnswId id)
  * Everything below is shared by the files of src/hnsw (PG zone).
  * ------------------------------------------------------------------------ */
 
-/* Usable bytes of a page's contents (between the header and our special). */
-#define HNSW_PAGE_CAPACITY (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData)))
-
 /* Bytes of a record header before neighbors[] */
 #define HNSW_RECORD_HEADER_SIZE offsetof(HnswGraphRecord, neighbors)
 
 /* Bytes of a vector slot header before the datum */
-#define HNSW_VECTOR_HEADER_SIZE MAXALIGN(sizeof(HnswVectorSlot))
+#define HNSW_VECTOR_HEADER_SIZE sizeof(HnswVectorSlot)
 
 /* Upper-page item: HnswUpperItem, then per level an HnswUpperList of m ids */
 typedef struct HnswUpperList
@@ -308,6 +318,10 @@ struct HnswDistanceData;
 /* Internal distance between two datums of the index's kind (smaller is closer). */
 typedef float (*HnswDistanceFn)(const struct HnswDistanceData *dist, const char *a, const char *b);
 
+/* Terms of elements [first, first + count) of a dense datum, stored at elems, against datum q. */
+typedef float (*HnswPartialFn)(const struct HnswDistanceData *dist, const char *q, uint32 first, uint32 count,
+							   const char *elems);
+
 /*
  * Distance evaluation for one index, resolved once per scan, build or insert:
  * a native kernel per (kind, metric), never an fmgr call per distance. For
@@ -322,6 +336,10 @@ typedef struct HnswDistanceData
 	HnswDistanceFn fn;
 	/* one query against four datums (NULL: call fn four times) */
 	void (*fn4)(const struct HnswDistanceData *dist, const char *q, const char *const *v, float *out);
+	/* dense kinds: the distance is the sum of partial distances over any split of the elements (else NULL) */
+	HnswPartialFn partial;
+	uint32 elem_size;	/* bytes per element (partial only) */
+	uint32 elem_offset; /* offset of the elements in a datum (partial only) */
 	const void *kernels; /* const vx::kernels::KernelTable * */
 } HnswDistanceData;
 
@@ -366,7 +384,7 @@ typedef struct HnswViewData
 	const HnswDistanceData *dist;
 	HnswPinEntry *cache;
 	uint32 cache_mask;
-	char *scratch; /* one vector, for vectors that span pages */
+	char *scratch; /* one datum, copied from a slot that straddles pages */
 	void *recent;  /* the backend's recent-buffer table of this index (graph.cpp) */
 	uint64 distances;
 	const HnswMemVectors *mem; /* NULL, or a build's vectors in memory */
@@ -417,9 +435,10 @@ HnswUpperList *HnswUpperListAt(HnswUpperItem *item, int m, int level);
 OffsetNumber HnswAddUpperItem(Page page, HnswId id, int level, int m);
 bool HnswUpperFits(Page page, int level, int m);
 void HnswCheckPage(Relation index, Page page, uint16 page_type, BlockNumber blkno);
-void HnswReadVector(Relation index, const HnswMetaPageData *meta, HnswId id, char *dest, uint32 *version);
-void HnswWriteVectorSlot(Page *pages, const HnswMetaPageData *meta, uint32 vector_index, uint32 version,
-						 const char *datum, uint32 first, uint32 count);
+Size HnswVectorPageBytes(const HnswMetaPageData *meta, BlockNumber blkno);
+void HnswReadSlot(Page *pages, const HnswMetaPageData *meta, uint32 offset, uint32 *version, char *datum);
+void HnswWriteVectorSlot(Page *pages, const HnswMetaPageData *meta, uint32 offset, uint32 version, const char *datum,
+						 uint32 first, uint32 count);
 Buffer HnswNewBuffer(Relation index, ForkNumber fork);
 void HnswWriterStart(HnswWriter *w, Relation index, bool building);
 Page HnswWriterPage(HnswWriter *w, Buffer buf, bool full_image);
@@ -432,14 +451,14 @@ HnswRecordAt(Page page, const HnswMetaPageData *meta, uint32 idx)
 	return (HnswGraphRecord *) (PageGetContents(page) + (Size) idx * meta->record_size);
 }
 
-/* Vector slot idx on a vector page that holds vectors_per_page slots. */
+/* The vector slot at byte offset `offset` of a vector page's contents (whole when it does not straddle). */
 static inline HnswVectorSlot *
-HnswVectorSlotAt(Page page, const HnswMetaPageData *meta, uint32 idx)
+HnswVectorSlotAt(Page page, uint32 offset)
 {
-	return (HnswVectorSlot *) (PageGetContents(page) + (Size) idx * meta->vector_slot_size);
+	return (HnswVectorSlot *) (PageGetContents(page) + offset);
 }
 
-/* The datum stored in a (non-spanning) vector slot. */
+/* The datum stored in a vector slot that lies on one page. */
 static inline char *
 HnswSlotDatum(HnswVectorSlot *slot)
 {

@@ -190,6 +190,22 @@ def run_pass(inst, ds, sql, qids, gucs=None, warmup=0, attr=None):
     return results, lat, wall
 
 
+def server_pass(inst, ds, qids, gucs=None, k=10):
+    """Every query in one statement (a correlated sub-select per row of the queries table):
+    the server's own k-NN rate, without a client round trip per query. Returns the ids per
+    query (in qids order) and the wall time."""
+    sql = (f"SELECT q.id, ARRAY(SELECT i.id FROM items i ORDER BY i.embedding {OPERATOR[ds.metric]} q.embedding "
+           f"LIMIT {k}) FROM queries q WHERE q.id = ANY(%s) ORDER BY q.id")
+    ids = [int(i) for i in qids]
+    with inst.connect() as c:
+        set_gucs(c, gucs)
+        t = time.perf_counter()
+        rows = c.execute(sql, (ids,)).fetchall()
+        wall = time.perf_counter() - t
+    by_id = {qid: list(found) for qid, found in rows}
+    return [by_id.get(i, []) for i in ids], wall
+
+
 def explain(inst, ds, sql, gucs=None, attr=None):
     """The plan of sql for the first query, as one compact line."""
     with inst.connect() as c:
@@ -214,22 +230,27 @@ def check_gucs_reach_pgbench(inst, gucs):
 
 def measure_knn(inst, ds, base_point, qids, gucs, pgbench_s, log=util.log):
     """One sweep point: recall@100 (LIMIT 100 pass, also the warm-up), recall@10 with
-    single-client latencies (LIMIT 10 pass), then pgbench -c 1 (qps_1_pgbench: the client
-    overhead of Python left out, as pgvector's published numbers) and -c 2 (qps_2)."""
+    single-client latencies (LIMIT 10 pass), all queries in one statement (qps_server: no
+    round trip per query, the figure to set beside an in-process library's one thread), then
+    pgbench -c 1 (qps_1_pgbench: the client overhead of Python left out, as pgvector's
+    published numbers) and -c 2 (qps_2)."""
     m = ds.metric
     ids100, _, _ = run_pass(inst, ds, knn_sql(m, 100), qids, gucs, warmup=min(20, len(qids)))
     ids10, lat, wall = run_pass(inst, ds, knn_sql(m, 10), qids, gucs, warmup=min(5, len(qids)))
+    ids_srv, wall_srv = server_pass(inst, ds, qids, gucs)
+    if ds.recall(10).mean(ids_srv, qids) != ds.recall(10).mean(ids10, qids):
+        log("    note: the one-statement pass found other rows than the per-query pass")
     check_gucs_reach_pgbench(inst, gucs)
     bench1 = inst.pgbench(pgbench_knn_script(m, ds.nq), clients=1, duration=pgbench_s, gucs=gucs)
     bench = inst.pgbench(pgbench_knn_script(m, ds.nq), clients=2, duration=pgbench_s, gucs=gucs)
     p = dict(base_point, kind="knn",
              recall_at_10=ds.recall(10).mean(ids10, qids), recall_at_100=ds.recall(100).mean(ids100, qids),
              rows_at_100=float(np.mean([len(r) for r in ids100])),
-             qps_1=len(qids) / wall, qps_1_pgbench=bench1["tps"], qps_2=bench["tps"], queries=len(qids),
+             qps_1=len(qids) / wall, qps_1_pgbench=bench1["tps"], qps_server=len(qids) / wall_srv, qps_2=bench["tps"], queries=len(qids),
              plan=explain(inst, ds, knn_sql(m, 10), gucs), **util.latency_stats(lat))
     setting = f" {p['search_param']}={p['search_setting']}" if p.get("search_param") else ""
     log(f"  {p['method']}{setting}: recall@10 {p['recall_at_10']:.4f}, recall@100 {p['recall_at_100']:.4f}, "
-        f"{p['qps_1']:,.1f} QPS (1 client), {p['qps_1_pgbench']:,.1f} (pgbench -c 1), {p['qps_2']:,.1f} QPS (2 clients), p99 {p['p99_ms']:.2f} ms")
+        f"{p['qps_1']:,.1f} QPS (1 client), {p['qps_1_pgbench']:,.1f} (pgbench -c 1), {p['qps_server']:,.1f} (in server), {p['qps_2']:,.1f} QPS (2 clients), p99 {p['p99_ms']:.2f} ms")
     return p
 
 

@@ -238,15 +238,17 @@ def measure_knn(inst, ds, base_point, qids, gucs, pgbench_s, log=util.log):
     ids100, _, _ = run_pass(inst, ds, knn_sql(m, 100), qids, gucs, warmup=min(20, len(qids)))
     ids10, lat, wall = run_pass(inst, ds, knn_sql(m, 10), qids, gucs, warmup=min(5, len(qids)))
     ids_srv, wall_srv = server_pass(inst, ds, qids, gucs)
-    if ds.recall(10).mean(ids_srv, qids) != ds.recall(10).mean(ids10, qids):
+    recall10 = ds.recall(10).mean(ids10, qids)
+    if ds.recall(10).mean(ids_srv, qids) != recall10:
         log("    note: the one-statement pass found other rows than the per-query pass")
     check_gucs_reach_pgbench(inst, gucs)
     bench1 = inst.pgbench(pgbench_knn_script(m, ds.nq), clients=1, duration=pgbench_s, gucs=gucs)
     bench = inst.pgbench(pgbench_knn_script(m, ds.nq), clients=2, duration=pgbench_s, gucs=gucs)
     p = dict(base_point, kind="knn",
-             recall_at_10=ds.recall(10).mean(ids10, qids), recall_at_100=ds.recall(100).mean(ids100, qids),
+             recall_at_10=recall10, recall_at_100=ds.recall(100).mean(ids100, qids),
              rows_at_100=float(np.mean([len(r) for r in ids100])),
-             qps_1=len(qids) / wall, qps_1_pgbench=bench1["tps"], qps_server=len(qids) / wall_srv, qps_2=bench["tps"], queries=len(qids),
+             qps_1=len(qids) / wall, qps_1_pgbench=bench1["tps"], qps_server=len(qids) / wall_srv,
+             qps_2=bench["tps"], queries=len(qids),
              plan=explain(inst, ds, knn_sql(m, 10), gucs), **util.latency_stats(lat))
     setting = f" {p['search_param']}={p['search_setting']}" if p.get("search_param") else ""
     log(f"  {p['method']}{setting}: recall@10 {p['recall_at_10']:.4f}, recall@100 {p['recall_at_100']:.4f}, "

@@ -11,7 +11,7 @@
 #define VX_CPP_ONLY_HPP
 
 #if defined(PG_VERSION_NUM) && !defined(VX_ALLOW_PG_IN_CORE)
-#error "Core-zone code must not include PostgreSQL headers (see conventions §1)"
+#error "Core-zone code must not include PostgreSQL headers (see ARCHITECTURE.md, zones)"
 #endif
 
 #endif /* VX_CPP_ONLY_HPP */

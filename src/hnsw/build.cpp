@@ -44,6 +44,7 @@
  */
 #include "vx/pg.h"
 
+#include "vx/am/writer.h"
 #include "vx/hnsw/build.h"
 #include "vx/hnsw/hnsw.h"
 
@@ -52,7 +53,7 @@
 
 /* Check the column and the options; pgvector's messages and codes. */
 static void
-HnswCheckBuildable(Relation index, const HnswTypeInfo *typeinfo, int m, int ef_construction)
+HnswCheckBuildable(Relation index, const VxTypeInfo *typeinfo, int m, int ef_construction)
 {
 	Form_pg_attribute attr = TupleDescAttr(index->rd_att, 0);
 	int dimensions = attr->atttypmod;
@@ -78,10 +79,10 @@ void
 HnswBuildStateInit(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *index_info, ForkNumber fork,
 				   uint64 seed)
 {
-	const HnswTypeInfo *typeinfo = HnswGetTypeInfo(index);
+	const VxTypeInfo *typeinfo = VxGetTypeInfo(index, HNSW_TYPE_INFO_PROC);
 	int m = HnswGetM(index);
 	int ef_construction = HnswGetEfConstruction(index);
-	HnswMetric metric;
+	VxMetric metric;
 
 	MemSet(bs, 0, sizeof(*bs));
 	bs->heap = heap;
@@ -92,11 +93,11 @@ HnswBuildStateInit(HnswBuildState *bs, Relation heap, Relation index, IndexInfo 
 	bs->leader = true;
 
 	HnswCheckBuildable(index, typeinfo, m, ef_construction);
-	metric = HnswGetMetric(index, typeinfo->kind);
+	metric = VxGetMetric(index, typeinfo->kind, "hnsw");
 
 	HnswComputeGeometry(&bs->meta, typeinfo->kind, metric, TupleDescAttr(index->rd_att, 0)->atttypmod, m,
 						ef_construction);
-	HnswInitDistance(&bs->dist, typeinfo->kind, metric, bs->meta.dimensions);
+	HnswInitDistance(&bs->dist, &bs->meta);
 	pg_prng_seed(&bs->prng, seed);
 
 	bs->graph_ctx = AllocSetContextCreate(CurrentMemoryContext, "Hnsw build graph context", ALLOCSET_DEFAULT_SIZES);
@@ -145,6 +146,7 @@ HnswBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, 
 	MemoryContext old;
 	Datum value;
 	const char *datum;
+	uint32 dimensions;
 	bool skip;
 	bool added = false;
 
@@ -159,9 +161,9 @@ HnswBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, 
 		return;
 	}
 	datum = DatumGetPointer(value);
-	if (HnswDatumDimensions(bs->dist.kind, datum) != bs->meta.dimensions)
-		elog(ERROR, "hnsw index value has %u dimensions, expected %u", HnswDatumDimensions(bs->dist.kind, datum),
-			 bs->meta.dimensions);
+	dimensions = VxElemTraitsOf(bs->dist.kind)->dimensions(datum);
+	if (dimensions != bs->meta.dimensions)
+		elog(ERROR, "hnsw index value has %u dimensions, expected %u", dimensions, bs->meta.dimensions);
 
 	if (bs->phase != HNSW_BUILD_ON_PAGES) {
 		int level = HnswRandomLevel(&bs->prng, bs->meta.m);
@@ -200,7 +202,7 @@ HnswBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, 
 static Buffer
 HnswBuildNewBuffer(HnswBuildState *bs, BlockNumber blkno)
 {
-	Buffer buf = HnswNewBuffer(bs->index, bs->fork);
+	Buffer buf = VxNewBuffer(bs->index, bs->fork);
 
 	if (BufferGetBlockNumber(buf) != blkno)
 		elog(ERROR, "hnsw build expected block %u, got %u", blkno, BufferGetBlockNumber(buf));
@@ -418,8 +420,7 @@ HnswBuildIndex(Relation heap, Relation index, IndexInfo *index_info, HnswBuildSt
 		HnswParallelEnd(bs);
 
 	/* the pages were written without WAL; an unlogged table's init fork is always logged */
-	if (RelationNeedsWAL(index) || fork == INIT_FORKNUM)
-		log_newpage_range(index, fork, 0, RelationGetNumberOfBlocksInFork(index, fork), true);
+	VxLogBuiltIndex(index, fork);
 
 	MemoryContextDelete(bs->graph_ctx);
 	MemoryContextDelete(bs->tmp_ctx);

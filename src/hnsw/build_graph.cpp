@@ -24,24 +24,23 @@
  *
  * Values in the arena are the raw elements for vector, halfvec and bit (the
  * core's kernel metrics), and the whole datum for sparsevec (a metric over
- * datums, slot-sized for HNSW_MAX_SPARSE_NNZ non-zeros). HnswBuildGraphVector
- * turns a raw value back into a datum for the vector pages. The same metrics
+ * datums, slot-sized for HNSW_MAX_SPARSE_NNZ non-zeros): the kind's raw
+ * value (VxElemTraits, include/vx/am/elem.h). HnswBuildGraphVector turns a
+ * raw value back into a datum for the vector pages. The same metrics
  * serve on-page inserts after a flush (HnswMemVectors), so an element's
  * distance is the same bits whether its vector is read here or on its page.
  *
  * All core objects here are trivially destructible and live in the build's
  * graph context (or the shared segment), so an ERROR raised anywhere during
- * the build frees them with the context (conventions, section 5). Every
- * function the core calls back (metric, clamp) is noexcept and calls no PG.
+ * the build frees them with the context (ARCHITECTURE.md, "Zones and
+ * errors"). Every function the core calls back (metric, clamp) is noexcept
+ * and calls no PG.
  */
 #include "vx/pg.h"
 
 #include "vx/core/hnsw_graph.hpp"
 #include "vx/hnsw/build.h"
 #include "vx/kernels/kernels.hpp"
-#include "vx/types/halfvec.h"
-#include "vx/types/sparsevec.h"
-#include "vx/types/vector.h"
 
 #include <atomic>
 
@@ -67,7 +66,7 @@ namespace {
 /* Distance between two sparsevec datums stored in the arena (noexcept: the kernels are). */
 struct MetricDatum
 {
-	const HnswDistanceData *dist;
+	const VxDistanceData *dist;
 
 	float
 	operator()(const void *a, const void *b) const noexcept
@@ -86,68 +85,35 @@ struct BuildGraphImpl
 	HnswBuildAreaHeader *area;
 	uint32 upper_item_bytes[HNSW_MAX_LEVEL + 1]; /* upper item plus line pointer, per level */
 	uint32 value_bytes;
+	const VxElemTraits *traits; /* of the index's kind */
 	char *datum; /* one datum rebuilt from a raw value, or a padded sparsevec value */
 };
 
 static_assert(std::is_trivially_destructible_v<BuildGraphImpl>, "build graph state must survive longjmp");
 
-/* Bytes of the arena value of one element. */
-uint32
-HnswValueBytes(const HnswMetaPageData *meta)
-{
-	switch ((HnswElemKind) meta->elem_kind) {
-	case HNSW_ELEM_F32:
-		return meta->dimensions * sizeof(float);
-	case HNSW_ELEM_F16:
-		return meta->dimensions * sizeof(half);
-	case HNSW_ELEM_BIT:
-		return (meta->dimensions + 7) / 8;
-	case HNSW_ELEM_SPARSE:
-		return MAXALIGN(HnswDatumMaxSize(HNSW_ELEM_SPARSE, meta->dimensions));
-	}
-	pg_unreachable();
-}
-
-/* Start of the raw elements inside a datum of the index's kind. */
-const void *
-HnswRawValue(HnswElemKind kind, const char *datum)
-{
-	switch (kind) {
-	case HNSW_ELEM_F32:
-		return ((const Vector *) datum)->x;
-	case HNSW_ELEM_F16:
-		return ((const HalfVector *) datum)->x;
-	case HNSW_ELEM_BIT:
-		return VARBITS((const VarBit *) datum);
-	case HNSW_ELEM_SPARSE:
-		return datum;
-	}
-	pg_unreachable();
-}
-
 /* Call fn(metric) with the core metric of dist's (kind, metric); the same bits as dist->fn. */
 template <class Fn>
 auto
-HnswWithMetric(const HnswDistanceData *dist, const Fn &fn)
+HnswWithMetric(const VxDistanceData *dist, const Fn &fn)
 {
 	const vx::kernels::KernelTable &kt = *(const vx::kernels::KernelTable *) dist->kernels;
 	size_t n = dist->dimensions;
-	bool ip = dist->metric == HNSW_METRIC_IP || dist->metric == HNSW_METRIC_COSINE;
+	bool ip = dist->metric == VX_METRIC_IP || dist->metric == VX_METRIC_COSINE;
 
 	switch (dist->kind) {
-	case HNSW_ELEM_F32:
+	case VX_ELEM_F32:
 		if (ip)
 			return fn(vx::core::MetricF32NegIp{kt.ip_f32, n});
-		return fn(vx::core::MetricF32{dist->metric == HNSW_METRIC_L2 ? kt.l2sq_f32 : kt.l1_f32, n});
-	case HNSW_ELEM_F16:
+		return fn(vx::core::MetricF32{dist->metric == VX_METRIC_L2 ? kt.l2sq_f32 : kt.l1_f32, n});
+	case VX_ELEM_F16:
 		if (ip)
 			return fn(vx::core::MetricF16NegIp{kt.ip_f16, n});
-		return fn(vx::core::MetricF16{dist->metric == HNSW_METRIC_L2 ? kt.l2sq_f16 : kt.l1_f16, n});
-	case HNSW_ELEM_BIT:
-		if (dist->metric == HNSW_METRIC_JACCARD)
+		return fn(vx::core::MetricF16{dist->metric == VX_METRIC_L2 ? kt.l2sq_f16 : kt.l1_f16, n});
+	case VX_ELEM_BIT:
+		if (dist->metric == VX_METRIC_JACCARD)
 			return fn(vx::core::MetricJaccard{kt.jaccard, (n + 7) / 8});
 		return fn(vx::core::MetricHamming{kt.hamming, (n + 7) / 8});
-	case HNSW_ELEM_SPARSE:
+	case VX_ELEM_SPARSE:
 		return fn(MetricDatum{dist});
 	}
 	pg_unreachable();
@@ -161,7 +127,8 @@ HnswBuildParams(const HnswMetaPageData *meta)
 
 	p.m = meta->m;
 	p.ef_construction = meta->ef_construction;
-	p.value_bytes = HnswValueBytes(meta);
+	/* sparsevec: whole datums, slot-sized */
+	p.value_bytes = VxElemTraitsOf((VxElemKind) meta->elem_kind)->raw_bytes(meta->dimensions, HNSW_MAX_SPARSE_NNZ);
 	p.payload_bytes = sizeof(ItemPointerData);
 	p.keep_pruned = 1;
 	p.insert_degree0 = 0;
@@ -209,7 +176,7 @@ HnswMemDistance(void *arg, const char *datum, uint32 id)
 {
 	HnswBuildGraph graph = (HnswBuildGraph) arg;
 	BuildGraphImpl *impl = (BuildGraphImpl *) graph->impl;
-	const void *q = HnswRawValue(graph->dist->kind, datum);
+	const void *q = impl->traits->raw(datum);
 	const void *v = impl->single.value(id);
 
 	return HnswWithMetric(graph->dist, [q, v](const auto &metric) { return metric(q, v); });
@@ -227,32 +194,9 @@ void
 HnswMemCopy(void *arg, uint32 id, char *dest)
 {
 	HnswBuildGraph graph = (HnswBuildGraph) arg;
-	const void *raw = ((BuildGraphImpl *) graph->impl)->single.value(id);
-	uint32 dims = graph->meta->dimensions;
+	BuildGraphImpl *impl = (BuildGraphImpl *) graph->impl;
 
-	switch ((HnswElemKind) graph->meta->elem_kind) {
-	case HNSW_ELEM_F32:
-		SET_VARSIZE(dest, VECTOR_SIZE(dims));
-		((Vector *) dest)->dim = dims;
-		((Vector *) dest)->unused = 0;
-		memcpy(((Vector *) dest)->x, raw, dims * sizeof(float));
-		return;
-	case HNSW_ELEM_F16:
-		SET_VARSIZE(dest, HALFVEC_SIZE(dims));
-		((HalfVector *) dest)->dim = dims;
-		((HalfVector *) dest)->unused = 0;
-		memcpy(((HalfVector *) dest)->x, raw, dims * sizeof(half));
-		return;
-	case HNSW_ELEM_BIT:
-		SET_VARSIZE(dest, VARBITTOTALLEN(dims));
-		VARBITLEN((VarBit *) dest) = dims;
-		memcpy(VARBITS((VarBit *) dest), raw, (dims + 7) / 8);
-		return;
-	case HNSW_ELEM_SPARSE:
-		memcpy(dest, raw, VARSIZE_ANY(raw));
-		return;
-	}
-	pg_unreachable();
+	impl->traits->make_datum(impl->single.value(id), graph->meta->dimensions, dest);
 }
 
 } // namespace
@@ -302,7 +246,7 @@ HnswBuildAreaCreate(char *area, const HnswMetaPageData *meta, Size budget, int p
  * insert at the same time.
  */
 void
-HnswBuildGraphAttach(HnswBuildGraph graph, char *area, const HnswMetaPageData *meta, const HnswDistanceData *dist,
+HnswBuildGraphAttach(HnswBuildGraph graph, char *area, const HnswMetaPageData *meta, const VxDistanceData *dist,
 					 bool concurrent)
 {
 	HnswBuildAreaHeader *hdr = (HnswBuildAreaHeader *) area;
@@ -326,7 +270,8 @@ HnswBuildGraphAttach(HnswBuildGraph graph, char *area, const HnswMetaPageData *m
 	if (!InsertScratch::carve(MemoryContextAllocHuge(CurrentMemoryContext, scratch_bytes), scratch_bytes, p.m,
 							  p.ef_construction, p.capacity, &impl->scratch))
 		elog(ERROR, "could not set up hnsw build scratch");
-	impl->datum = (char *) palloc0(Max(p.value_bytes, HnswDatumMaxSize((HnswElemKind) meta->elem_kind, meta->dimensions)));
+	impl->traits = VxElemTraitsOf(dist->kind);
+	impl->datum = (char *) palloc0(Max(p.value_bytes, impl->traits->datum_size(meta->dimensions, HNSW_MAX_SPARSE_NNZ)));
 
 	graph->impl = impl;
 	graph->meta = meta;
@@ -343,7 +288,7 @@ bool
 HnswBuildGraphInsert(HnswBuildGraph graph, int level, const char *datum, ItemPointer tid)
 {
 	BuildGraphImpl *impl = IMPL(graph);
-	const void *value = HnswRawValue(graph->dist->kind, datum);
+	const void *value = impl->traits->raw(datum);
 	HnswBuildAreaHeader *area = impl->area;
 	const uint32 *item_bytes = impl->upper_item_bytes;
 	Status st;
@@ -361,7 +306,7 @@ HnswBuildGraphInsert(HnswBuildGraph graph, int level, const char *datum, ItemPoi
 		}
 	};
 
-	if (graph->dist->kind == HNSW_ELEM_SPARSE) {
+	if (graph->dist->kind == VX_ELEM_SPARSE) {
 		/* the arena copies value_bytes: pad the datum to the slot size */
 		MemSet(impl->datum, 0, impl->value_bytes);
 		memcpy(impl->datum, datum, VARSIZE_ANY(datum));
@@ -416,7 +361,7 @@ HnswBuildGraphVector(HnswBuildGraph graph, HnswId id)
 {
 	BuildGraphImpl *impl = IMPL(graph);
 
-	if (graph->dist->kind == HNSW_ELEM_SPARSE)
+	if (graph->dist->kind == VX_ELEM_SPARSE)
 		return (const char *) impl->single.value(id);
 	HnswMemCopy(graph, id, impl->datum);
 	return impl->datum;

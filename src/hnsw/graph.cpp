@@ -57,7 +57,7 @@ static struct HnswRecentTable *HnswRecentTableFor(Relation index);
 
 /* Set up a view over index (meta is copied; dist and query may be set later). */
 void
-HnswViewInit(HnswView view, Relation index, const HnswMetaPageData *meta, const HnswDistanceData *dist)
+HnswViewInit(HnswView view, Relation index, const HnswMetaPageData *meta, const VxDistanceData *dist)
 {
 	uint32 size = HnswPinCacheSize();
 
@@ -336,7 +336,7 @@ HnswViewReadStraddling(HnswView view, const HnswAddress *a, char *datum)
 static uint32
 HnswViewDistanceSplit(HnswView view, const HnswAddress *a, const char *q, float *distance)
 {
-	const HnswDistanceData *dist = view->dist;
+	const VxDistanceData *dist = view->dist;
 	Buffer bufs[HNSW_MAX_SLOT_PAGES];
 	Page pages[HNSW_MAX_SLOT_PAGES];
 	bool own_pins = HnswViewLockSlot(view, a, bufs, pages);
@@ -428,73 +428,6 @@ HnswViewCopyVector(HnswView view, HnswId id, char *dest)
 	} else
 		version = HnswViewReadStraddling(view, &a, dest);
 	return version;
-}
-
-/*
- * The backend's visited tags, kept across scans and inserts so a query does
- * not allocate and clear 2 bytes per element each time: VisitedSet::reset()
- * is O(1). A nested user (two hnsw scans open at once) gets a private set.
- * The in-use flag is cleared at transaction end, so an ERROR cannot leak it.
- */
-static vx::core::VisitedSet backend_visited;
-static uint16 *backend_tags = NULL;
-static uint32 backend_capacity = 0;
-static bool backend_visited_in_use = false;
-static bool backend_xact_callback = false;
-
-/* Forget the in-use mark at commit or abort. */
-static void
-HnswVisitedXactCallback(XactEvent event, void *arg)
-{
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
-		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PREPARE)
-		backend_visited_in_use = false;
-}
-
-/* A visited set (reset) for ids < limit. */
-vx::core::VisitedSet *
-HnswVisitedAcquire(uint32 limit, bool *cached)
-{
-	uint32 capacity = Max(limit, 1U);
-
-	if (!backend_xact_callback) {
-		RegisterXactCallback(HnswVisitedXactCallback, NULL);
-		backend_xact_callback = true;
-	}
-
-	if (backend_visited_in_use) {
-		vx::core::VisitedSet *set = palloc_object(vx::core::VisitedSet);
-
-		*set = vx::core::VisitedSet((uint16 *) palloc(vx::core::VisitedSet::bytes_for(capacity)), capacity);
-		*cached = false;
-		return set;
-	}
-
-	if (backend_capacity < capacity) {
-		/* grow with headroom, so an index that keeps growing is not reallocated every time */
-		uint32 grown = capacity + capacity / 4;
-
-		if (backend_tags != NULL)
-			pfree(backend_tags);
-		backend_tags = NULL;
-		backend_capacity = 0;
-		backend_tags = (uint16 *) MemoryContextAllocHuge(TopMemoryContext, vx::core::VisitedSet::bytes_for(grown));
-		backend_capacity = grown;
-		backend_visited = vx::core::VisitedSet(backend_tags, backend_capacity);
-	} else
-		backend_visited.reset();
-
-	backend_visited_in_use = true;
-	*cached = true;
-	return &backend_visited;
-}
-
-/* Give a visited set back. */
-void
-HnswVisitedRelease(vx::core::VisitedSet *set, bool cached)
-{
-	if (cached)
-		backend_visited_in_use = false;
 }
 
 /* Pair-distance table for up to n distinct elements (palloc in the current context). */

@@ -50,6 +50,8 @@
  */
 #include "vx/pg.h"
 
+#include "vx/am/visited.h"
+#include "vx/am/writer.h"
 #include "vx/core/hnsw_algo.hpp"
 #include "vx/hnsw/hnsw.h"
 #include "vx/hnsw/page_view.hpp"
@@ -63,7 +65,7 @@ using vx::core::Candidate;
 static void
 HnswPreparePage(Relation index, const HnswMetaPageData *meta, BlockNumber blkno, bool building)
 {
-	HnswWriter w;
+	VxWriter w;
 	Buffer buf;
 
 	if (blkno >= RelationGetNumberOfBlocks(index)) {
@@ -71,11 +73,11 @@ HnswPreparePage(Relation index, const HnswMetaPageData *meta, BlockNumber blkno,
 		for (;;) {
 			BlockNumber got;
 
-			buf = HnswNewBuffer(index, MAIN_FORKNUM);
+			buf = VxNewBuffer(index, MAIN_FORKNUM);
 			got = BufferGetBlockNumber(buf);
-			HnswWriterStart(&w, index, building);
-			HnswInitBlockPage(meta, got, HnswWriterPage(&w, buf, true));
-			HnswWriterFinish(&w);
+			VxWriterStart(&w, index, building);
+			HnswInitBlockPage(meta, got, VxWriterPage(&w, buf, true));
+			VxWriterFinish(&w);
 			UnlockReleaseBuffer(buf);
 			if (got >= blkno)
 				return;
@@ -86,9 +88,9 @@ HnswPreparePage(Relation index, const HnswMetaPageData *meta, BlockNumber blkno,
 	buf = ReadBuffer(index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	if (PageIsNew(BufferGetPage(buf))) {
-		HnswWriterStart(&w, index, building);
-		HnswInitBlockPage(meta, blkno, HnswWriterPage(&w, buf, true));
-		HnswWriterFinish(&w);
+		VxWriterStart(&w, index, building);
+		HnswInitBlockPage(meta, blkno, VxWriterPage(&w, buf, true));
+		VxWriterFinish(&w);
 	}
 	UnlockReleaseBuffer(buf);
 }
@@ -101,7 +103,7 @@ HnswAllocateId(Relation index, HnswMetaPageData *meta, bool building)
 	HnswMetaPage cur;
 	HnswAddress a;
 	HnswId id;
-	HnswWriter w;
+	VxWriter w;
 	HnswMetaPage upd;
 	BlockNumber first_new;
 
@@ -127,14 +129,14 @@ HnswAllocateId(Relation index, HnswMetaPageData *meta, bool building)
 								   id),
 							errhint("REINDEX the index.")));
 
-		HnswWriterStart(&w, index, building);
-		upd = HnswPageGetMeta(HnswWriterPage(&w, metabuf, false));
-		rec = HnswRecordAt(HnswWriterPage(&w, gbuf, false), cur, a.record_index);
+		VxWriterStart(&w, index, building);
+		upd = HnswPageGetMeta(VxWriterPage(&w, metabuf, false));
+		rec = HnswRecordAt(VxWriterPage(&w, gbuf, false), cur, a.record_index);
 		upd->free_head = rec->next_free;
 		upd->live_count++;
 		rec->next_free = HNSW_INVALID_ID;
 		*meta = *upd;
-		HnswWriterFinish(&w);
+		VxWriterFinish(&w);
 		UnlockReleaseBuffer(gbuf);
 		UnlockReleaseBuffer(metabuf);
 		return id;
@@ -155,12 +157,12 @@ HnswAllocateId(Relation index, HnswMetaPageData *meta, bool building)
 	for (BlockNumber b = first_new; b < a.vector_block + a.vector_pages; b++)
 		HnswPreparePage(index, cur, b, building);
 
-	HnswWriterStart(&w, index, building);
-	upd = HnswPageGetMeta(HnswWriterPage(&w, metabuf, false));
+	VxWriterStart(&w, index, building);
+	upd = HnswPageGetMeta(VxWriterPage(&w, metabuf, false));
 	upd->next_id = id + 1;
 	upd->live_count++;
 	*meta = *upd;
-	HnswWriterFinish(&w);
+	VxWriterFinish(&w);
 	UnlockReleaseBuffer(metabuf);
 	return id;
 }
@@ -186,11 +188,11 @@ HnswReserveUpperItem(Relation index, const HnswMetaPageData *meta, HnswId id, in
 	while (level > 0 && !HnswUpperFits(page, level, meta->m))
 		level--;
 	if (level > 0) {
-		HnswWriter w;
+		VxWriter w;
 
-		HnswWriterStart(&w, index, building);
-		*offset = HnswAddUpperItem(HnswWriterPage(&w, buf, false), id, level, meta->m);
-		HnswWriterFinish(&w);
+		VxWriterStart(&w, index, building);
+		*offset = HnswAddUpperItem(VxWriterPage(&w, buf, false), id, level, meta->m);
+		VxWriterFinish(&w);
 		if (*offset == InvalidOffsetNumber)
 			elog(ERROR, "hnsw upper page %u has no room though it reported some", a.upper_block);
 	}
@@ -245,13 +247,13 @@ HnswFindNeighbors(HnswView view, HnswInsertScratch *s, const char *datum, HnswId
 	if (meta->entry_id == HNSW_INVALID_ID)
 		return -1;
 
-	set = HnswVisitedAcquire(meta->next_id, &cached);
+	set = VxVisitedAcquire(meta->next_id, &cached);
 	s->core.visited = *set;
 	s->pair.clear();
 	top = vx::core::find_insert_neighbors(graph, dist, s->pair, meta->entry_id, meta->entry_level, level, id, id,
 										  s->params, s->core);
 	*set = s->core.visited; /* keep the epoch the searches advanced */
-	HnswVisitedRelease(set, cached);
+	VxVisitedRelease(set, cached);
 	return top;
 }
 
@@ -279,7 +281,7 @@ HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, int top, H
 	Page gpage;
 	HnswGraphRecord *rec;
 	uint32 version;
-	HnswWriter w;
+	VxWriter w;
 
 	/*
 	 * The slot's pages beyond those go first, up to 4 pages per record, while
@@ -289,15 +291,15 @@ HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, int top, H
 	for (uint32 first = inline_pages; first < a.vector_pages; first += MAX_GENERIC_XLOG_PAGES) {
 		uint32 count = Min((uint32) MAX_GENERIC_XLOG_PAGES, a.vector_pages - first);
 
-		HnswWriterStart(&w, index, building);
+		VxWriterStart(&w, index, building);
 		for (uint32 p = 0; p < count; p++) {
 			vbufs[p] = ReadBuffer(index, a.vector_block + first + p);
 			/* exclusive, in block order; no other lock is held */
 			LockBuffer(vbufs[p], BUFFER_LOCK_EXCLUSIVE);
-			vpages[p] = HnswWriterPage(&w, vbufs[p], false);
+			vpages[p] = VxWriterPage(&w, vbufs[p], false);
 		}
 		HnswWriteVectorSlot(vpages, meta, a.vector_offset, 0, datum, first, count);
-		HnswWriterFinish(&w);
+		VxWriterFinish(&w);
 		for (uint32 p = 0; p < count; p++)
 			UnlockReleaseBuffer(vbufs[p]);
 	}
@@ -314,14 +316,14 @@ HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, int top, H
 		LockBuffer(vbufs[p], BUFFER_LOCK_EXCLUSIVE);
 	}
 
-	HnswWriterStart(&w, index, building);
+	VxWriterStart(&w, index, building);
 	if (level > 0)
-		upage = HnswWriterPage(&w, ubuf, false);
-	gpage = HnswWriterPage(&w, gbuf, false);
+		upage = VxWriterPage(&w, ubuf, false);
+	gpage = VxWriterPage(&w, gbuf, false);
 	rec = HnswRecordAt(gpage, meta, a.record_index);
 	version = HnswNextVersion(rec->version);
 	for (uint32 p = 0; p < inline_pages; p++)
-		vpages[p] = HnswWriterPage(&w, vbufs[p], false);
+		vpages[p] = VxWriterPage(&w, vbufs[p], false);
 	HnswWriteVectorSlot(vpages, meta, a.vector_offset, version, datum, 0, inline_pages);
 
 	rec->flags = HNSW_RECORD_LIVE;
@@ -348,7 +350,7 @@ HnswWriteElement(Relation index, HnswView view, HnswInsertScratch *s, int top, H
 				list->ids[i] = s->core.selected_at(l)[i].id;
 		}
 	}
-	HnswWriterFinish(&w);
+	VxWriterFinish(&w);
 
 	for (uint32 p = 0; p < inline_pages; p++)
 		UnlockReleaseBuffer(vbufs[p]);
@@ -401,11 +403,11 @@ HnswReplaceList(Relation index, const HnswMetaPageData *meta, HnswId nb, int lev
 	}
 
 	if (same) {
-		HnswWriter w;
+		VxWriter w;
 		Page wpage;
 
-		HnswWriterStart(&w, index, building);
-		wpage = HnswWriterPage(&w, buf, false);
+		VxWriterStart(&w, index, building);
+		wpage = VxWriterPage(&w, buf, false);
 		if (level == 0) {
 			HnswGraphRecord *rec = HnswRecordAt(wpage, meta, a.record_index);
 
@@ -420,7 +422,7 @@ HnswReplaceList(Relation index, const HnswMetaPageData *meta, HnswId nb, int lev
 		}
 		memcpy(ids, new_list, new_n * sizeof(HnswId));
 		*count = new_n;
-		HnswWriterFinish(&w);
+		VxWriterFinish(&w);
 	}
 	UnlockReleaseBuffer(buf);
 	return same;
@@ -478,14 +480,14 @@ HnswUpdateEntry(Relation index, HnswId id, int level, bool building)
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	cur = HnswCheckMetaPage(index, BufferGetPage(metabuf));
 	if (cur->entry_id == HNSW_INVALID_ID || level > cur->entry_level) {
-		HnswWriter w;
+		VxWriter w;
 		HnswMetaPage upd;
 
-		HnswWriterStart(&w, index, building);
-		upd = HnswPageGetMeta(HnswWriterPage(&w, metabuf, false));
+		VxWriterStart(&w, index, building);
+		upd = HnswPageGetMeta(VxWriterPage(&w, metabuf, false));
 		upd->entry_id = id;
 		upd->entry_level = level;
-		HnswWriterFinish(&w);
+		VxWriterFinish(&w);
 	}
 	UnlockReleaseBuffer(metabuf);
 }
@@ -507,8 +509,7 @@ HnswInserterInit(HnswInserter ins, Relation index, bool building, bool lock_entr
 	ins->lock_entry = lock_entry;
 	ins->prng = prng;
 	ins->meta = *HnswGetCachedMeta(index); /* the geometry; each insert rereads the metapage */
-	HnswInitDistance(&ins->dist, (HnswElemKind) ins->meta.elem_kind, (HnswMetric) ins->meta.metric,
-					 ins->meta.dimensions);
+	HnswInitDistance(&ins->dist, &ins->meta);
 	HnswViewInit(&ins->view, index, &ins->meta, &ins->dist);
 	HnswInitInsertScratch(s, &ins->view);
 	ins->scratch = s;
@@ -524,14 +525,15 @@ HnswInserterInsert(HnswInserter ins, const char *datum, ItemPointer tid)
 	bool building = ins->building;
 	OffsetNumber upper_offset;
 	HnswId id;
+	uint32 dimensions;
 	int level;
 	int top;
 	bool locked = false;
 
 	HnswReadMeta(index, meta);
-	if (HnswDatumDimensions((HnswElemKind) meta->elem_kind, datum) != meta->dimensions)
-		elog(ERROR, "hnsw index value has %u dimensions, expected %u",
-			 HnswDatumDimensions((HnswElemKind) meta->elem_kind, datum), meta->dimensions);
+	dimensions = VxElemTraitsOf(ins->dist.kind)->dimensions(datum);
+	if (dimensions != meta->dimensions)
+		elog(ERROR, "hnsw index value has %u dimensions, expected %u", dimensions, meta->dimensions);
 	level = HnswRandomLevel(ins->prng, meta->m);
 
 	/* an insert that may become the entry point excludes others doing the same */
@@ -587,7 +589,7 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Re
 	MemoryContext ctx;
 	MemoryContext old;
 	const HnswMetaPageData *geometry;
-	HnswDistanceData dist;
+	VxDistanceData dist;
 	Datum value;
 	bool skip;
 
@@ -598,11 +600,11 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Re
 	old = MemoryContextSwitchTo(ctx);
 
 	geometry = HnswGetCachedMeta(index);
-	HnswInitDistance(&dist, (HnswElemKind) geometry->elem_kind, (HnswMetric) geometry->metric, geometry->dimensions);
+	HnswInitDistance(&dist, geometry);
 	value = HnswPrepareValue(&dist, values[0], true, &skip);
 	if (!skip) {
 		/* a column without typmod can hold other dimensions: pgvector's error, not an internal one */
-		HnswCheckQuery(&dist, DatumGetPointer(value));
+		VxCheckQuery(&dist, DatumGetPointer(value));
 		HnswInsertValue(index, DatumGetPointer(value), heap_tid, false);
 	}
 

@@ -17,7 +17,8 @@
  *     read: an index with another magic (pgvector's) or a newer version is
  *     refused with a REINDEX hint and never misread.
  * Nothing here takes locks except HnswReadMeta (a share lock, released
- * before returning) and HnswNewBuffer (relation extension lock).
+ * before returning). Pages are written through VxWriter and extended with
+ * VxNewBuffer (include/vx/am/writer.h).
  */
 #include "vx/pg.h"
 
@@ -83,17 +84,19 @@ HnswFewerPages(uint64 pages_a, uint64 records_a, uint64 pages_b, uint64 records_
  * Packed is taken when it saves at least 1% of the pages: every read of a
  * straddling slot pins and locks two or more pages and runs the kernel per
  * page (bit, sparsevec: copies the slot), not worth a smaller saving (2,000
- * floats, sparsevec: nothing to save, nearly every slot would straddle). Extents are sized so the upper page is expected to be half
- * full, which leaves many standard deviations of headroom before levels get
- * capped.
+ * floats, sparsevec: nothing to save, nearly every slot would straddle).
+ * Extents are sized so the upper page is expected to be half full, which
+ * leaves many standard deviations of headroom before levels get capped.
  */
 void
-HnswComputeGeometry(HnswMetaPageData *meta, HnswElemKind kind, HnswMetric metric, uint32 dimensions, int m,
+HnswComputeGeometry(HnswMetaPageData *meta, VxElemKind kind, VxMetric metric, uint32 dimensions, int m,
 					int ef_construction)
 {
 	Size capacity = HNSW_PAGE_CAPACITY;
 	Size record_size = INTALIGN(HNSW_RECORD_HEADER_SIZE + sizeof(HnswId) * 2 * m);
-	Size slot_size = HNSW_VECTOR_HEADER_SIZE + INTALIGN(HnswDatumMaxSize(kind, dimensions));
+	/* sparsevec slots hold HNSW_MAX_SPARSE_NNZ non-zeros */
+	Size datum_size = VxElemTraitsOf(kind)->datum_size(dimensions, HNSW_MAX_SPARSE_NNZ);
+	Size slot_size = HNSW_VECTOR_HEADER_SIZE + INTALIGN(datum_size);
 	uint32 max_records = capacity / record_size;
 	uint32 whole_slots = slot_size <= capacity ? capacity / slot_size : 1;
 	uint32 whole_pages = slot_size <= capacity ? 1 : (slot_size + capacity - 1) / capacity;
@@ -414,58 +417,4 @@ HnswWriteVectorSlot(Page *pages, const HnswMetaPageData *meta, uint32 offset, ui
 		}
 		start = ends[i];
 	}
-}
-
-/*
- * Extend the relation by one page and return it pinned and exclusively
- * locked, not yet initialized. The extension lock serializes concurrent
- * extenders (build holds the only reference, but taking it is harmless).
- */
-Buffer
-HnswNewBuffer(Relation index, ForkNumber fork)
-{
-	Buffer buf;
-
-	LockRelationForExtension(index, ExclusiveLock);
-	buf = ReadBufferExtended(index, fork, P_NEW, RBM_NORMAL, NULL);
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	UnlockRelationForExtension(index, ExclusiveLock);
-	return buf;
-}
-
-/*
- * Page writes: GenericXLog at run time, or plain dirty buffers during a
- * build (log_newpage_range covers the whole relation at the end). The
- * caller holds exclusive locks on the registered buffers until finish.
- */
-void
-HnswWriterStart(HnswWriter *w, Relation index, bool building)
-{
-	w->building = building;
-	w->nbuffers = 0;
-	w->state = building ? NULL : GenericXLogStart(index);
-}
-
-/* The page to modify for buf (full_image: the page is new or rewritten whole). */
-Page
-HnswWriterPage(HnswWriter *w, Buffer buf, bool full_image)
-{
-	Assert(w->nbuffers < MAX_GENERIC_XLOG_PAGES);
-	w->buffers[w->nbuffers++] = buf;
-	if (w->building)
-		return BufferGetPage(buf);
-	return GenericXLogRegisterBuffer(w->state, buf, full_image ? GENERIC_XLOG_FULL_IMAGE : 0);
-}
-
-/* Apply and log (or just dirty) every registered page. */
-void
-HnswWriterFinish(HnswWriter *w)
-{
-	if (w->building) {
-		for (int i = 0; i < w->nbuffers; i++)
-			MarkBufferDirty(w->buffers[i]);
-	} else
-		GenericXLogFinish(w->state);
-	w->nbuffers = 0;
-	w->state = NULL;
 }

@@ -45,6 +45,7 @@
  */
 #include "vx/pg.h"
 
+#include "vx/am/visited.h"
 #include "vx/core/hnsw_algo.hpp"
 #include "vx/hnsw/hnsw.h"
 #include "vx/hnsw/page_view.hpp"
@@ -69,7 +70,7 @@ typedef struct HnswScanOpaqueData
 	MemoryContext query_ctx; /* reset at every rescan */
 
 	HnswMetaPageData meta; /* as read by this search */
-	HnswDistanceData dist;
+	VxDistanceData dist;
 	HnswViewData view;
 	bool view_ready;
 
@@ -278,8 +279,7 @@ HnswScanBegin(IndexScanDesc scan)
 	old = MemoryContextSwitchTo(so->scan_ctx);
 	HnswReadMeta(index, &so->meta);
 	if (!so->view_ready) {
-		HnswInitDistance(&so->dist, (HnswElemKind) so->meta.elem_kind, (HnswMetric) so->meta.metric,
-						 so->meta.dimensions);
+		HnswInitDistance(&so->dist, &so->meta);
 		HnswViewInit(&so->view, index, &so->meta, &so->dist);
 		so->view_ready = true;
 	}
@@ -298,13 +298,13 @@ HnswScanBegin(IndexScanDesc scan)
 		return;
 	}
 	if (so->query != NULL)
-		HnswCheckQuery(&so->dist, so->query);
+		VxCheckQuery(&so->dist, so->query);
 
 	if (so->visited == NULL || so->visited_limit < so->meta.next_id) {
 		if (so->visited != NULL)
-			HnswVisitedRelease(so->visited, so->visited_cached);
+			VxVisitedRelease(so->visited, so->visited_cached);
 		so->visited = NULL;
-		so->visited = HnswVisitedAcquire(so->meta.next_id, &so->visited_cached);
+		so->visited = VxVisitedAcquire(so->meta.next_id, &so->visited_cached);
 	}
 	so->visited_limit = so->meta.next_id;
 	so->visited->reset();
@@ -411,7 +411,7 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 			scan->xs_heaptid = info.heap_tid;
 			scan->xs_recheck = false;
 			scan->xs_recheckorderby = false;
-			scan->xs_orderbyvals[0] = so->query != NULL ? Float8GetDatum(HnswOrderByValue(&so->dist, c.dist)) : 0;
+			scan->xs_orderbyvals[0] = so->query != NULL ? Float8GetDatum(VxOrderByValue(&so->dist, c.dist)) : 0;
 			scan->xs_orderbynulls[0] = so->query == NULL;
 			return true;
 		}
@@ -432,7 +432,7 @@ hnswendscan(IndexScanDesc scan)
 	if (so->view_ready)
 		HnswViewReleasePins(&so->view);
 	if (so->visited != NULL)
-		HnswVisitedRelease(so->visited, so->visited_cached);
+		VxVisitedRelease(so->visited, so->visited_cached);
 	MemoryContextDelete(so->scan_ctx);
 	pfree(so);
 	scan->opaque = NULL;

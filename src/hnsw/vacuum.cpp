@@ -41,6 +41,7 @@
  */
 #include "vx/pg.h"
 
+#include "vx/am/writer.h"
 #include "vx/core/hnsw_algo.hpp"
 #include "vx/hnsw/hnsw.h"
 #include "vx/hnsw/page_view.hpp"
@@ -67,7 +68,7 @@ typedef struct HnswVacuumState
 	int top_level;
 
 	/* repair */
-	HnswDistanceData dist;
+	VxDistanceData dist;
 	HnswViewData view;
 	HnswPairDistance pair;
 	uint32 cap; /* candidates per repaired list */
@@ -161,13 +162,13 @@ HnswVacuumMark(HnswVacuumState *vs, IndexBulkDeleteResult *stats, IndexBulkDelet
 		}
 
 		if (nmarked > 0) {
-			HnswWriter w;
+			VxWriter w;
 
-			HnswWriterStart(&w, vs->index, false);
-			page = HnswWriterPage(&w, buf, false);
+			VxWriterStart(&w, vs->index, false);
+			page = VxWriterPage(&w, buf, false);
 			for (int j = 0; j < nmarked; j++)
 				HnswRecordAt(page, meta, marked[j])->flags = HNSW_RECORD_DELETED;
-			HnswWriterFinish(&w);
+			VxWriterFinish(&w);
 			stats->tuples_removed += nmarked;
 		}
 		UnlockReleaseBuffer(buf);
@@ -240,7 +241,7 @@ HnswVacuumRepair(HnswVacuumState *vs)
 	uint32 m0 = 2 * meta->m;
 
 	vs->cap = Max((uint32) meta->ef_construction, m0);
-	HnswInitDistance(&vs->dist, (HnswElemKind) meta->elem_kind, (HnswMetric) meta->metric, meta->dimensions);
+	HnswInitDistance(&vs->dist, meta);
 	HnswViewInit(&vs->view, vs->index, meta, &vs->dist);
 	HnswPairDistanceInit(&vs->pair, &vs->view, vs->cap + 1);
 	vs->cand = palloc_array(Candidate, vs->cap);
@@ -277,14 +278,14 @@ HnswVacuumEntry(HnswVacuumState *vs)
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	cur = HnswCheckMetaPage(vs->index, BufferGetPage(metabuf));
 	if (cur->entry_id != HNSW_INVALID_ID && HnswIsDeleted(vs, cur->entry_id)) {
-		HnswWriter w;
+		VxWriter w;
 		HnswMetaPage upd;
 
-		HnswWriterStart(&w, vs->index, false);
-		upd = HnswPageGetMeta(HnswWriterPage(&w, metabuf, false));
+		VxWriterStart(&w, vs->index, false);
+		upd = HnswPageGetMeta(VxWriterPage(&w, metabuf, false));
 		upd->entry_id = vs->top_id;
 		upd->entry_level = vs->top_id == HNSW_INVALID_ID ? -1 : vs->top_level;
-		HnswWriterFinish(&w);
+		VxWriterFinish(&w);
 	}
 	UnlockReleaseBuffer(metabuf);
 	UnlockPage(vs->index, HNSW_UPDATE_LOCK, ExclusiveLock);
@@ -303,7 +304,7 @@ HnswVacuumFree(HnswVacuumState *vs)
 		Buffer metabuf;
 		Buffer ubuf;
 		Buffer gbuf;
-		HnswWriter w;
+		VxWriter w;
 		HnswMetaPage mp;
 		Page upage;
 		Page gpage;
@@ -322,10 +323,10 @@ HnswVacuumFree(HnswVacuumState *vs)
 		gbuf = ReadBufferExtended(vs->index, MAIN_FORKNUM, a.graph_block, RBM_NORMAL, vs->info->strategy);
 		LockBuffer(gbuf, BUFFER_LOCK_EXCLUSIVE);
 
-		HnswWriterStart(&w, vs->index, false);
-		mp = HnswCheckMetaPage(vs->index, HnswWriterPage(&w, metabuf, false));
-		upage = HnswWriterPage(&w, ubuf, false);
-		gpage = HnswWriterPage(&w, gbuf, false);
+		VxWriterStart(&w, vs->index, false);
+		mp = HnswCheckMetaPage(vs->index, VxWriterPage(&w, metabuf, false));
+		upage = VxWriterPage(&w, ubuf, false);
+		gpage = VxWriterPage(&w, gbuf, false);
 		HnswCheckPage(vs->index, upage, HNSW_PAGE_UPPER, a.upper_block);
 		HnswCheckPage(vs->index, gpage, HNSW_PAGE_GRAPH, a.graph_block);
 		for (uint32 i = 0; i < nrecords; i++) {
@@ -348,7 +349,7 @@ HnswVacuumFree(HnswVacuumState *vs)
 			rec->next_free = mp->free_head;
 			mp->free_head = id;
 		}
-		HnswWriterFinish(&w);
+		VxWriterFinish(&w);
 		UnlockReleaseBuffer(gbuf);
 		UnlockReleaseBuffer(ubuf);
 		UnlockReleaseBuffer(metabuf);
@@ -360,13 +361,13 @@ static void
 HnswVacuumSetLive(HnswVacuumState *vs)
 {
 	Buffer metabuf = ReadBufferExtended(vs->index, MAIN_FORKNUM, HNSW_METAPAGE_BLKNO, RBM_NORMAL, vs->info->strategy);
-	HnswWriter w;
+	VxWriter w;
 
 	/* exclusive: live_count is mutable metapage state */
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
-	HnswWriterStart(&w, vs->index, false);
-	HnswCheckMetaPage(vs->index, HnswWriterPage(&w, metabuf, false))->live_count = vs->live;
-	HnswWriterFinish(&w);
+	VxWriterStart(&w, vs->index, false);
+	HnswCheckMetaPage(vs->index, VxWriterPage(&w, metabuf, false))->live_count = vs->live;
+	VxWriterFinish(&w);
 	UnlockReleaseBuffer(metabuf);
 }
 

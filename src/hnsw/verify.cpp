@@ -58,15 +58,14 @@
  * reports; soft counts are exact only on a quiescent index.
  *
  * Memory: about 9 bytes per element (flags, level, upper offset, visited bit,
- * BFS queue) in a private memory context; at most HNSW_VERIFY_MAX_ROWS rows
- * are returned, then one row counts the rest.
+ * BFS queue) in a private memory context; at most VX_VERIFY_MAX_ROWS rows
+ * are returned, then one row counts the rest (the result set, the tolerance
+ * argument and the checks on opening the index are include/vx/am/verify.h's).
  */
 #include "vx/pg.h"
 
+#include "vx/am/verify.h"
 #include "vx/hnsw/hnsw.h"
-
-/* Problems returned as rows before the rest are only counted. */
-#define HNSW_VERIFY_MAX_ROWS 1000
 
 /* What a pass learned about each id below next_id. */
 typedef struct HnswVerifyState
@@ -93,39 +92,10 @@ typedef struct HnswVerifyState
 	uint64 nlow;		  /* upper links to elements of a lower level */
 	char *first_low;
 
-	Tuplestorestate *store;
-	TupleDesc desc;
-	uint64 nproblems;
+	VxVerifyOutput out; /* the result rows (include/vx/am/verify.h) */
 	char *page; /* BLCKSZ scratch for page copies */
 	char *datum; /* vector_slot_size scratch for a slot's datum */
 } HnswVerifyState;
-
-/* Add one problem row (or only count it once HNSW_VERIFY_MAX_ROWS were returned). */
-static void pg_attribute_printf(2, 3) HnswVerifyReport(HnswVerifyState *vs, const char *fmt, ...)
-{
-	StringInfoData buf;
-	Datum value;
-	bool isnull = false;
-
-	vs->nproblems++;
-	if (vs->nproblems > HNSW_VERIFY_MAX_ROWS)
-		return;
-	initStringInfo(&buf);
-	for (;;) {
-		va_list args;
-		int needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&buf, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&buf, needed);
-	}
-	value = CStringGetTextDatum(buf.data);
-	tuplestore_putvalues(vs->store, vs->desc, &value, &isnull);
-	pfree(buf.data);
-}
 
 /* Whether record flags name an element in the graph. */
 static inline bool
@@ -162,30 +132,31 @@ HnswVerifyCopy(HnswVerifyState *vs, BlockNumber blkno)
 static bool
 HnswVerifyMetaFields(HnswVerifyState *vs, const HnswMetaPageData *meta)
 {
+	uint32 max_dimensions;
 	bool ok = true;
 
-	if (meta->elem_kind < HNSW_ELEM_F32 || meta->elem_kind > HNSW_ELEM_SPARSE) {
-		HnswVerifyReport(vs, "metapage: element kind %u is unknown", meta->elem_kind);
+	if (meta->elem_kind < VX_ELEM_F32 || meta->elem_kind > VX_ELEM_SPARSE) {
+		VxVerifyReport(&vs->out, "metapage: element kind %u is unknown", meta->elem_kind);
 		ok = false;
 	}
-	if (meta->metric < HNSW_METRIC_L2 || meta->metric > HNSW_METRIC_JACCARD) {
-		HnswVerifyReport(vs, "metapage: metric %u is unknown", meta->metric);
+	if (meta->metric < VX_METRIC_L2 || meta->metric > VX_METRIC_JACCARD) {
+		VxVerifyReport(&vs->out, "metapage: metric %u is unknown", meta->metric);
 		ok = false;
 	}
-	if (meta->dimensions < 1 ||
-		meta->dimensions > (meta->elem_kind == HNSW_ELEM_BIT ? HNSW_MAX_BIT_DIM
-															: (uint32) (meta->elem_kind == HNSW_ELEM_SPARSE ? INT32_MAX
-																											: HNSW_MAX_DIM))) {
-		HnswVerifyReport(vs, "metapage: dimensions %u out of range", meta->dimensions);
+	max_dimensions = meta->elem_kind == VX_ELEM_BIT ? HNSW_MAX_BIT_DIM
+					 : meta->elem_kind == VX_ELEM_SPARSE ? (uint32) INT32_MAX
+														 : HNSW_MAX_DIM;
+	if (meta->dimensions < 1 || meta->dimensions > max_dimensions) {
+		VxVerifyReport(&vs->out, "metapage: dimensions %u out of range", meta->dimensions);
 		ok = false;
 	}
 	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M) {
-		HnswVerifyReport(vs, "metapage: m %u out of range %d..%d", meta->m, HNSW_MIN_M, HNSW_MAX_M);
+		VxVerifyReport(&vs->out, "metapage: m %u out of range %d..%d", meta->m, HNSW_MIN_M, HNSW_MAX_M);
 		ok = false;
 	}
 	if (meta->ef_construction < HNSW_MIN_EF_CONSTRUCTION || meta->ef_construction > HNSW_MAX_EF_CONSTRUCTION) {
-		HnswVerifyReport(vs, "metapage: ef_construction %u out of range %d..%d", meta->ef_construction,
-						 HNSW_MIN_EF_CONSTRUCTION, HNSW_MAX_EF_CONSTRUCTION);
+		VxVerifyReport(&vs->out, "metapage: ef_construction %u out of range %d..%d", meta->ef_construction,
+					   HNSW_MIN_EF_CONSTRUCTION, HNSW_MAX_EF_CONSTRUCTION);
 		ok = false;
 	}
 	return ok;
@@ -197,7 +168,7 @@ HnswVerifyGeometryField(HnswVerifyState *vs, const char *name, uint32 have, uint
 {
 	if (have == want)
 		return true;
-	HnswVerifyReport(vs, "metapage: %s is %u, the geometry gives %u", name, have, want);
+	VxVerifyReport(&vs->out, "metapage: %s is %u, the geometry gives %u", name, have, want);
 	return false;
 }
 
@@ -209,49 +180,49 @@ HnswVerifyMeta(HnswVerifyState *vs)
 	HnswMetaPageData want;
 	Page page;
 	HnswPageOpaque opaque;
-	const HnswTypeInfo *typeinfo;
+	const VxTypeInfo *typeinfo;
 	bool ok = true;
 
 	if (vs->nblocks == 0) {
-		HnswVerifyReport(vs, "metapage: the index has no blocks");
+		VxVerifyReport(&vs->out, "metapage: the index has no blocks");
 		return false;
 	}
 	page = HnswVerifyCopy(vs, HNSW_METAPAGE_BLKNO);
 	opaque = HnswPageGetOpaque(page);
 	if (PageIsNew(page)) {
-		HnswVerifyReport(vs, "metapage: block 0 is uninitialized");
+		VxVerifyReport(&vs->out, "metapage: block 0 is uninitialized");
 		return false;
 	}
 	/* pgvector's metapage has its own page id: say what it is, as the AM's metapage check does */
 	if (HnswPageGetMeta(page)->magic == HNSW_PGVECTOR_MAGIC) {
-		HnswVerifyReport(vs, "metapage: magic %08X, expected %08X (built by pgvector)", HNSW_PGVECTOR_MAGIC,
-						 HNSW_MAGIC);
+		VxVerifyReport(&vs->out, "metapage: magic %08X, expected %08X (built by pgvector)", HNSW_PGVECTOR_MAGIC,
+					   HNSW_MAGIC);
 		return false;
 	}
 	if (opaque->page_id != HNSW_PAGE_ID || opaque->page_type != HNSW_PAGE_META) {
-		HnswVerifyReport(vs, "metapage: block 0 has page id %04X and type %u, expected %04X and %u", opaque->page_id,
-						 opaque->page_type, HNSW_PAGE_ID, HNSW_PAGE_META);
+		VxVerifyReport(&vs->out, "metapage: block 0 has page id %04X and type %u, expected %04X and %u",
+					   opaque->page_id, opaque->page_type, HNSW_PAGE_ID, HNSW_PAGE_META);
 		return false;
 	}
 	memcpy(meta, HnswPageGetMeta(page), sizeof(HnswMetaPageData));
 	/* counted after the metapage: inserts extend the relation before they advance next_id */
 	vs->nblocks = RelationGetNumberOfBlocks(vs->index);
 	if (meta->magic != HNSW_MAGIC) {
-		HnswVerifyReport(vs, "metapage: magic %08X, expected %08X", meta->magic, HNSW_MAGIC);
+		VxVerifyReport(&vs->out, "metapage: magic %08X, expected %08X", meta->magic, HNSW_MAGIC);
 		return false;
 	}
 	if (meta->version != HNSW_VERSION) {
-		HnswVerifyReport(vs, "metapage: format version %u, expected %u", meta->version, HNSW_VERSION);
+		VxVerifyReport(&vs->out, "metapage: format version %u, expected %u", meta->version, HNSW_VERSION);
 		return false;
 	}
 	if (((PageHeader) page)->pd_lower < (PageGetContents(page) - page) + sizeof(HnswMetaPageData))
-		HnswVerifyReport(vs, "metapage: pd_lower %u does not cover the metapage contents",
-						 ((PageHeader) page)->pd_lower);
+		VxVerifyReport(&vs->out, "metapage: pd_lower %u does not cover the metapage contents",
+					   ((PageHeader) page)->pd_lower);
 	if (!HnswVerifyMetaFields(vs, meta))
 		return false;
 	vs->max_level = HnswGetMaxLevel(meta->m);
 
-	HnswComputeGeometry(&want, (HnswElemKind) meta->elem_kind, (HnswMetric) meta->metric, meta->dimensions, meta->m,
+	HnswComputeGeometry(&want, (VxElemKind) meta->elem_kind, (VxMetric) meta->metric, meta->dimensions, meta->m,
 						meta->ef_construction);
 	ok &= HnswVerifyGeometryField(vs, "record_size", meta->record_size, want.record_size);
 	ok &= HnswVerifyGeometryField(vs, "records_per_page", meta->records_per_page, want.records_per_page);
@@ -265,13 +236,13 @@ HnswVerifyMeta(HnswVerifyState *vs)
 		return false;
 
 	/* what the catalog says the index is */
-	typeinfo = HnswGetTypeInfo(vs->index);
+	typeinfo = VxGetTypeInfo(vs->index, HNSW_TYPE_INFO_PROC);
 	if (typeinfo->kind != meta->elem_kind)
-		HnswVerifyReport(vs, "metapage: element kind %u, the opclass indexes kind %u", meta->elem_kind,
-						 typeinfo->kind);
-	else if (HnswGetMetric(vs->index, typeinfo->kind) != meta->metric)
-		HnswVerifyReport(vs, "metapage: metric %u, the opclass has metric %u", meta->metric,
-						 HnswGetMetric(vs->index, typeinfo->kind));
+		VxVerifyReport(&vs->out, "metapage: element kind %u, the opclass indexes kind %u", meta->elem_kind,
+					   typeinfo->kind);
+	else if (VxGetMetric(vs->index, typeinfo->kind, "hnsw") != meta->metric)
+		VxVerifyReport(&vs->out, "metapage: metric %u, the opclass has metric %u", meta->metric,
+					   VxGetMetric(vs->index, typeinfo->kind, "hnsw"));
 	/*
 	 * ALTER TABLE ... TYPE vector (dropping the typmod) keeps the index, so
 	 * only a column that still has dimensions must agree. m and
@@ -281,30 +252,30 @@ HnswVerifyMeta(HnswVerifyState *vs)
 	 */
 	if (TupleDescAttr(vs->index->rd_att, 0)->atttypmod >= 0 &&
 		(int32) meta->dimensions != TupleDescAttr(vs->index->rd_att, 0)->atttypmod)
-		HnswVerifyReport(vs, "metapage: dimensions %u, the column has %d", meta->dimensions,
-						 TupleDescAttr(vs->index->rd_att, 0)->atttypmod);
+		VxVerifyReport(&vs->out, "metapage: dimensions %u, the column has %d", meta->dimensions,
+					   TupleDescAttr(vs->index->rd_att, 0)->atttypmod);
 
 	/* mutable state */
 	if (meta->entry_id == HNSW_INVALID_ID) {
 		if (meta->entry_level != -1)
-			HnswVerifyReport(vs, "metapage: no entry point but entry_level %d", meta->entry_level);
+			VxVerifyReport(&vs->out, "metapage: no entry point but entry_level %d", meta->entry_level);
 	} else {
 		if (meta->entry_id >= meta->next_id)
-			HnswVerifyReport(vs, "metapage: entry point %u is not below next_id %u", meta->entry_id, meta->next_id);
+			VxVerifyReport(&vs->out, "metapage: entry point %u is not below next_id %u", meta->entry_id, meta->next_id);
 		if (meta->entry_level < 0 || meta->entry_level > vs->max_level)
-			HnswVerifyReport(vs, "metapage: entry_level %d out of range 0..%d", meta->entry_level, vs->max_level);
+			VxVerifyReport(&vs->out, "metapage: entry_level %d out of range 0..%d", meta->entry_level, vs->max_level);
 	}
 	if (meta->free_head != HNSW_INVALID_ID && meta->free_head >= meta->next_id)
-		HnswVerifyReport(vs, "metapage: free_head %u is not below next_id %u", meta->free_head, meta->next_id);
+		VxVerifyReport(&vs->out, "metapage: free_head %u is not below next_id %u", meta->free_head, meta->next_id);
 	if (meta->next_id == HNSW_INVALID_ID) {
-		HnswVerifyReport(vs, "metapage: next_id is the invalid id");
+		VxVerifyReport(&vs->out, "metapage: next_id is the invalid id");
 		return false;
 	}
 
 	vs->last_needed = meta->next_id > 0 ? HnswLastBlockOf(meta, meta->next_id - 1) : 0;
 	if (vs->last_needed >= vs->nblocks) {
-		HnswVerifyReport(vs, "metapage: next_id %u needs block %u, the index has %u blocks", meta->next_id,
-						 vs->last_needed, vs->nblocks);
+		VxVerifyReport(&vs->out, "metapage: next_id %u needs block %u, the index has %u blocks", meta->next_id,
+					   vs->last_needed, vs->nblocks);
 		return false;
 	}
 	return true;
@@ -330,19 +301,19 @@ HnswVerifyBlocks(HnswVerifyState *vs)
 		if (PageIsNew(page)) {
 			/* a crash between extending the relation and logging the page leaves zeros */
 			if (meta->next_id > 0 && blkno <= vs->last_needed)
-				HnswVerifyReport(vs, "block %u: uninitialized, but allocated ids need blocks up to %u", blkno,
-								 vs->last_needed);
+				VxVerifyReport(&vs->out, "block %u: uninitialized, but allocated ids need blocks up to %u", blkno,
+							   vs->last_needed);
 			continue;
 		}
 		opaque = HnswPageGetOpaque(page);
 		if (((PageHeader) page)->pd_special != BLCKSZ - MAXALIGN(sizeof(HnswPageOpaqueData)) ||
 			opaque->page_id != HNSW_PAGE_ID) {
-			HnswVerifyReport(vs, "block %u: not an hnsw page (special %u, page id %04X)", blkno,
-							 ((PageHeader) page)->pd_special, opaque->page_id);
+			VxVerifyReport(&vs->out, "block %u: not an hnsw page (special %u, page id %04X)", blkno,
+						   ((PageHeader) page)->pd_special, opaque->page_id);
 			continue;
 		}
 		if (opaque->page_type != want) {
-			HnswVerifyReport(vs, "block %u: page type %u, the geometry gives %u", blkno, opaque->page_type, want);
+			VxVerifyReport(&vs->out, "block %u: page type %u, the geometry gives %u", blkno, opaque->page_type, want);
 			continue;
 		}
 		if (want == HNSW_PAGE_GRAPH)
@@ -350,8 +321,8 @@ HnswVerifyBlocks(HnswVerifyState *vs)
 		else if (want == HNSW_PAGE_VECTOR)
 			need = HnswVectorPageBytes(meta, blkno);
 		if (((PageHeader) page)->pd_lower < (PageGetContents(page) - page) + need)
-			HnswVerifyReport(vs, "block %u: pd_lower %u does not cover the page's %zu bytes of slots", blkno,
-							 ((PageHeader) page)->pd_lower, need);
+			VxVerifyReport(&vs->out, "block %u: pd_lower %u does not cover the page's %zu bytes of slots", blkno,
+						   ((PageHeader) page)->pd_lower, need);
 	}
 }
 
@@ -363,19 +334,21 @@ HnswVerifySlot(HnswVerifyState *vs, HnswId id, uint32 slot_version, const char *
 {
 	const HnswMetaPageData *meta = &vs->meta;
 	Size max_size = meta->vector_slot_size - HNSW_VECTOR_HEADER_SIZE;
+	uint32 dimensions;
 
 	if (slot_version != version) {
-		HnswVerifyReport(vs, "element %u: vector slot version %u, record version %u", id, slot_version, version);
+		VxVerifyReport(&vs->out, "element %u: vector slot version %u, record version %u", id, slot_version, version);
 		return;
 	}
 	if (VARATT_IS_EXTENDED(datum) || VARSIZE_ANY(datum) > max_size) {
-		HnswVerifyReport(vs, "element %u: stored datum of %zu bytes does not fit its %zu-byte slot", id,
-						 (Size) VARSIZE_ANY(datum), max_size);
+		VxVerifyReport(&vs->out, "element %u: stored datum of %zu bytes does not fit its %zu-byte slot", id,
+					   (Size) VARSIZE_ANY(datum), max_size);
 		return;
 	}
-	if (HnswDatumDimensions((HnswElemKind) meta->elem_kind, datum) != meta->dimensions)
-		HnswVerifyReport(vs, "element %u: stored vector has %u dimensions, the index %u", id,
-						 HnswDatumDimensions((HnswElemKind) meta->elem_kind, datum), meta->dimensions);
+	dimensions = VxElemTraitsOf((VxElemKind) meta->elem_kind)->dimensions(datum);
+	if (dimensions != meta->dimensions)
+		VxVerifyReport(&vs->out, "element %u: stored vector has %u dimensions, the index %u", id, dimensions,
+					   meta->dimensions);
 }
 
 /*
@@ -448,7 +421,7 @@ HnswVerifyGroup(HnswVerifyState *vs, HnswId first, uint32 count)
 			continue;
 		}
 		if (!HnswVerifyInGraph(rec->flags)) {
-			HnswVerifyReport(vs, "element %u: invalid record flags 0x%02X", id, rec->flags);
+			VxVerifyReport(&vs->out, "element %u: invalid record flags 0x%02X", id, rec->flags);
 			continue;
 		}
 		if (rec->flags == HNSW_RECORD_LIVE)
@@ -457,17 +430,17 @@ HnswVerifyGroup(HnswVerifyState *vs, HnswId first, uint32 count)
 			vs->ndeleted++;
 
 		if (rec->level > vs->max_level)
-			HnswVerifyReport(vs, "element %u: level %u above the maximum %d", id, rec->level, vs->max_level);
+			VxVerifyReport(&vs->out, "element %u: level %u above the maximum %d", id, rec->level, vs->max_level);
 		if (rec->nneighbors > 2 * meta->m)
-			HnswVerifyReport(vs, "element %u: %u level-0 neighbours, capacity %u", id, rec->nneighbors,
-							 2 * meta->m);
+			VxVerifyReport(&vs->out, "element %u: %u level-0 neighbours, capacity %u", id, rec->nneighbors,
+						   2 * meta->m);
 		if (!ItemPointerIsValid(&rec->heap_tid))
-			HnswVerifyReport(vs, "element %u: invalid heap TID", id);
+			VxVerifyReport(&vs->out, "element %u: invalid heap TID", id);
 		if ((rec->level >= 1) != (rec->upper_offset != InvalidOffsetNumber))
-			HnswVerifyReport(vs, "element %u: level %u with upper item offset %u", id, rec->level,
-							 rec->upper_offset);
+			VxVerifyReport(&vs->out, "element %u: level %u with upper item offset %u", id, rec->level,
+						   rec->upper_offset);
 		if (rec->version == 0) {
-			HnswVerifyReport(vs, "element %u: record version 0", id);
+			VxVerifyReport(&vs->out, "element %u: record version 0", id);
 			continue;
 		}
 
@@ -530,7 +503,7 @@ HnswVerifyUpperRecheck(HnswVerifyState *vs, HnswId id)
 	char *problem = HnswVerifyUpperNow(vs, id);
 
 	if (problem != NULL)
-		HnswVerifyReport(vs, "%s", problem);
+		VxVerifyReport(&vs->out, "%s", problem);
 }
 
 /*
@@ -562,25 +535,25 @@ HnswVerifyUpperPage(HnswVerifyState *vs, HnswId first, uint32 count)
 		if (!ItemIdIsUsed(iid))
 			continue; /* an item vacuum removed */
 		if (!ItemIdIsNormal(iid)) {
-			HnswVerifyReport(vs, "block %u: upper item %u is not a normal item", a.upper_block, off);
+			VxVerifyReport(&vs->out, "block %u: upper item %u is not a normal item", a.upper_block, off);
 			continue;
 		}
 		if (ItemIdGetLength(iid) < sizeof(HnswUpperItem) ||
 			ItemIdGetOffset(iid) + ItemIdGetLength(iid) > ((PageHeader) page)->pd_special) {
-			HnswVerifyReport(vs, "block %u: upper item %u has a bad length %u", a.upper_block, off,
-							 ItemIdGetLength(iid));
+			VxVerifyReport(&vs->out, "block %u: upper item %u has a bad length %u", a.upper_block, off,
+						   ItemIdGetLength(iid));
 			continue;
 		}
 		item = (HnswUpperItem *) PageGetItem(page, iid);
 		if (item->level < 1 || item->level > vs->max_level ||
 			ItemIdGetLength(iid) != HnswUpperItemSize(meta->m, item->level)) {
-			HnswVerifyReport(vs, "block %u: upper item %u has level %u and length %u", a.upper_block, off,
-							 item->level, ItemIdGetLength(iid));
+			VxVerifyReport(&vs->out, "block %u: upper item %u has level %u and length %u", a.upper_block, off,
+						   item->level, ItemIdGetLength(iid));
 			continue;
 		}
 		if (item->id < first || item->id >= first + per_extent) {
-			HnswVerifyReport(vs, "block %u: upper item %u belongs to element %u of another extent", a.upper_block,
-							 off, item->id);
+			VxVerifyReport(&vs->out, "block %u: upper item %u belongs to element %u of another extent", a.upper_block,
+						   off, item->id);
 			continue;
 		}
 		if (item->id >= first + count)
@@ -594,8 +567,8 @@ HnswVerifyUpperPage(HnswVerifyState *vs, HnswId first, uint32 count)
 			HnswVerifyUpperRecheck(vs, item->id);
 		for (int l = 1; l <= item->level; l++)
 			if (HnswUpperListAt(item, meta->m, l)->count > meta->m)
-				HnswVerifyReport(vs, "element %u: %u neighbours at level %d, capacity %u", item->id,
-								 HnswUpperListAt(item, meta->m, l)->count, l, meta->m);
+				VxVerifyReport(&vs->out, "element %u: %u neighbours at level %d, capacity %u", item->id,
+							   HnswUpperListAt(item, meta->m, l)->count, l, meta->m);
 	}
 
 	for (uint32 i = 0; i < count; i++) {
@@ -665,12 +638,12 @@ HnswVerifyList(HnswVerifyState *vs, HnswId id, int level, const HnswId *ids, int
 		HnswId nb = ids[i];
 
 		if (nb == id) {
-			HnswVerifyReport(vs, "element %u: links to itself at level %d", id, level);
+			VxVerifyReport(&vs->out, "element %u: links to itself at level %d", id, level);
 			continue;
 		}
 		for (int j = 0; j < i; j++)
 			if (ids[j] == nb) {
-				HnswVerifyReport(vs, "element %u: neighbour %u appears twice at level %d", id, nb, level);
+				VxVerifyReport(&vs->out, "element %u: neighbour %u appears twice at level %d", id, nb, level);
 				break;
 			}
 		if (nb >= meta->next_id || !HnswVerifyInGraph(vs->flags[nb])) {
@@ -680,15 +653,15 @@ HnswVerifyList(HnswVerifyState *vs, HnswId id, int level, const HnswId *ids, int
 			uint8 flags = HnswVerifyRecheck(vs, nb, &next_id, &version);
 
 			if (nb >= next_id)
-				HnswVerifyReport(vs, "element %u: neighbour %u at level %d is not below next_id %u", id, nb, level,
-								 next_id);
+				VxVerifyReport(&vs->out, "element %u: neighbour %u at level %d is not below next_id %u", id, nb, level,
+							   next_id);
 			else if (flags == HNSW_RECORD_UNUSED && version != 0) {
 				/* a freed id: soft */
 				if (vs->nstale++ == 0)
 					vs->first_stale = psprintf("element %u -> %u at level %d", id, nb, level);
 			} else if (!HnswVerifyInGraph(flags))
-				HnswVerifyReport(vs, "element %u: neighbour %u at level %d is not in the graph (flags 0x%02X)", id,
-								 nb, level, flags);
+				VxVerifyReport(&vs->out, "element %u: neighbour %u at level %d is not in the graph (flags 0x%02X)", id,
+							   nb, level, flags);
 			continue;
 		}
 		if (vs->levels[nb] < level) {
@@ -765,11 +738,12 @@ static void
 HnswVerifySoftLinks(HnswVerifyState *vs)
 {
 	if (HnswVerifyOverTolerance(vs, vs->nstale))
-		HnswVerifyReport(vs, "links: %lu links name freed ids (first: %s; tolerance %g)", (unsigned long) vs->nstale,
-						 vs->first_stale, vs->tolerance);
+		VxVerifyReport(&vs->out, "links: %lu links name freed ids (first: %s; tolerance %g)",
+					   (unsigned long) vs->nstale, vs->first_stale, vs->tolerance);
 	if (HnswVerifyOverTolerance(vs, vs->nlow))
-		HnswVerifyReport(vs, "links: %lu upper-level links name elements of a lower level (first: %s; tolerance %g)",
-						 (unsigned long) vs->nlow, vs->first_low, vs->tolerance);
+		VxVerifyReport(&vs->out,
+					   "links: %lu upper-level links name elements of a lower level (first: %s; tolerance %g)",
+					   (unsigned long) vs->nlow, vs->first_low, vs->tolerance);
 }
 
 /* The entry point is an element in the graph at entry_level; none iff no id was allocated. */
@@ -798,7 +772,7 @@ HnswVerifyEntry(HnswVerifyState *vs)
 	/* the records were read after the metapage: judge only if the entry point did not move meanwhile */
 	HnswReadMeta(vs->index, &now);
 	if (now.entry_id == meta->entry_id && now.entry_level == meta->entry_level)
-		HnswVerifyReport(vs, "%s", problem);
+		VxVerifyReport(&vs->out, "%s", problem);
 }
 
 /* Breadth-first walk of the level-0 lists from the entry point; reports too many unreachable LIVE elements. */
@@ -853,10 +827,10 @@ HnswVerifyReachable(HnswVerifyState *vs)
 				first_unreachable = id;
 		}
 	if (HnswVerifyOverTolerance(vs, unreachable))
-		HnswVerifyReport(vs,
-						 "reachability: %lu of %lu live elements are not reachable from the entry point at level 0 "
-						 "(first: element %u; tolerance %g)",
-						 (unsigned long) unreachable, (unsigned long) vs->nlive, first_unreachable, vs->tolerance);
+		VxVerifyReport(&vs->out,
+					   "reachability: %lu of %lu live elements are not reachable from the entry point at level 0 "
+					   "(first: element %u; tolerance %g)",
+					   (unsigned long) unreachable, (unsigned long) vs->nlive, first_unreachable, vs->tolerance);
 	elog(DEBUG1,
 		 "hnsw verify of \"%s\": %lu live, %lu deleted, %lu unused, %lu unreachable, %lu leaked upper items, "
 		 "%lu links to freed ids, %lu links to lower levels",
@@ -921,46 +895,11 @@ HnswVerifyFreeList(HnswVerifyState *vs)
 	}
 	/* an insert that popped an id, or a vacuum that pushed some, makes the walk meaningless */
 	if (problem != NULL && HnswVerifyFreeListStable(vs))
-		HnswVerifyReport(vs, "%s", problem);
+		VxVerifyReport(&vs->out, "%s", problem);
 	pfree(seen);
 }
 
 /* ---- the SQL function ---- */
-
-/* Open the index (and lock its table first, as amcheck does); error unless it is one of ours. */
-static Relation
-HnswVerifyOpen(Oid indexoid, Relation *heap)
-{
-	Oid heapoid = IndexGetRelation(indexoid, true);
-	Relation index;
-
-	/* the table first, then the index: the order every other lock taker uses */
-	*heap = OidIsValid(heapoid) ? table_open(heapoid, AccessShareLock) : NULL;
-	index = relation_open(indexoid, AccessShareLock);
-	if (index->rd_rel->relkind != RELKIND_INDEX || index->rd_indam == NULL || index->rd_indam->ambuild != hnswbuild)
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-						errmsg("\"%s\" is not an hnsw index", RelationGetRelationName(index))));
-	if (*heap == NULL || heapoid != IndexGetRelation(indexoid, false))
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-						errmsg("could not open parent table of index \"%s\"", RelationGetRelationName(index))));
-#if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, indexoid, GetUserId()))
-#else
-	if (!pg_class_ownercheck(indexoid, GetUserId()))
-#endif
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_INDEX, RelationGetRelationName(index));
-	if (RELATION_IS_OTHER_TEMP(index))
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("cannot access temporary tables of other sessions")));
-	if (!RelationNeedsWAL(index) && index->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED && RecoveryInProgress())
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						errmsg("cannot verify unlogged index \"%s\" during recovery", RelationGetRelationName(index))));
-	if (!index->rd_index->indisvalid)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("cannot verify index \"%s\"", RelationGetRelationName(index)),
-						errdetail("Index is not valid.")));
-	return index;
-}
 
 /*
  * vx_hnsw_verify(index regclass, tolerance float8) RETURNS TABLE (problem text):
@@ -969,41 +908,24 @@ HnswVerifyOpen(Oid indexoid, Relation *heap)
 VX_FUNCTION(vx_hnsw_verify)
 {
 	Oid indexoid = PG_GETARG_OID(0);
-	double tolerance = PG_GETARG_FLOAT8(1);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext work_ctx;
 	MemoryContext old;
 	HnswVerifyState vs;
 	Relation heap;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) || !(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("set-valued function called in context that cannot accept a set")));
-	if (!(tolerance >= 0 && tolerance <= 1))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("tolerance must be between 0 and 1")));
-
 	MemSet(&vs, 0, sizeof(vs));
-	vs.tolerance = tolerance;
-	/* the result lives in the per-query context; the walk's memory in its own */
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	vs.desc = CreateTemplateTupleDesc(1);
-	TupleDescInitEntry(vs.desc, (AttrNumber) 1, "problem", TEXTOID, -1, 0);
-	vs.desc = BlessTupleDesc(vs.desc);
-	vs.store = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = vs.store;
-	rsinfo->setDesc = vs.desc;
-	MemoryContextSwitchTo(old);
+	VxVerifyBegin(fcinfo, &vs.out);
+	vs.tolerance = VxVerifyTolerance(PG_GETARG_FLOAT8(1));
 
+	/* the walk's memory in its own context; tuplestore_putvalues copies rows into the store's */
 	work_ctx = AllocSetContextCreate(CurrentMemoryContext, "Hnsw verify context", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(work_ctx);
 
-	vs.index = HnswVerifyOpen(indexoid, &heap);
+	vs.index = VxVerifyOpen(indexoid, "hnsw", hnswbuild, &heap);
 	vs.nblocks = RelationGetNumberOfBlocks(vs.index);
 	vs.strategy = GetAccessStrategy(BAS_BULKREAD);
 	vs.page = (char *) palloc(BLCKSZ);
 
-	/* tuplestore_putvalues copies into the store's own context */
 	if (HnswVerifyMeta(&vs)) {
 		HnswId n = vs.meta.next_id;
 
@@ -1020,16 +942,10 @@ VX_FUNCTION(vx_hnsw_verify)
 		HnswVerifySoftLinks(&vs);
 		HnswVerifyFreeList(&vs);
 	}
-	if (vs.nproblems > HNSW_VERIFY_MAX_ROWS) {
-		uint64 more = vs.nproblems - HNSW_VERIFY_MAX_ROWS;
-
-		vs.nproblems = 0; /* so that this row is stored */
-		HnswVerifyReport(&vs, "... and %lu more problems", (unsigned long) more);
-	}
+	VxVerifyEnd(&vs.out);
 
 	FreeAccessStrategy(vs.strategy);
-	relation_close(vs.index, AccessShareLock);
-	table_close(heap, AccessShareLock);
+	VxVerifyClose(vs.index, heap);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(work_ctx);
 	return (Datum) 0;

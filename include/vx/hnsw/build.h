@@ -22,7 +22,7 @@ typedef struct HnswBuildGraphData
 {
 	void *impl; /* the process's core handles and insert scratch (palloc) */
 	const HnswMetaPageData *meta;
-	const HnswDistanceData *dist;
+	const VxDistanceData *dist;
 	HnswMemVectors mem; /* the graph's vectors, for on-page inserts after a flush */
 } HnswBuildGraphData;
 
@@ -31,7 +31,7 @@ typedef HnswBuildGraphData *HnswBuildGraph;
 /* build_graph.cpp */
 Size HnswBuildAreaSize(const HnswMetaPageData *meta, Size budget, int participants, double max_elements);
 void HnswBuildAreaCreate(char *area, const HnswMetaPageData *meta, Size budget, int participants, double max_elements);
-void HnswBuildGraphAttach(HnswBuildGraph graph, char *area, const HnswMetaPageData *meta, const HnswDistanceData *dist,
+void HnswBuildGraphAttach(HnswBuildGraph graph, char *area, const HnswMetaPageData *meta, const VxDistanceData *dist,
 						  bool concurrent);
 bool HnswBuildGraphInsert(HnswBuildGraph graph, int level, const char *datum, ItemPointer tid);
 uint32 HnswBuildGraphSize(HnswBuildGraph graph);
@@ -61,7 +61,7 @@ typedef struct HnswBuildState
 	ForkNumber fork;
 
 	HnswMetaPageData meta; /* geometry and, after the write, entry point and count */
-	HnswDistanceData dist;
+	VxDistanceData dist;
 
 	double reltuples; /* heap tuples seen (the leader's: all participants') */
 	double indtuples; /* values indexed by this participant */

@@ -35,6 +35,9 @@
 
 #include "vx/pg.h"
 
+#include "vx/am/distance.h"
+#include "vx/am/elem.h"
+
 #include <cstdint>
 
 /* Identity of our pages. */
@@ -67,9 +70,9 @@
 #define HNSW_MAX_BIT_DIM 64000	/* bit */
 #define HNSW_MAX_SPARSE_NNZ 1000 /* sparsevec non-zeros */
 
-/* Support function numbers (pgvector's) */
-#define HNSW_DISTANCE_PROC 1
-#define HNSW_NORM_PROC 2
+/* Support function numbers (pgvector's; VxGetMetric reads 1 and 2) */
+#define HNSW_DISTANCE_PROC VX_DISTANCE_PROC
+#define HNSW_NORM_PROC VX_NORM_PROC
 #define HNSW_TYPE_INFO_PROC 3
 
 #define HNSW_INVALID_ID UINT32_MAX
@@ -89,26 +92,6 @@ typedef HnswPageOpaqueData *HnswPageOpaque;
 
 #define HnswPageGetOpaque(page) ((HnswPageOpaque) PageGetSpecialPointer(page))
 
-/* Element storage kinds (what a vector slot holds) */
-typedef enum HnswElemKind
-{
-	HNSW_ELEM_F32 = 1, /* vector */
-	HNSW_ELEM_F16 = 2, /* halfvec */
-	HNSW_ELEM_BIT = 3, /* bit */
-	HNSW_ELEM_SPARSE = 4 /* sparsevec, slot sized for HNSW_MAX_SPARSE_NNZ */
-} HnswElemKind;
-
-/* Metrics (which kernel; cosine is inner product over normalized vectors) */
-typedef enum HnswMetric
-{
-	HNSW_METRIC_L2 = 1,
-	HNSW_METRIC_IP = 2,
-	HNSW_METRIC_COSINE = 3,
-	HNSW_METRIC_L1 = 4,
-	HNSW_METRIC_HAMMING = 5,
-	HNSW_METRIC_JACCARD = 6
-} HnswMetric;
-
 /*
  * Metapage contents. Geometry fields are fixed at build time; the mutable
  * fields (entry point, next_id, free list) change under an exclusive lock on
@@ -121,8 +104,8 @@ typedef struct HnswMetaPageData
 
 	/* what is indexed */
 	uint32 dimensions;	 /* elements, or bits for bit */
-	uint16 elem_kind;	 /* HnswElemKind */
-	uint16 metric;		 /* HnswMetric */
+	uint16 elem_kind;	 /* VxElemKind */
+	uint16 metric;		 /* VxMetric */
 	uint16 m;
 	uint16 ef_construction;
 
@@ -300,51 +283,6 @@ extern int hnsw_iterative_scan;
 extern int hnsw_max_scan_tuples;
 extern double hnsw_scan_mem_multiplier;
 
-/*
- * What an opclass indexes (support.cpp). The type-info support functions
- * (FUNCTION 3 of the halfvec, bit and sparsevec opclasses) return a pointer
- * to one of these, as pgvector's return its own type-info struct; vector
- * opclasses have no FUNCTION 3 and mean HNSW_ELEM_F32.
- */
-typedef struct HnswTypeInfo
-{
-	HnswElemKind kind;
-	int max_dimensions; /* of the column, for the build-time check */
-	const char *type_name;
-} HnswTypeInfo;
-
-struct HnswDistanceData;
-
-/* Internal distance between two datums of the index's kind (smaller is closer). */
-typedef float (*HnswDistanceFn)(const struct HnswDistanceData *dist, const char *a, const char *b);
-
-/* Terms of elements [first, first + count) of a dense datum, stored at elems, against datum q. */
-typedef float (*HnswPartialFn)(const struct HnswDistanceData *dist, const char *q, uint32 first, uint32 count,
-							   const char *elems);
-
-/*
- * Distance evaluation for one index, resolved once per scan, build or insert:
- * a native kernel per (kind, metric), never an fmgr call per distance. For
- * cosine the stored vectors and the query are normalized, so the internal
- * distance is the negative inner product.
- */
-typedef struct HnswDistanceData
-{
-	HnswElemKind kind;
-	HnswMetric metric;
-	uint32 dimensions;
-	HnswDistanceFn fn;
-	/* one query against four datums (NULL: call fn four times) */
-	void (*fn4)(const struct HnswDistanceData *dist, const char *q, const char *const *v, float *out);
-	/* dense kinds: the distance is the sum of partial distances over any split of the elements (else NULL) */
-	HnswPartialFn partial;
-	uint32 elem_size;	/* bytes per element (partial only) */
-	uint32 elem_offset; /* offset of the elements in a datum (partial only) */
-	const void *kernels; /* const vx::kernels::KernelTable * */
-} HnswDistanceData;
-
-typedef HnswDistanceData *HnswDistance;
-
 /* One pinned page of a view's pin cache */
 typedef struct HnswPinEntry
 {
@@ -381,7 +319,7 @@ typedef struct HnswViewData
 {
 	Relation index;
 	HnswMetaPageData meta; /* geometry; mutable fields as of the last metapage read */
-	const HnswDistanceData *dist;
+	const VxDistanceData *dist;
 	HnswPinEntry *cache;
 	uint32 cache_mask;
 	char *scratch; /* one datum, copied from a slot that straddles pages */
@@ -392,15 +330,6 @@ typedef struct HnswViewData
 
 typedef HnswViewData *HnswView;
 
-/* A set of page changes that becomes one WAL record (or plain dirty buffers in a build). */
-typedef struct HnswWriter
-{
-	GenericXLogState *state;
-	bool building;
-	int nbuffers;
-	Buffer buffers[MAX_GENERIC_XLOG_PAGES];
-} HnswWriter;
-
 /* handler.cpp */
 void HnswInit(void);
 int HnswGetM(Relation index);
@@ -410,17 +339,11 @@ int HnswRandomLevel(pg_prng_state *prng, int m);
 int HnswGetMaxLevel(int m);
 
 /* support.cpp */
-const HnswTypeInfo *HnswGetTypeInfo(Relation index);
-HnswMetric HnswGetMetric(Relation index, HnswElemKind kind);
-void HnswInitDistance(HnswDistance dist, HnswElemKind kind, HnswMetric metric, uint32 dimensions);
-Datum HnswPrepareValue(const HnswDistanceData *dist, Datum value, bool for_index, bool *skip);
-Size HnswDatumMaxSize(HnswElemKind kind, uint32 dimensions);
-uint32 HnswDatumDimensions(HnswElemKind kind, const char *datum);
-void HnswCheckQuery(const HnswDistanceData *dist, const char *query);
-double HnswOrderByValue(const HnswDistanceData *dist, float distance);
+void HnswInitDistance(VxDistance dist, const HnswMetaPageData *meta);
+Datum HnswPrepareValue(const VxDistanceData *dist, Datum value, bool for_index, bool *skip);
 
 /* pages.cpp */
-void HnswComputeGeometry(HnswMetaPageData *meta, HnswElemKind kind, HnswMetric metric, uint32 dimensions, int m,
+void HnswComputeGeometry(HnswMetaPageData *meta, VxElemKind kind, VxMetric metric, uint32 dimensions, int m,
 						 int ef_construction);
 void HnswInitPage(Page page, uint16 page_type);
 uint16 HnswBlockType(const HnswMetaPageData *meta, BlockNumber blkno);
@@ -439,10 +362,6 @@ Size HnswVectorPageBytes(const HnswMetaPageData *meta, BlockNumber blkno);
 void HnswReadSlot(Page *pages, const HnswMetaPageData *meta, uint32 offset, uint32 *version, char *datum);
 void HnswWriteVectorSlot(Page *pages, const HnswMetaPageData *meta, uint32 offset, uint32 version, const char *datum,
 						 uint32 first, uint32 count);
-Buffer HnswNewBuffer(Relation index, ForkNumber fork);
-void HnswWriterStart(HnswWriter *w, Relation index, bool building);
-Page HnswWriterPage(HnswWriter *w, Buffer buf, bool full_image);
-void HnswWriterFinish(HnswWriter *w);
 
 /* Graph record of slot idx on a graph page. */
 static inline HnswGraphRecord *
@@ -466,7 +385,7 @@ HnswSlotDatum(HnswVectorSlot *slot)
 }
 
 /* graph.cpp */
-void HnswViewInit(HnswView view, Relation index, const HnswMetaPageData *meta, const HnswDistanceData *dist);
+void HnswViewInit(HnswView view, Relation index, const HnswMetaPageData *meta, const VxDistanceData *dist);
 void HnswViewSetPinCache(HnswView view, uint32 size);
 void HnswViewReleasePins(HnswView view);
 int HnswViewRecord(HnswView view, HnswId id, int level, HnswId *neighbors, HnswRecordInfo *info);
@@ -493,7 +412,7 @@ typedef struct HnswInserterData
 	bool lock_entry;  /* serialize entry-point changes with the heavyweight update lock */
 	pg_prng_state *prng; /* levels */
 	HnswMetaPageData meta;
-	HnswDistanceData dist;
+	VxDistanceData dist;
 	HnswViewData view;
 	void *scratch; /* the insert scratch (insert.cpp) */
 } HnswInserterData;

@@ -151,10 +151,6 @@ static_assert(std::is_trivially_destructible_v<HnswPairDistance>);
 static_assert(vx::core::GraphView<HnswPageGraph>);
 static_assert(vx::core::QueryDistance<HnswPageDistance>);
 
-/* graph.cpp: a visited set for ids < limit (the backend's cached one when free). */
-vx::core::VisitedSet *HnswVisitedAcquire(uint32 limit, bool *cached);
-void HnswVisitedRelease(vx::core::VisitedSet *set, bool cached);
-
 /* graph.cpp: set up a pair-distance table for at least n distinct elements at a time. */
 void HnswPairDistanceInit(HnswPairDistance *pd, HnswView view, uint32 n);
 

@@ -7,6 +7,7 @@
  * failing, so the PG zone can validate options in one place.
  */
 #include "vx/core/hnsw_algo.hpp"
+#include "vx/core/carve.hpp"
 #include "vx/core/hnsw_graph.hpp"
 
 #include <cmath>
@@ -17,38 +18,6 @@
 namespace vx::core {
 
 namespace {
-
-/* Bump allocator over one caller buffer; every take() is 8-byte aligned. */
-class Carver
-{
-public:
-	Carver(void *mem, size_t bytes) noexcept : p_(static_cast<std::byte *>(mem)), left_(bytes) {}
-
-	/* n objects of T, or nullptr (and every later take fails) when the buffer is too small. */
-	template <class T>
-	T *
-	take(size_t n) noexcept
-	{
-		size_t bytes = round8(n * sizeof(T));
-		if (p_ == nullptr || bytes > left_) {
-			p_ = nullptr;
-			return nullptr;
-		}
-		T *out = reinterpret_cast<T *>(p_);
-		p_ += bytes;
-		left_ -= bytes;
-		return out;
-	}
-
-	bool ok() const noexcept { return p_ != nullptr; }
-
-	/* Round up to a multiple of 8 bytes. */
-	static size_t round8(size_t n) noexcept { return (n + 7) & ~static_cast<size_t>(7); }
-
-private:
-	std::byte *p_;
-	size_t left_;
-};
 
 /* Round up to a multiple of 64 bytes (one cache line). */
 constexpr uint64_t

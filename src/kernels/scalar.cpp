@@ -170,6 +170,25 @@ jaccard(const uint8_t *a, const uint8_t *b, size_t nbytes) noexcept
 	return c;
 }
 
+/* Bit-plane dot product: popcount of every plane pair, weighted by 2^(j+k), word by word. */
+uint64_t
+bitplane_dot(const uint8_t *a, uint32_t a_bits, const uint8_t *b, uint32_t b_bits, size_t plane_bytes) noexcept
+{
+	uint64_t sum = 0;
+	for (uint32_t j = 0; j < a_bits; j++)
+		for (uint32_t k = 0; k < b_bits; k++) {
+			uint64_t count = 0;
+			for (size_t i = 0; i < plane_bytes; i += 8) {
+				uint64_t x, y;
+				std::memcpy(&x, a + j * plane_bytes + i, 8);
+				std::memcpy(&y, b + k * plane_bytes + i, 8);
+				count += static_cast<uint64_t>(__builtin_popcountll(x & y));
+			}
+			sum += count << (j + k);
+		}
+	return sum;
+}
+
 /* One query against four vectors: four calls of the single-pair kernel. */
 template <class T, float (*Kernel)(const T *, const T *, size_t) noexcept>
 void
@@ -202,6 +221,7 @@ constinit const KernelTable kScalarTable = {
 	batch4<uint16_t, l2sq<uint16_t>>,
 	batch4<uint16_t, ip<uint16_t>>,
 	batch4<uint16_t, l1<uint16_t>>,
+	bitplane_dot,
 };
 
 float

@@ -13,6 +13,8 @@
 #include "vx/core/visited.hpp"
 #include "vx/kernels/kernels.hpp"
 
+#include "test_data.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -46,60 +48,10 @@ struct AlignedBuf
 	std::byte *get() const { return p.get(); }
 };
 
-/* n points in dim dimensions from `clusters` Gaussian clusters, seeded. */
-std::vector<float>
-gaussian_clusters(uint32_t n, uint32_t dim, uint32_t clusters, uint64_t seed)
-{
-	std::mt19937_64 rng(seed);
-	std::normal_distribution<float> normal(0.0f, 1.0f);
-	std::vector<float> centers(static_cast<size_t>(clusters) * dim);
-	for (float &c : centers)
-		c = 1.0f * normal(rng);
-	std::uniform_int_distribution<uint32_t> pick(0, clusters - 1);
-	std::vector<float> out(static_cast<size_t>(n) * dim);
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t c = pick(rng);
-		for (uint32_t d = 0; d < dim; d++)
-			out[static_cast<size_t>(i) * dim + d] = centers[static_cast<size_t>(c) * dim + d] + normal(rng);
-	}
-	return out;
-}
-
-/* Base rows and queries drawn from the same clusters. */
-struct Dataset
-{
-	std::vector<float> base, queries;
-};
-
-/* n base rows and nq queries of dim dims from the same seeded cluster centres. */
-Dataset
-make_dataset(uint32_t n, uint32_t nq, uint32_t dim, uint32_t clusters, uint64_t seed)
-{
-	std::vector<float> all = gaussian_clusters(n + nq, dim, clusters, seed);
-	Dataset d;
-	d.base.assign(all.begin(), all.begin() + static_cast<size_t>(n) * dim);
-	d.queries.assign(all.begin() + static_cast<size_t>(n) * dim, all.end());
-	return d;
-}
-
-/* Exact top-k row numbers of each query under metric. */
-template <class Metric>
-std::vector<uint32_t>
-brute_force(const std::vector<float> &base, const std::vector<float> &queries, uint32_t dim, uint32_t k,
-			const Metric &metric)
-{
-	uint32_t n = static_cast<uint32_t>(base.size() / dim), nq = static_cast<uint32_t>(queries.size() / dim);
-	std::vector<uint32_t> out(static_cast<size_t>(nq) * k);
-	std::vector<Candidate> all(n);
-	for (uint32_t q = 0; q < nq; q++) {
-		for (uint32_t i = 0; i < n; i++)
-			all[i] = Candidate{metric(&queries[static_cast<size_t>(q) * dim], &base[static_cast<size_t>(i) * dim]), i};
-		std::partial_sort(all.begin(), all.begin() + k, all.end(), nearer);
-		for (uint32_t j = 0; j < k; j++)
-			out[static_cast<size_t>(q) * k + j] = all[j].id;
-	}
-	return out;
-}
+using test::brute_force;
+using test::Dataset;
+using test::gaussian_clusters;
+using test::make_dataset;
 
 /* A graph in its own arena plus one insert scratch, for single-threaded tests. */
 template <class Policy>

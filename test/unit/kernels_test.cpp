@@ -321,20 +321,35 @@ bit_count(const uint8_t *a, size_t nbytes)
 	return c;
 }
 
-TEST_P(LevelTest, HammingAndJaccard)
+/* Random bit strings in exact-size buffers (so ASan catches any over-read). */
+class BitPool
 {
-	std::mt19937 rng(99);
-	std::vector<std::vector<uint8_t>> bufs;
-	auto make = [&](size_t n, size_t off, int density) {
-		bufs.emplace_back(off + n);
-		for (auto &byte : bufs.back()) {
+  public:
+	explicit BitPool(uint32_t seed) : rng_(seed) {}
+
+	/* n bytes starting `offset` bytes into their buffer, each bit set with probability density %. */
+	const uint8_t *
+	make(size_t n, size_t offset, int density)
+	{
+		bufs_.emplace_back(offset + n);
+		for (auto &byte : bufs_.back()) {
 			uint8_t v = 0;
 			for (int bit = 0; bit < 8; bit++)
-				v |= static_cast<uint8_t>((static_cast<int>(rng() % 100) < density) << bit);
+				v |= static_cast<uint8_t>((static_cast<int>(rng_() % 100) < density) << bit);
 			byte = v;
 		}
-		return bufs.back().data() + off;
-	};
+		return bufs_.back().data() + offset;
+	}
+
+  private:
+	std::mt19937 rng_;
+	std::vector<std::vector<uint8_t>> bufs_;
+};
+
+TEST_P(LevelTest, HammingAndJaccard)
+{
+	BitPool pool(99);
+	auto make = [&](size_t n, size_t off, int density) { return pool.make(n, off, density); };
 	std::vector<size_t> sizes = kDims;
 	for (size_t n : {127, 129, 192, 200, 1000, 8000})
 		sizes.push_back(n);
@@ -357,6 +372,49 @@ TEST_P(LevelTest, HammingAndJaccard)
 				ASSERT_EQ(scalar_->hamming(a, b, n), bit_count(x.data(), n));
 				ASSERT_EQ(scalar_->jaccard(a, b, n).both, c.both);
 			}
+}
+
+/* sum over elements of a_i * b_i, reading the planes element by element (the definition). */
+uint64_t
+bitplane_dot_by_element(const uint8_t *a, uint32_t a_bits, const uint8_t *b, uint32_t b_bits, size_t plane_bytes)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < plane_bytes * 8; i++) {
+		uint64_t ua = 0, ub = 0;
+		for (uint32_t j = 0; j < a_bits; j++)
+			ua |= static_cast<uint64_t>((a[j * plane_bytes + i / 8] >> (i % 8)) & 1) << j;
+		for (uint32_t k = 0; k < b_bits; k++)
+			ub |= static_cast<uint64_t>((b[k * plane_bytes + i / 8] >> (i % 8)) & 1) << k;
+		sum += ua * ub;
+	}
+	return sum;
+}
+
+TEST_P(LevelTest, BitplaneDot)
+{
+	BitPool pool(31337);
+	/* `bits` planes at an offset into an exact-size buffer */
+	auto make = [&](uint32_t bits, size_t plane_bytes, size_t off, int density) {
+		return pool.make(bits * plane_bytes, off, density);
+	};
+	for (size_t plane_bytes : {8, 16, 24, 32, 40, 56, 64, 72, 96, 128, 136, 192, 2000})
+		for (uint32_t a_bits = 1; a_bits <= 8; a_bits++)
+			for (uint32_t b_bits = 1; b_bits <= 8; b_bits++) {
+				SCOPED_TRACE(::testing::Message()
+							 << "plane_bytes=" << plane_bytes << " a_bits=" << a_bits << " b_bits=" << b_bits);
+				int density = (a_bits * 7 + b_bits * 13) % 3 == 0 ? 100 : 50;
+				const uint8_t *a = make(a_bits, plane_bytes, b_bits % 4, density);
+				const uint8_t *b = make(b_bits, plane_bytes, a_bits % 3, 50);
+				uint64_t want = scalar_->bitplane_dot(a, a_bits, b, b_bits, plane_bytes);
+				ASSERT_EQ(table_->bitplane_dot(a, a_bits, b, b_bits, plane_bytes), want);
+				if (plane_bytes <= 96 && (a_bits + b_bits) % 3 == 0) { /* the reference against the definition */
+					ASSERT_EQ(want, bitplane_dot_by_element(a, a_bits, b, b_bits, plane_bytes));
+				}
+			}
+	/* all ones: sum over 8 * plane_bytes elements of (2^a_bits - 1) (2^b_bits - 1) */
+	std::vector<uint8_t> ones(8 * 2000, 0xff);
+	ASSERT_EQ(table_->bitplane_dot(ones.data(), 8, ones.data(), 8, 2000), uint64_t{255} * 255 * 16000);
+	ASSERT_EQ(table_->bitplane_dot(ones.data(), 3, ones.data(), 1, 8), uint64_t{7} * 64);
 }
 
 /* f16_to_f32 of every half, bit-exact against the scalar conversion. */
@@ -599,7 +657,7 @@ TEST(Dispatch, TablesExactlyUpToTheDetectedLevel)
 		EXPECT_NE(t->name, nullptr);
 		/* every entry filled in */
 		const void *const *slot = reinterpret_cast<const void *const *>(&t->l2sq_f32);
-		const void *const *end = reinterpret_cast<const void *const *>(&t->l1_f16_batch4) + 1;
+		const void *const *end = reinterpret_cast<const void *const *>(&t->bitplane_dot) + 1;
 		for (; slot < end; slot++)
 			EXPECT_NE(*slot, nullptr) << "level " << l << " slot "
 									  << (slot - reinterpret_cast<const void *const *>(&t->l2sq_f32));

@@ -22,6 +22,9 @@
  *    The candidate heap is bounded by the scratch: when it fills up, entries
  *    farther than the current worst result (which can never be expanded) are
  *    dropped first.
+ *    search_layer_observed() is the same search reporting each expansion
+ *    (Vamana's build prunes over them, vamana.hpp); take_unvisited() is the
+ *    first pass of an expansion, shared with beam_search.hpp.
  *  - greedy_search_layer() is the ef=1 descent used on the upper levels.
  *  - find_insert_neighbors() is the read-only half of an insert: descend to
  *    the new element's level, then on each level down to 0 a beam search of
@@ -277,16 +280,38 @@ greedy_search_layer(const View &view, const Dist &dist, Candidate cur, int level
 }
 
 /*
+ * Mark the ids of a neighbour list nb that visited had not seen, start
+ * fetching their vectors and copy them to pending (room for nb.size());
+ * returns their count. The first pass of an expansion: the distances
+ * follow while the vectors arrive.
+ */
+template <QueryDistance Dist, VisitedTracker Visited>
+uint32_t
+take_unvisited(std::span<const uint32_t> nb, Visited &visited, const Dist &dist, uint32_t *pending)
+{
+	uint32_t npending = 0;
+	for (uint32_t id : nb) {
+		if (visited.test_and_set(id))
+			continue;
+		dist.prefetch(id);
+		pending[npending++] = id;
+	}
+	return npending;
+}
+
+/*
  * Beam search of one level from the entry points eps[0..n_eps) (distances
  * filled in). Writes up to ef results, nearest first, to out (room for ef;
  * may alias eps) and returns their count. Ids already marked in visited are
  * skipped, so the caller resets it (or pre-marks ids to exclude). ef must be
- * in 1..s.max_ef.
+ * in 1..s.max_ef. on_expand(c) sees every candidate whose neighbours are
+ * read, in that order (Vamana's build prunes over them); it must be
+ * trivially destructible, like everything in these frames.
  */
-template <GraphView View, QueryDistance Dist, VisitedTracker Visited>
+template <GraphView View, QueryDistance Dist, VisitedTracker Visited, class OnExpand>
 uint32_t
-search_layer(const View &view, const Dist &dist, const Candidate *eps, uint32_t n_eps, int level, uint32_t ef,
-			 Visited &visited, SearchScratch &s, Candidate *out)
+search_layer_observed(const View &view, const Dist &dist, const Candidate *eps, uint32_t n_eps, int level, uint32_t ef,
+					  Visited &visited, SearchScratch &s, Candidate *out, OnExpand &&on_expand)
 {
 	assert(view.max_degree() <= s.max_degree && ef >= 1 && ef <= s.max_ef);
 	MinHeap frontier(s.candidates, s.candidate_capacity);
@@ -308,15 +333,10 @@ search_layer(const View &view, const Dist &dist, const Candidate *eps, uint32_t 
 
 		std::span<const uint32_t> nb = view.neighbors(c.id, level, s.neighbor_buf);
 		nexp++;
+		on_expand(c);
 
 		/* First pass: filter visited ids and start fetching their vectors. */
-		uint32_t npending = 0;
-		for (uint32_t id : nb) {
-			if (visited.test_and_set(id))
-				continue;
-			dist.prefetch(id);
-			s.pending[npending++] = id;
-		}
+		uint32_t npending = take_unvisited(nb, visited, dist, s.pending);
 		ndist += npending;
 
 		/* Second pass: distances, while later vectors are still arriving. */
@@ -339,6 +359,15 @@ search_layer(const View &view, const Dist &dist, const Candidate *eps, uint32_t 
 		s.stats->expansions += nexp;
 	}
 	return results.drain_sorted(out);
+}
+
+/* search_layer_observed without an observer: the beam search of HNSW. */
+template <GraphView View, QueryDistance Dist, VisitedTracker Visited>
+uint32_t
+search_layer(const View &view, const Dist &dist, const Candidate *eps, uint32_t n_eps, int level, uint32_t ef,
+			 Visited &visited, SearchScratch &s, Candidate *out)
+{
+	return search_layer_observed(view, dist, eps, n_eps, level, ef, visited, s, out, [](const Candidate &) {});
 }
 
 /*

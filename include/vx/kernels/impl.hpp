@@ -653,6 +653,73 @@ popcounts(const uint8_t *a, const uint8_t *b, size_t n, uint64_t *out, Combine..
 	popcounts_impl<A>(std::index_sequence_for<Combine...>{}, a, b, n, out, combine...);
 }
 
+/*
+ * Per-lane sum over j < a_bits, k < b_bits of popcount(a_j & b_k) << (j + k)
+ * for one vector of bytes of every plane (load(plane, i) reads the vector
+ * of plane `plane` of a or b), the weights applied by Horner's scheme
+ * (doubling by an add, which also avoids GCC 12's bogus
+ * -Wmaybe-uninitialized on AVX-512 shifts, PR 105593).
+ */
+template <class A, class LoadA, class LoadB>
+VX_ALWAYS_INLINE U64<A>
+bitplane_vector(uint32_t a_bits, uint32_t b_bits, LoadA load_a, LoadB load_b) noexcept
+{
+	U64<A> total(uint64_t{0});
+	for (uint32_t k = b_bits; k-- > 0;) {
+		U8<A> y = load_b(k);
+		U64<A> row(uint64_t{0});
+		for (uint32_t j = a_bits; j-- > 0;)
+			row = row + row + popcount_u64<A>(load_a(j) & y, A{});
+		total = total + total + row;
+	}
+	return total;
+}
+
+/*
+ * sum over j < a_bits, k < b_bits of popcount(a_j & b_k) << (j + k), the
+ * planes being n bytes apart (n a multiple of 8). One pass over the planes
+ * with one accumulator: for every vector of bytes, each b plane is loaded
+ * once and each a plane once per b plane (from L1), and the per-lane counts
+ * are weighted before they are added, so there is a single horizontal sum
+ * instead of one per plane pair (which is what a_bits * b_bits calls of
+ * popcounts() would cost; the planes of a 768-dimension vector are 96
+ * bytes, so those fixed costs would dominate). Lanes cannot overflow: a
+ * lane gains less than 64 << 15 per vector.
+ */
+template <class A>
+VX_ALWAYS_INLINE uint64_t
+bitplane_dot_impl(const uint8_t *a, uint32_t a_bits, const uint8_t *b, uint32_t b_bits, size_t n) noexcept
+{
+	using V = U8<A>;
+	constexpr size_t W = V::size;
+	U64<A> acc(uint64_t{0});
+	bool vector_work = n >= W;
+	size_t i = 0;
+	for (; i + W <= n; i += W)
+		acc += bitplane_vector<A>(
+			a_bits, b_bits, [&](uint32_t j) { return V::load_unaligned(a + j * n + i); },
+			[&](uint32_t k) { return V::load_unaligned(b + k * n + i); });
+	/* a masked tail of three words or more; fewer are cheaper word by word */
+	if constexpr (kMaskedByteTail<A>) {
+		if (n - i >= 24) {
+			size_t rest = n - i;
+			acc += bitplane_vector<A>(
+				a_bits, b_bits, [&](uint32_t j) { return load_u8_tail<A>(a + j * n + i, rest, A{}); },
+				[&](uint32_t k) { return load_u8_tail<A>(b + k * n + i, rest, A{}); });
+			i = n;
+			vector_work = true;
+		}
+	}
+	uint64_t sum = vector_work ? sum_u64<A>(acc, A{}) : 0; /* no vector work: skip the horizontal sum */
+	for (; i < n; i += 8)
+		for (uint32_t k = 0; k < b_bits; k++) {
+			uint64_t y = load_word(b + k * n + i);
+			for (uint32_t j = 0; j < a_bits; j++)
+				sum += static_cast<uint64_t>(__builtin_popcountll(load_word(a + j * n + i) & y)) << (j + k);
+		}
+	return sum;
+}
+
 /* ---- the kernels of one ISA (the KernelTable entries) -------------------- */
 
 /*
@@ -720,6 +787,13 @@ struct Kernels
 		return JaccardCounts{c[0], c[1], c[2]};
 	}
 
+	/* sum over elements of a_i * b_i, both stored as bit planes (see KernelTable::bitplane_dot) */
+	static VX_FLATTEN uint64_t
+	bitplane_dot(const uint8_t *a, uint32_t a_bits, const uint8_t *b, uint32_t b_bits, size_t plane_bytes) noexcept
+	{
+		return bitplane_dot_impl<A>(a, a_bits, b, b_bits, plane_bytes);
+	}
+
 	/* The KernelTable of this ISA. */
 	static constexpr KernelTable
 	table(Level level, const char *name) noexcept
@@ -744,6 +818,7 @@ struct Kernels
 		t.l2sq_f16_batch4 = batch4<L2Step, uint16_t>;
 		t.ip_f16_batch4 = batch4<IpStep, uint16_t>;
 		t.l1_f16_batch4 = batch4<L1Step, uint16_t>;
+		t.bitplane_dot = bitplane_dot;
 		return t;
 	}
 };

@@ -73,6 +73,18 @@ struct KernelTable
 	void (*l2sq_f16_batch4)(const uint16_t *q, const uint16_t *const *v, size_t n, float *out) noexcept;
 	void (*ip_f16_batch4)(const uint16_t *q, const uint16_t *const *v, size_t n, float *out) noexcept;
 	void (*l1_f16_batch4)(const uint16_t *q, const uint16_t *const *v, size_t n, float *out) noexcept;
+
+	/*
+	 * Dot product of two vectors of unsigned integers stored as bit planes:
+	 * a holds a_bits planes of plane_bytes bytes (plane j holds bit j of
+	 * every element, element i at bit i % 8 of byte i / 8), b holds b_bits
+	 * planes of the same size. Returns sum over i of a_i * b_i, that is
+	 * sum over j < a_bits, k < b_bits of 2^(j+k) * popcount(a_j & b_k).
+	 * plane_bytes must be a multiple of 8; bits are 1..8 (the RaBitQ
+	 * estimator of vx/core/rabitq.hpp).
+	 */
+	uint64_t (*bitplane_dot)(const uint8_t *a, uint32_t a_bits, const uint8_t *b, uint32_t b_bits,
+							 size_t plane_bytes) noexcept;
 };
 
 /* Sparse vectors: strictly increasing 0-based indices; merge-join kernels. */

@@ -4,8 +4,10 @@ Adding a method is one entry in METHODS. The suite builds it with `ddl` (placeho
 {index} {table} {column} {am} {opclass} {with}), sweeps `search_guc` over `search_values`,
 and uses `default_search` for the filtered and cold-cache runs. `graph_params` maps the
 suite's common graph parameters (M, ef_construction, also given to hnswlib and faiss) onto
-the method's WITH options so that all systems build comparable graphs. A method whose access
-method is not in pg_am is skipped with a notice, so entries may precede their code.
+the method's WITH options so that all systems build comparable graphs. `memlimit_sweeps`
+adds settings the memlimit scenario also sweeps (e.g. diskann's rescore depth, which decides
+how many heap reads a query makes). A method whose access method is not in pg_am is skipped
+with a notice, so entries may precede their code.
 
 The exact scan (no index) is not a method here: it always runs, as the recall-1.0 baseline.
 """
@@ -24,6 +26,9 @@ class Method:
     default_search: int         # value for the filtered and cold-cache runs
     graph_params: dict = field(default_factory=dict)   # "M" / "ef_construction" -> option name
     filter_gucs: dict = field(default_factory=dict)    # extra settings for filtered queries
+    # memlimit scenario: further settings swept, {guc: [values]}; each value is one more
+    # curve over a few of search_values (the main curve leaves the setting at its default)
+    memlimit_sweeps: dict = field(default_factory=dict)
     ddl: str = "CREATE INDEX {index} ON {table} USING {am} ({column} {opclass}){with}"
 
     def with_options(self, graph):
@@ -65,5 +70,6 @@ METHODS = {
         options={"num_neighbors": 50, "search_list_size": 100, "max_alpha": 1.2},
         search_guc="diskann.query_search_list_size", search_values=[10, 20, 40, 75, 100, 200, 400, 800],
         default_search=100,
+        memlimit_sweeps={"diskann.query_rescore": [10, 50, 200]},
     ),
 }

@@ -155,28 +155,43 @@ class Instance:
         if os.geteuid() == 0:
             shutil.chown(path, "postgres")
 
-    def start(self):
-        """Start the server and create the benchmark database if needed."""
-        self._run([os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-l", self.logfile,
-                   "-w", "-t", "120", "start"])
+    def start(self, cgroup_procs=None):
+        """Start the server and create the benchmark database if needed. With cgroup_procs
+        (a cgroup's `cgroup.procs` file), pg_ctl is started from a shell that first writes
+        its own PID there, so the postmaster and every backend run inside that cgroup."""
+        cmd = as_postgres([os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-l", self.logfile,
+                           "-w", "-t", "120", "start"])
+        if cgroup_procs:
+            cmd = ["sh", "-c", 'echo $$ > "$1" && shift && exec "$@"', "sh", cgroup_procs, *cmd]
+        self._run(cmd, wrap=False)
         self.running = True
         with self.connect(dbname="postgres") as c:
             if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.dbname,)).fetchone():
                 c.execute(f"CREATE DATABASE {self.dbname}")
 
-    def stop(self):
-        """Fast shutdown (no error if the server is already down)."""
-        if self.running:
+    def stop(self, mode="fast", force=False):
+        """Shut down (no error if the server is already down); force: try even when this
+        object believes the server is not running (e.g. after a failed start)."""
+        if self.running or force:
             subprocess.run(as_postgres([os.path.join(self.bindir, "pg_ctl"), "-D", self.data,
-                                        "-m", "fast", "-w", "stop"]), capture_output=True)
+                                        "-m", mode, "-w", "stop"]), capture_output=True)
             self.running = False
 
-    def restart(self, **changes):
-        """Restart with changed settings (values as they appear in postgresql.conf)."""
+    def restart(self, cgroup_procs=None, **changes):
+        """Restart with changed settings (values as they appear in postgresql.conf),
+        inside a cgroup when cgroup_procs is given (see start)."""
         self.stop()
         self.settings.update(changes)
         self._write_settings()
-        self.start()
+        self.start(cgroup_procs)
+
+    def postmaster_pid(self):
+        """The running postmaster's PID (first line of postmaster.pid), or None."""
+        try:
+            with open(os.path.join(self.data, "postmaster.pid")) as f:
+                return int(f.readline())
+        except (OSError, ValueError):
+            return None
 
     def close(self):
         """Stop the server and remove its directory (unless keep)."""
@@ -188,9 +203,10 @@ class Instance:
             else:
                 shutil.rmtree(self.dir, ignore_errors=True)
 
-    def _run(self, cmd):
-        """Run a server tool as postgres; on failure show its output and the server log."""
-        res = subprocess.run(as_postgres(cmd), capture_output=True, text=True)
+    def _run(self, cmd, wrap=True):
+        """Run a server tool as postgres (cmd already wrapped when not wrap); on failure
+        show its output and the server log."""
+        res = subprocess.run(as_postgres(cmd) if wrap else cmd, capture_output=True, text=True)
         if res.returncode != 0:
             tail = ""
             if os.path.exists(self.logfile):

@@ -76,6 +76,33 @@ def comparisons(points):
     return out
 
 
+def memlimit_curve(p):
+    """The curve name of a memlimit point: label plus the extra settings it was swept with."""
+    extra = ",".join(f"{k}={v}" for k, v in (p.get("extra_settings") or {}).items())
+    return label(p) + (f" {extra}" if extra else "")
+
+
+def memlimit_comparisons(points):
+    """Larger than memory: per method, QPS (1 client) at each target recall along the
+    frontier of all its memlimit points (every setting swept), and each method's QPS over
+    each other's."""
+    by = {}
+    for p in points:
+        if p["kind"] == "memlimit":
+            by.setdefault(label(p), []).append(p)
+    qps = [{"system": k, "recall_at_10": r, "qps_1": qps_at(v, r, "qps_1")} for k, v in by.items()
+           for r in TARGET_RECALLS]
+    ratios = []
+    for a in by:
+        for b in by:
+            if a == b:
+                continue
+            for r in TARGET_RECALLS:
+                x, y = qps_at(by[a], r, "qps_1"), qps_at(by[b], r, "qps_1")
+                ratios.append({"system": a, "over": b, "recall_at_10": r, "ratio": x / y if x and y else None})
+    return {"qps": qps, "ratios": ratios}
+
+
 def previous_run(out_dir, result):
     """The latest earlier result of the same scenario on the same dataset, or None."""
     if not os.path.isdir(out_dir):
@@ -154,6 +181,8 @@ def write(result, out_dir):
     write_json(result, paths["json"])
     if any(p["kind"] == "knn" for p in result["points"]):
         paths["png"] = plot(result, stem + ".png")
+    elif any(p["kind"] == "memlimit" for p in result["points"]):
+        paths["png"] = plot_memlimit(result, stem + ".png")
     return paths
 
 
@@ -212,6 +241,97 @@ def plot(result, path):
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def plot_memlimit(result, path):
+    """Larger than memory: recall@10 against QPS (left) and against the bytes read from
+    storage per query (right), one line per method and extra setting."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cs = {}
+    for p in result["points"]:
+        if p["kind"] == "memlimit":
+            cs.setdefault(memlimit_curve(p), []).append(p)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
+    for ax, key, title in ((axes[0], "qps_1", "queries per second, 1 client (log)"),
+                           (axes[1], "disk_read_kib_per_q", "KiB read from storage per query (log)")):
+        for name, pts in cs.items():
+            pts = sorted((p for p in pts if p.get(key)), key=lambda p: p["recall_at_10"])
+            if pts:
+                ax.plot([p["recall_at_10"] for p in pts], [p[key] for p in pts], marker="o", markersize=5,
+                        label=name)
+        ax.set_yscale("log")
+        ax.set_xlabel("recall@10")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        for r in TARGET_RECALLS:
+            ax.axvline(r, color="grey", linewidth=0.6, alpha=0.5)
+    axes[0].legend(fontsize=8, loc="lower left")
+    ds, ml = result["dataset"], result.get("memlimit", {})
+    fig.suptitle(f"{result['scenario']}: {ds['name']} {ds['n']:,} x {ds['dim']} ({ds['metric']}), memory cgroup "
+                 f"{ml.get('limit_bytes', 0) / 2**20:.0f} MiB, shared_buffers {ml.get('shared_buffers', '?')}, "
+                 f"commit {result['commit'][:10]}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _memlimit_section(result):
+    """The markdown lines of the larger-than-memory section."""
+    pts = [p for p in result["points"] if p["kind"] == "memlimit"]
+    ml = result.get("memlimit")
+    if not ml or not pts:
+        return []
+    limit = ml["limit_bytes"]
+    runs = ml.get("runs", [])
+    memsw = all(r.get("memsw_limited") for r in runs)
+    lines = ["", "### Larger than memory: searched inside a memory cgroup", "",
+             f"Each index built by the normal server, then the server restarted inside a cgroup v1 memory cgroup "
+             f"limited to {limit / 2**20:.0f} MiB ({'swap included: memsw' if memsw else 'swap not limited'}), "
+             f"shared_buffers={ml['shared_buffers']}; `sync`, OS page cache dropped, {ml['warmup_queries']} warm-up "
+             f"queries, then the sweep in the order shown, {ml['queries']} queries per point, one client, "
+             "index forced. "
+             "*idx / heap blk/q*: shared-buffer misses per query of the index and of the table (heap + TOAST; "
+             "pg_statio deltas: a miss may still be served by the cgroup's page cache). *disk KiB/q*: what the "
+             "backend really read from storage per query (/proc/<pid>/io read_bytes). *majflt/q*: the cgroup's major "
+             "page faults per query (memory.stat; mapped memory only, so near 0: PostgreSQL read()s its files). "
+             "*peak*: the cgroup's memory.max_usage_in_bytes during the point.", ""]
+    for r in runs:
+        lines.append(f"- {r['method']}: index {fmt_bytes(r['index_bytes'])} MiB ({r['index_bytes'] / limit:.1f}x the "
+                     f"limit), built in {fmt(r.get('build_s'))}s with {r.get('build_workers')} workers; OS cache: "
+                     f"{r.get('os_cache', '-')}; warm-up: first query {fmt(r.get('warmup_ms_first'), 1)} ms, "
+                     f"{fmt(r.get('warmup_disk_read_kib_per_q'), 0)} KiB read per query; cgroup peak "
+                     f"{fmt_bytes(r.get('cgroup_peak_bytes'))} MiB")
+    lines.append("")
+    rows = []
+    for p in pts:
+        setting = _setting(p) + "".join(f", {k}={v}" for k, v in (p.get("extra_settings") or {}).items())
+        rows.append([label(p), setting, fmt(p["recall_at_10"], 4), fmt(p["qps_1"]), fmt(p["p50_ms"], 2),
+                     fmt(p["p99_ms"], 2), fmt(p["idx_blks_read_per_q"]), fmt(p["heap_blks_read_per_q"]),
+                     fmt(p.get("disk_read_kib_per_q"), 0), fmt(p["majflt_per_q"], 2),
+                     fmt_bytes(p["cgroup_peak_bytes"])])
+    lines.append(_table(["system", "setting", "recall@10", "QPS 1", "p50 ms", "p99 ms", "idx blk/q", "heap blk/q",
+                         "disk KiB/q", "majflt/q", "peak MiB"], rows))
+    comp = ml.get("at_recall") or {}
+    systems = list(dict.fromkeys(q["system"] for q in comp.get("qps", [])))
+    if systems:
+        qps = {(q["system"], q["recall_at_10"]): q["qps_1"] for q in comp["qps"]}
+        lines += ["", "QPS (1 client) at equal recall, interpolated along each method's frontier over every "
+                  "setting swept ('-': not reached)" + ("; ratio: the row's method over the column's." if
+                                                        len(systems) > 1 else "."), ""]
+        header = ["system"] + [f"QPS @{r:.2f}" for r in TARGET_RECALLS]
+        ratio = {(c["system"], c["over"], c["recall_at_10"]): c["ratio"] for c in comp.get("ratios", [])}
+        others = systems if len(systems) > 1 else []
+        header += [f"/ {o} @0.95" for o in others]
+        rows = []
+        for sname in systems:
+            rows.append([sname] + [fmt(qps.get((sname, r))) for r in TARGET_RECALLS] +
+                        [("-" if o == sname else fmt(ratio.get((sname, o, 0.95)), 3)) for o in others])
+        lines.append(_table(header, rows))
+    return lines
 
 
 def _table(header, rows):
@@ -357,6 +477,8 @@ def markdown(result, paths):
                 f"{p['rows_per_s_per_core'] / ref[0]['rows_per_s_per_core']:.3f} x (`{p['table']}`)" for p in sql) +
                 " the in-process brute force. `items` stores the vectors as loaded (the type's STORAGE external: "
                 "out of line in TOAST once a row exceeds ~2 kB); `items_plain` is a copy with SET STORAGE PLAIN."]
+
+    lines += _memlimit_section(result)
 
     prev = result.get("previous")
     if prev and prev["rows"]:

@@ -5,8 +5,10 @@ stdout, JSON + PNG under bench/results/) and the sanity checks.
 Phase order per SQL system (the exact scan first, then each index method):
 build (serial, dropped; then 2 parallel workers, kept) -> prewarm -> search sweep ->
 filtered queries -> cold cache -> inserts -> delete 10% + VACUUM -> drop the index ->
-restore the table. The checks verify the harness (the exact
-scan must have recall 1.0, references and indexes must reach non-trivial recall), never speed.
+restore the table. The `memlimit` phase (memlimit.py) instead builds each method once and
+searches it from a server restarted inside a memory cgroup. The checks verify the harness
+(the exact scan must have recall 1.0, references and indexes must reach non-trivial
+recall), never speed.
 """
 import hashlib
 import os
@@ -18,7 +20,7 @@ import psycopg
 
 import methods as methods_mod  # bench/methods.py, the plug-in point (bench/ is on sys.path)
 
-from . import datasets, pg, refs, report, scenarios, sqlbench, util
+from . import datasets, memlimit, pg, refs, report, scenarios, sqlbench, util
 
 
 # fields every JSON point carries (null where they do not apply)
@@ -61,8 +63,19 @@ def spread(values, count):
 def run(args, root):
     """Run the scenario named in args; returns the process exit status."""
     sc = scenarios.SCENARIOS[args.scenario]
+    if "memlimit" in sc.phases:
+        ok, why = memlimit.available()
+        if not ok:
+            util.log(f"{memlimit.SKIP_MESSAGE} ({why})")
+            print(f"{memlimit.SKIP_MESSAGE} ({why})")
+            print("\n0 passed, 0 failed")
+            return 0
+        mem_limit = memlimit.parse_size(getattr(args, "mem_limit", None) or sc.mem_limit)
     if args.queries:
-        sc.queries = args.queries
+        if "memlimit" in sc.phases:     # the sweep's query count; the rest stay for warm-up
+            sc.mem_queries = args.queries
+        else:
+            sc.queries = args.queries
     if args.metric:
         sc.metric = args.metric
     graph = {"M": args.m, "ef_construction": args.ef_construction}
@@ -72,7 +85,7 @@ def run(args, root):
     t_start = time.time()
 
     data_dir = os.path.join(root, "bench", "data")
-    ds = scenarios.load_dataset(sc, root, data_dir, args.data, util.log)
+    ds = scenarios.load_dataset(sc, root, data_dir, args.data, util.log, getattr(args, "rows", None))
     util.log(f"dataset {ds.describe()}")
     order = np.random.default_rng(args.seed).permutation(ds.n)
     qids = np.arange(ds.nq)
@@ -113,6 +126,9 @@ def run(args, root):
             points += run_scan(sc, inst, ds, qids, checks)
         if "exact" in sc.phases:
             points += run_exact(sc, inst, ds, exact_qids, args, checks)
+        if "memlimit" in sc.phases:
+            mem_points, mem_info = run_memlimit(sc, inst, ds, wanted, graph, mem_limit, checks, notices)
+            points += mem_points
         if "methods" in sc.phases:
             for name in wanted:
                 m = methods_mod.METHODS[name]
@@ -140,6 +156,8 @@ def run(args, root):
                     "notes": ds.notes, "load_seed": args.seed},
         "graph": graph, "load": load, "notices": notices, "points": points,
     }
+    if "memlimit" in sc.phases:
+        result["memlimit"] = dict(mem_info, at_recall=report.memlimit_comparisons(points))
     missing = sorted({k for p in points for k in REQUIRED_FIELDS if k not in p})
     checks.check("every result point has the required fields", not missing, ", ".join(missing))
     result["comparisons"] = report.comparisons(points)
@@ -317,6 +335,52 @@ def run_method(sc, inst, ds, qids, m, graph, args, checks):
     sqlbench.drop_index(inst)
     _restore(sc, inst, ds)
     return points
+
+
+def run_memlimit(sc, inst, ds, wanted, graph, limit, checks, notices):
+    """Phase memlimit: per method, build with the normal server's memory, then measure
+    from a server inside a memory cgroup of `limit` bytes (memlimit.run_method), drop the
+    index. Returns the points and the run's facts for the report."""
+    nq = min(sc.mem_queries, ds.nq)
+    qids = np.arange(nq)
+    w = min(sc.mem_warmup, ds.nq)
+    # warm-up queries from the end of the query set, so the measured ones are not pre-read
+    warm = np.arange(ds.nq - w, ds.nq) if ds.nq - w >= nq else qids[:w]
+    workers = int(sc.settings.get("max_parallel_maintenance_workers", "2"))
+    info = {"limit_bytes": limit, "shared_buffers": sc.mem_shared_buffers, "queries": nq,
+            "warmup_queries": len(warm), "runs": []}
+    util.log(f"memlimit: memory cgroup of {limit / 2**20:.0f} MiB, shared_buffers {sc.mem_shared_buffers}, "
+             f"{nq} queries per sweep point, {len(warm)} warm-up queries")
+    points = []
+    for name in wanted:
+        m = methods_mod.METHODS[name]
+        if not sqlbench.am_present(inst, m.am):
+            msg = f"index method {name}: access method '{m.am}' is not in this database, skipped"
+            util.log("NOTICE: " + msg)
+            notices.append(msg)
+            continue
+        try:
+            opts = m.with_options(graph)
+            util.log(f"index method {m.name} {opts}")
+            b = sqlbench.build_index(inst, m, opts, ds.metric, workers)
+            build = {"build_s": b["seconds"], "build_workers": workers, "index_bytes": b["index_bytes"],
+                     "wal_bytes": b["wal_bytes"]}
+            checks.check(f"memlimit {m.name}: index built", b["index_bytes"] > 0)
+            if b["index_bytes"] <= limit:
+                notices.append(f"{m.name}: the index ({b['index_bytes'] / 2**20:.0f} MiB) fits in the memory "
+                               f"limit ({limit / 2**20:.0f} MiB): not a larger-than-memory measurement")
+            pts, run = memlimit.run_method(sc, inst, ds, m, opts, build, qids, warm, limit, checks)
+            points += pts
+            info["runs"].append(dict(run, build_s=b["seconds"], build_workers=workers))
+            sqlbench.drop_index(inst)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as e:  # one broken method must not cost the other results
+            util.log(f"index method {name} failed:\n{traceback.format_exc()}")
+            checks.check(f"memlimit {name}: ran to the end", False, f"{type(e).__name__}: {e}")
+            notices.append(f"index method {name} failed: {type(e).__name__}: {str(e).strip()[:300]}")
+            recover(inst, ds)
+    return points, info
 
 
 def run_scan(sc, inst, ds, qids, checks):

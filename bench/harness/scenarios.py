@@ -5,7 +5,7 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 
-from . import datasets
+from . import datasets, util
 
 PHASES_FULL = ("refs", "exact", "methods", "filtered", "cold", "insert", "vacuum")
 
@@ -29,6 +29,11 @@ class Scenario:
     ref_build_threads: tuple = (1, 2)
     insert_pool: int = 20000
     scan_workers: tuple = (0, 2)        # exact-scan rate runs (phase "scan")
+    # phase "memlimit": the measurement server runs in a memory cgroup (see memlimit.py)
+    mem_limit: str = "256MiB"           # the cgroup's memory.limit_in_bytes (--mem-limit)
+    mem_shared_buffers: str = "64MB"    # shared_buffers of the server inside the cgroup
+    mem_queries: int = 200              # queries per sweep point (--queries)
+    mem_warmup: int = 10                # warm-up queries after dropping the caches
 
 
 def mem(shared_buffers, maintenance_work_mem, work_mem="64MB", workers=2):
@@ -43,6 +48,7 @@ DATASETS = {
     "gmm-1m-128": ("synthetic", dict(n=1_000_000, d=128, nq=1000, seed=1, rank=16, noise=0.15)),
     "gmm-100k-768": ("synthetic", dict(n=100_000, d=768, nq=1000, seed=2, rank=24, noise=0.15)),
     "gmm-50k-1536": ("synthetic", dict(n=50_000, d=1536, nq=1000, seed=3, rank=24, noise=0.15)),
+    "gmm-200k-768": ("synthetic", dict(n=200_000, d=768, nq=1000, seed=4, rank=24, noise=0.15)),
     "debian": ("debian", {}),
 }
 
@@ -66,6 +72,10 @@ SCENARIOS = {s.name: s for s in [
              "100,000 x 768: rows scanned per second per core (max_parallel_workers_per_gather = 0), "
              "beside numpy brute force", "gmm-100k-768", metric="l2",
              settings=mem("1GB", "256MB"), phases=("scan",), queries=50),
+    Scenario("memlimit", "larger than memory: 200,000 x 768 (cosine), each index built with plenty of "
+             "memory, then searched by a server restarted inside a 256 MiB memory cgroup (shared_buffers "
+             "64MB, OS page cache dropped): recall, QPS, blocks and disk reads per query",
+             "gmm-200k-768", settings=mem("2GB", "2GB"), phases=("memlimit",), insert_pool=1000),
 ]}
 
 
@@ -84,14 +94,21 @@ def default_debian_dir(root):
     return os.path.normpath(os.path.join(root, "..", "shared", "datasets", "debian-d256"))
 
 
-def load_dataset(sc, root, data_dir, debian_dir, log):
-    """The scenario's dataset (generated and cached on first use for synthetic sets)."""
+def load_dataset(sc, root, data_dir, debian_dir, log, rows=None):
+    """The scenario's dataset (generated and cached on first use for synthetic sets); rows
+    makes a synthetic set of that many base rows instead (cached under its own name)."""
     kind, params = DATASETS[sc.dataset]
     if kind == "debian":
+        if rows:
+            raise util.UserError("--rows applies to synthetic datasets only")
         ds = datasets.load_debian(debian_dir or default_debian_dir(root), sc.metric)
     else:
+        name = sc.dataset
+        if rows and rows != params["n"]:
+            params = dict(params, n=rows)
+            name = f"{sc.dataset}-n{rows}"
         # synthetic sets are unit-norm, so cosine and L2 rank alike: one cache serves both
-        ds = datasets.load_synthetic(sc.dataset, data_dir=data_dir, log=log, **params)
+        ds = datasets.load_synthetic(name, data_dir=data_dir, log=log, **params)
         if sc.metric != ds.metric:
             ds.metric = sc.metric
     return datasets.subset_queries(ds, sc.queries or None)

@@ -868,3 +868,58 @@ CREATE FUNCTION vx_hnsw_verify(index regclass, tolerance float8 DEFAULT 0.01) RE
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT;
 
 COMMENT ON FUNCTION vx_hnsw_verify(regclass, float8) IS 'structural check of an hnsw index: one row per problem, none when healthy';
+
+-- diskann access method (pgvectorscale's DDL; ours, not pgvector's)
+
+CREATE FUNCTION diskannhandler(internal) RETURNS index_am_handler
+	AS 'MODULE_PATHNAME' LANGUAGE C;
+
+CREATE ACCESS METHOD diskann TYPE INDEX HANDLER diskannhandler;
+
+COMMENT ON ACCESS METHOD diskann IS 'diskann index access method';
+
+-- diskann vector opclasses (cosine is the default, as in pgvectorscale)
+
+CREATE OPERATOR CLASS vector_l2_ops
+	FOR TYPE vector USING diskann AS
+	OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
+	FUNCTION 1 vector_l2_squared_distance(vector, vector);
+
+CREATE OPERATOR CLASS vector_ip_ops
+	FOR TYPE vector USING diskann AS
+	OPERATOR 1 <#> (vector, vector) FOR ORDER BY float_ops,
+	FUNCTION 1 vector_negative_inner_product(vector, vector);
+
+CREATE OPERATOR CLASS vector_cosine_ops
+	DEFAULT FOR TYPE vector USING diskann AS
+	OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops,
+	FUNCTION 1 vector_negative_inner_product(vector, vector),
+	FUNCTION 2 vector_norm(vector);
+
+-- diskann halfvec opclasses
+
+CREATE OPERATOR CLASS halfvec_l2_ops
+	FOR TYPE halfvec USING diskann AS
+	OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops,
+	FUNCTION 1 halfvec_l2_squared_distance(halfvec, halfvec),
+	FUNCTION 3 hnsw_halfvec_support(internal);
+
+CREATE OPERATOR CLASS halfvec_ip_ops
+	FOR TYPE halfvec USING diskann AS
+	OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops,
+	FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec),
+	FUNCTION 3 hnsw_halfvec_support(internal);
+
+CREATE OPERATOR CLASS halfvec_cosine_ops
+	DEFAULT FOR TYPE halfvec USING diskann AS
+	OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops,
+	FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec),
+	FUNCTION 2 l2_norm(halfvec),
+	FUNCTION 3 hnsw_halfvec_support(internal);
+
+-- diskann verification
+
+CREATE FUNCTION vx_diskann_verify(index regclass, tolerance float8 DEFAULT 0.01) RETURNS TABLE (problem text)
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT;
+
+COMMENT ON FUNCTION vx_diskann_verify(regclass, float8) IS 'structural check of a diskann index: one row per problem, none when healthy';

@@ -2,7 +2,7 @@
  * module.cpp -- module magic, _PG_init and the extension's settings.
  *
  * _PG_init selects the distance kernels for this CPU once per backend and
- * defines the settings (the hnsw.* settings and reloptions in HnswInit). vector.simd_level is a debug setting: it forces a
+ * defines the settings (the hnsw.* and diskann.* settings and reloptions in HnswInit and DiskannInit). vector.simd_level is a debug setting: it forces a
  * lower kernel level (to compare levels or rule a SIMD kernel out), and SHOW
  * reports the level in use. A level the CPU or build lacks is lowered to the
  * best available one by the check hook, so the setting always names the
@@ -10,6 +10,7 @@
  */
 #include "vx/pg.h"
 
+#include "vx/diskann/diskann.h"
 #include "vx/hnsw/hnsw.h"
 #include "vx/kernels/kernels.hpp"
 
@@ -56,6 +57,7 @@ _PG_init(void)
 							 check_simd_level, assign_simd_level, NULL);
 
 	HnswInit();
+	DiskannInit();
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("vector");

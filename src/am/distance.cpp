@@ -240,6 +240,29 @@ VxOrderByValue(const VxDistanceData *dist, float distance)
 	}
 }
 
+/* The operator's distance of two raw values (see distance.h). */
+float
+VxExactDistance(const VxDistanceData *dist, const char *a, const char *b)
+{
+	vx::kernels::CosineParts c;
+	double similarity;
+
+	if (dist->metric != VX_METRIC_COSINE || (dist->kind != VX_ELEM_F32 && dist->kind != VX_ELEM_F16))
+		return dist->fn(dist, a, b);
+	if (dist->kind == VX_ELEM_F32)
+		c = Kernels(dist)->cosine_f32(DenseElems<float>(a), DenseElems<float>(b), dist->dimensions);
+	else
+		c = Kernels(dist)->cosine_f16((const uint16_t *) DenseElems<half>(a), (const uint16_t *) DenseElems<half>(b),
+									  dist->dimensions);
+	/* as cosine_distance: float sums, the quotient in double, clamped (NaN stays NaN) */
+	similarity = (double) c.dot / sqrt((double) c.norm_a * (double) c.norm_b);
+	if (similarity > 1)
+		similarity = 1;
+	else if (similarity < -1)
+		similarity = -1;
+	return (float) -similarity;
+}
+
 /*
  * Detoast a value to index (for_index) or to search for, and normalize it
  * for cosine. A zero vector to index under cosine sets *skip and returns 0:

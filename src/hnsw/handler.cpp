@@ -17,6 +17,7 @@
  */
 #include "vx/pg.h"
 
+#include "vx/am/opclass.h"
 #include "vx/hnsw/hnsw.h"
 
 #include <cfloat>
@@ -248,96 +249,11 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *in
 	*indexPages = costs.numIndexPages;
 }
 
-/*
- * Validate an operator class: one ORDER BY operator (strategy 1) returning
- * float8 and sorted by float_ops, support function 1 (distance, two args of
- * the input type, float8), optional 2 (norm, one arg, float8) and 3 (type
- * info, internal -> internal). Problems are reported as INFO, as the core
- * AMs do, and make the result false.
- */
+/* Validate an operator class (the shared rules of src/am/opclass.cpp). */
 static bool
 hnswvalidate(Oid opclassoid)
 {
-	bool result = true;
-	HeapTuple classtup;
-	Form_pg_opclass classform;
-	Oid opfamilyoid;
-	Oid opcintype;
-	char *opclassname;
-	CatCList *proclist;
-	CatCList *oprlist;
-	bool has_distance = false;
-
-	classtup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
-	if (!HeapTupleIsValid(classtup))
-		elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
-	classform = (Form_pg_opclass) GETSTRUCT(classtup);
-	opfamilyoid = classform->opcfamily;
-	opcintype = classform->opcintype;
-	opclassname = NameStr(classform->opcname);
-
-	proclist = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(opfamilyoid));
-	for (int i = 0; i < proclist->n_members; i++) {
-		Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&proclist->members[i]->tuple);
-		bool ok;
-
-		switch (procform->amprocnum) {
-		case HNSW_DISTANCE_PROC:
-			ok = check_amproc_signature(procform->amproc, FLOAT8OID, false, 2, 2, opcintype, opcintype);
-			has_distance = has_distance || ok;
-			break;
-		case HNSW_NORM_PROC:
-			ok = check_amproc_signature(procform->amproc, FLOAT8OID, false, 1, 1, opcintype);
-			break;
-		case HNSW_TYPE_INFO_PROC:
-			ok = check_amproc_signature(procform->amproc, INTERNALOID, true, 1, 1, INTERNALOID);
-			break;
-		default:
-			ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-						   errmsg("hnsw operator class \"%s\" contains invalid support function number %d",
-								  opclassname, procform->amprocnum)));
-			result = false;
-			continue;
-		}
-		if (!ok) {
-			ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-						   errmsg("hnsw operator class \"%s\" contains support function %d with wrong signature",
-								  opclassname, procform->amprocnum)));
-			result = false;
-		}
-	}
-	ReleaseSysCacheList(proclist);
-
-	oprlist = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(opfamilyoid));
-	for (int i = 0; i < oprlist->n_members; i++) {
-		Form_pg_amop oprform = (Form_pg_amop) GETSTRUCT(&oprlist->members[i]->tuple);
-
-		if (oprform->amopstrategy != 1 || oprform->amoppurpose != AMOP_ORDER) {
-			ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-						   errmsg("hnsw operator class \"%s\" contains operator %u that is not an ORDER BY operator "
-								  "with strategy 1",
-								  opclassname, oprform->amopopr)));
-			result = false;
-			continue;
-		}
-		if (!check_amop_signature(oprform->amopopr, FLOAT8OID, oprform->amoplefttype, oprform->amoprighttype)) {
-			ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-						   errmsg("hnsw operator class \"%s\" contains operator %u with wrong signature",
-								  opclassname, oprform->amopopr)));
-			result = false;
-		}
-	}
-	ReleaseSysCacheList(oprlist);
-
-	if (!has_distance) {
-		ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-					   errmsg("hnsw operator class \"%s\" is missing support function %d", opclassname,
-							  HNSW_DISTANCE_PROC)));
-		result = false;
-	}
-
-	ReleaseSysCache(classtup);
-	return result;
+	return VxValidateOpclass(opclassoid, "hnsw", HNSW_TYPE_INFO_PROC);
 }
 
 VX_FUNCTION(hnswhandler);

@@ -46,6 +46,7 @@
 #include "vx/pg.h"
 
 #include "vx/am/visited.h"
+#include "vx/am/scan.h"
 #include "vx/core/hnsw_algo.hpp"
 #include "vx/hnsw/hnsw.h"
 #include "vx/hnsw/page_view.hpp"
@@ -53,16 +54,6 @@
 #include <limits>
 
 using vx::core::Candidate;
-using vx::core::MaxHeap;
-using vx::core::MinHeap;
-
-/* A min-heap of candidates that grows (in the scan context) instead of refusing. */
-typedef struct HnswGrowHeap
-{
-	MinHeap heap;
-	Candidate *buf;
-	uint32 cap;
-} HnswGrowHeap;
 
 typedef struct HnswScanOpaqueData
 {
@@ -94,8 +85,7 @@ typedef struct HnswScanOpaqueData
 
 	/* iterative scans */
 	bool iterative;		 /* this search is resumable */
-	HnswGrowHeap frontier; /* to expand */
-	HnswGrowHeap pool;	   /* evaluated, not in a batch yet */
+	vx::core::ResumableBeam beam; /* frontier and pool, kept between batches */
 	Candidate entry;	   /* level-0 start of the first batch */
 	Size budget;		   /* bytes the two heaps may take */
 	float last_distance;
@@ -108,20 +98,11 @@ typedef HnswScanOpaqueData *HnswScanOpaque;
 IndexScanDesc
 hnswbeginscan(Relation index, int nkeys, int norderbys)
 {
-	IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
 	HnswScanOpaque so = palloc0_object(HnswScanOpaqueData);
 
 	so->scan_ctx = AllocSetContextCreate(CurrentMemoryContext, "Hnsw scan context", ALLOCSET_DEFAULT_SIZES);
 	so->query_ctx = AllocSetContextCreate(so->scan_ctx, "Hnsw scan query context", ALLOCSET_SMALL_SIZES);
-	/* the AM provides the ORDER BY value arrays (as GiST does) */
-	if (norderbys > 0) {
-		scan->xs_orderbyvals = palloc0_array(Datum, norderbys);
-		scan->xs_orderbynulls = palloc_array(bool, norderbys);
-		for (int i = 0; i < norderbys; i++)
-			scan->xs_orderbynulls[i] = true;
-	}
-	scan->opaque = so;
-	return scan;
+	return VxBeginScan(index, nkeys, norderbys, so);
 }
 
 /* amrescan: take the (new) ORDER BY argument; the search runs on the next amgettuple. */
@@ -130,11 +111,7 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 
-	if (keys && scan->numberOfKeys > 0)
-		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
-	if (orderbys && scan->numberOfOrderBys > 0)
-		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
-
+	VxRescanKeys(scan, keys, orderbys);
 	MemoryContextReset(so->query_ctx);
 	so->searched = false;
 	so->exhausted = false;
@@ -142,8 +119,7 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 	so->nresults = 0;
 	so->next = 0;
 	so->returned_any = false;
-	so->frontier.heap.clear();
-	so->pool.heap.clear();
+	so->beam.clear();
 }
 
 /* Size the scratch and results for beam width ef. */
@@ -166,94 +142,26 @@ HnswScanReserve(HnswScanOpaque so, uint32 ef)
 	so->scratch_ef = ef;
 }
 
-/* Push onto a growable heap; false when growing would exceed the scan's budget. */
-static bool
-HnswGrowPush(HnswScanOpaque so, HnswGrowHeap *h, Candidate c)
-{
-	if (h->heap.full()) {
-		uint32 cap = Max(h->cap * 2, 256U);
-		Size others = (Size) (h == &so->frontier ? so->pool.cap : so->frontier.cap) * sizeof(Candidate);
-		Candidate *buf;
-		MinHeap grown;
-
-		if ((Size) cap * sizeof(Candidate) + others > so->budget)
-			return false;
-		buf = (Candidate *) MemoryContextAllocHuge(so->scan_ctx, (Size) cap * sizeof(Candidate));
-		grown = MinHeap(buf, cap);
-		for (uint32 i = 0; i < h->heap.size(); i++)
-			grown.push(h->heap.data()[i]);
-		if (h->buf != NULL)
-			pfree(h->buf);
-		h->buf = buf;
-		h->cap = cap;
-		h->heap = grown;
-	}
-	h->heap.push(c);
-	return true;
-}
-
 /*
- * One batch of the resumable search into so->results (see the file
- * comment); false when the memory budget stopped it (the batch still holds
- * what was found).
+ * One batch of the resumable search into so->results (vx::core's
+ * resumable_batch, see the file comment); false when the memory budget
+ * stopped it (the batch still holds what was found).
  */
 static bool
 HnswScanResumable(HnswScanOpaque so)
 {
 	HnswPageGraph graph{&so->view, so->visited_limit, HNSW_INVALID_ID};
 	HnswPageDistance dist{&so->view, so->query};
-	MaxHeap results(so->scratch.results, so->ef); /* drained into so->results: must not alias */
-	uint32 *pending = so->scratch.pending;
-	bool ok = true;
+	VxGrowPolicy grow{so->scan_ctx, so->budget, &so->beam};
+	uint32_t nout = 0;
+	bool ok;
 
-	if (!so->returned_any) {
-		so->visited->test_and_set(so->entry.id);
-		results.push(so->entry);
-		ok = HnswGrowPush(so, &so->frontier, so->entry);
-	} else {
-		while (!results.full() && !so->pool.heap.empty()) {
-			Candidate c = so->pool.heap.top();
-
-			so->pool.heap.pop();
-			results.push(c);
-			ok = ok && HnswGrowPush(so, &so->frontier, c);
-		}
-	}
-
-	while (ok && !so->frontier.heap.empty()) {
-		Candidate c = so->frontier.heap.top();
-		std::span<const uint32_t> nb;
-		uint32 npending = 0;
-
-		if (results.full() && c.dist > results.top().dist)
-			break;
-		so->frontier.heap.pop();
-		nb = graph.neighbors(c.id, 0, so->scratch.neighbor_buf);
-		so->stats.expansions++;
-		for (uint32_t id : nb) {
-			if (so->visited->test_and_set(id))
-				continue;
-			dist.prefetch(id);
-			pending[npending++] = id;
-		}
-		for (uint32 i = 0; i < npending && ok; i++) {
-			Candidate nc{dist(pending[i]), pending[i]};
-
-			so->stats.distances++;
-			if (!results.full()) {
-				results.push(nc);
-				ok = HnswGrowPush(so, &so->frontier, nc);
-			} else if (vx::core::nearer(nc, results.top())) {
-				Candidate evicted = results.top();
-
-				results.replace_top(nc);
-				ok = HnswGrowPush(so, &so->pool, evicted) && HnswGrowPush(so, &so->frontier, nc);
-			} else
-				ok = HnswGrowPush(so, &so->pool, nc);
-		}
-	}
-
-	so->nresults = results.drain_sorted(so->results);
+	/* the beam keeps the scratch's copy-out buffers */
+	so->beam.neighbor_buf = so->scratch.neighbor_buf;
+	so->beam.pending = so->scratch.pending;
+	ok = vx::core::resumable_batch(graph, dist, *so->visited, so->beam, &so->entry, 1, so->ef, VxAcceptAll{}, grow,
+								   so->scratch.results, so->results, &nout, &so->stats);
+	so->nresults = nout;
 	so->next = 0;
 	return ok;
 }
@@ -348,7 +256,7 @@ HnswScanNextBatch(IndexScanDesc scan)
 		return false;
 	if ((int64) so->stats.distances >= (int64) hnsw_max_scan_tuples)
 		return false;
-	if (so->frontier.heap.empty() && so->pool.heap.empty())
+	if (so->beam.exhausted())
 		return false; /* every reachable element was returned */
 
 	old = MemoryContextSwitchTo(so->scan_ctx);
@@ -362,9 +270,9 @@ HnswScanNextBatch(IndexScanDesc scan)
 	if (!ok && so->nresults == 0)
 		return false;
 	if (!ok) {
-		/* return what this batch found, then stop */
-		so->frontier.heap.clear();
-		so->pool.heap.clear();
+		/* return what this batch found, then stop: the next call finds the beam exhausted */
+		so->beam.frontier.heap.clear();
+		so->beam.pool.heap.clear();
 	}
 	return true;
 }

@@ -474,14 +474,23 @@ TEST(VamanaBuild, InterruptAndProgress)
 	EXPECT_EQ(calls, (std::vector<uint64_t>{1024, 2048}));
 	expect_valid(og.g);
 
-	/* a full two-pass build reports every 1024 insertions over both passes */
+	/* a full two-pass build (fresh scratch) reports every 1024 insertions over both passes */
 	OwnedGraph full(3000, 8);
+	OwnedScratch full_scratch(8, 16, 3000);
 	full.g.medoid = og.g.medoid;
 	calls.clear();
 	flag = 0;
-	EXPECT_EQ(vamana_build(full.g, p, rows, scratch.s, &flag, [&](uint64_t done) { calls.push_back(done); }),
+	EXPECT_EQ(vamana_build(full.g, p, rows, full_scratch.s, &flag, [&](uint64_t done) { calls.push_back(done); }),
 			  Status::Ok);
 	EXPECT_EQ(calls, (std::vector<uint64_t>{1024, 2048, 3072, 4096, 5120}));
+
+	/* the interrupted build resumes where it stopped and ends with the same graph */
+	calls.clear();
+	EXPECT_EQ(vamana_build(og.g, p, rows, scratch.s, &flag, [&](uint64_t done) { calls.push_back(done); }),
+			  Status::Ok);
+	EXPECT_EQ(calls, (std::vector<uint64_t>{3072, 4096, 5120}));
+	EXPECT_EQ(og.counts, full.counts);
+	EXPECT_EQ(og.ids, full.ids);
 }
 
 TEST(VamanaBuild, RejectsMismatchedParameters)

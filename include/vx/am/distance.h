@@ -70,6 +70,14 @@ double VxOrderByValue(const VxDistanceData *dist, float distance);
 /* ERROR (pgvector's "different ... dimensions") unless query has the index's dimensions. */
 void VxCheckQuery(const VxDistanceData *dist, const char *query);
 
+/*
+ * The internal distance of two detoasted, unnormalized dense values as the
+ * operator computes it (cosine: from the dot product and both norms, as
+ * cosine_distance does, so -similarity; NaN for a zero vector): what a
+ * re-rank from heap rows must compare. Other metrics: dist->fn.
+ */
+float VxExactDistance(const VxDistanceData *dist, const char *a, const char *b);
+
 /* Detoast a value to index (for_index) or to search for and normalize it for cosine; *skip: a zero vector to index. */
 Datum VxPrepareValue(const VxDistanceData *dist, Datum value, bool for_index, bool *skip);
 

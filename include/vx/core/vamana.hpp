@@ -209,6 +209,7 @@ struct VamanaScratch
 	Candidate *pruned = nullptr; /* robust_prune output, R */
 	uint32_t *order = nullptr;	 /* insertion order, n */
 	uint32_t R = 0, L = 0, n = 0;
+	uint64_t done = 0; /* insertions vamana_build completed (its resume point after Interrupted) */
 
 	/* Expansions recorded per search: a search of width L expands a little more than L nodes (66 on
 	 * average, 71 at most for L 64 on the 10k x 32 test data), so 2 L loses none. */
@@ -326,9 +327,12 @@ vamana_insert(VamanaGraph &g, uint32_t p, float alpha, uint32_t L, const PairDis
  * Build the Vamana graph g (counts all 0, medoid set) with pair_dist(a, b)
  * between nodes (see the file comment). Returns InvalidArgument for
  * parameters that do not match g or s, Interrupted when *interrupt became
- * non-zero (interrupt may be null), else Ok. progress(done) may be a no-op.
- * noexcept when pair_dist and progress are; if they may longjmp instead,
- * nothing in these frames needs a destructor (the graph stays valid).
+ * non-zero (interrupt may be null), else Ok. After Interrupted, calling it
+ * again with the same g, p and s resumes where it stopped (s.done counts the
+ * insertions made; the caller may handle an interrupt that does not cancel
+ * and go on). progress(done) may be a no-op. noexcept when pair_dist and
+ * progress are; if they may longjmp instead, nothing in these frames needs a
+ * destructor (the graph stays valid).
  */
 template <class PairDist, class Progress>
 Status
@@ -342,23 +346,25 @@ vamana_build(VamanaGraph &g, const VamanaBuildParams &p, const PairDist &pair_di
 		!(p.max_alpha >= 1.0f))
 		return Status::InvalidArgument;
 
-	/* a seeded random order (Fisher-Yates) */
-	SplitMix64 rng{p.seed};
-	for (uint32_t i = 0; i < g.n; i++)
-		s.order[i] = i;
-	for (uint32_t i = g.n - 1; i > 0; i--)
-		std::swap(s.order[i], s.order[rng.next() % (i + 1)]);
+	/* a seeded random order (Fisher-Yates), drawn once */
+	if (s.done == 0) {
+		SplitMix64 rng{p.seed};
+		for (uint32_t i = 0; i < g.n; i++)
+			s.order[i] = i;
+		for (uint32_t i = g.n - 1; i > 0; i--)
+			std::swap(s.order[i], s.order[rng.next() % (i + 1)]);
+	}
 
-	uint64_t done = 0;
-	for (int pass = p.two_pass ? 0 : 1; pass < 2; pass++) {
-		float alpha = pass == 0 ? 1.0f : p.max_alpha;
-		for (uint32_t k = 0; k < g.n; k++) {
-			if (interrupt != nullptr && *interrupt != 0)
-				return Status::Interrupted;
-			detail::vamana_insert(g, s.order[k], alpha, p.L, pair_dist, s);
-			if (++done % kProgressEvery == 0)
-				progress(done);
-		}
+	int first_pass = p.two_pass ? 0 : 1;
+	uint64_t total = static_cast<uint64_t>(2 - first_pass) * g.n;
+	while (s.done < total) {
+		int pass = first_pass + static_cast<int>(s.done / g.n);
+		uint32_t k = static_cast<uint32_t>(s.done % g.n);
+		if (interrupt != nullptr && *interrupt != 0)
+			return Status::Interrupted;
+		detail::vamana_insert(g, s.order[k], pass == 0 ? 1.0f : p.max_alpha, p.L, pair_dist, s);
+		if (++s.done % kProgressEvery == 0)
+			progress(s.done);
 	}
 	return Status::Ok;
 }

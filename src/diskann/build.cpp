@@ -1,0 +1,459 @@
+/*
+ * build.cpp -- ambuild and ambuildempty for diskann.
+ *
+ * Phases:
+ *   1. load: scan the heap; each non-NULL value is detoasted, normalized for
+ *      cosine (zero vectors are not indexed, as with hnsw) and its quantized
+ *      part (num_dimensions, or all) kept as float32 in memory with its TID;
+ *   2. graph: the quantizer's center is the mean of the loaded vectors, the
+ *      entry point the medoid (the vector nearest to the mean), and the
+ *      graph is vx::core's Vamana (two passes, alpha 1 then max_alpha,
+ *      robust prune) over exact squared L2 distances;
+ *   3. write: metapage, center pages and node pages in block order through
+ *      the buffer manager without WAL (codes computed here), then the whole
+ *      relation is WAL-logged with log_newpage_range when it needs WAL (and
+ *      always for an unlogged table's init fork).
+ *
+ * Memory: the vectors, TIDs and the graph are bounded by
+ * maintenance_work_mem. When the next row would not fit, the rows loaded so
+ * far go through phases 2 and 3, and the remaining rows are inserted on
+ * pages with the aminsert code (without WAL): slower per row, but no cliff
+ * and no limit on the table's size.
+ *
+ * Nothing is visible to other backends until the build commits, so no lock
+ * is taken on the new pages beyond the buffer locks of writing them.
+ */
+#include "vx/pg.h"
+
+#include "vx/core/vamana.hpp"
+#include "vx/diskann/diskann.h"
+#include "vx/kernels/kernels.hpp"
+
+#include <type_traits>
+
+/* Seed of the build's insertion order (reproducible builds). */
+#define DISKANN_BUILD_SEED UINT64CONST(0x56584441424c4431)
+
+typedef struct DiskannBuildState
+{
+	Relation heap;
+	Relation index;
+	ForkNumber fork;
+	DiskannMetaPageData meta;
+	VxDistanceData dist;
+
+	/* phase 1: rows in memory */
+	float *vectors; /* count x code_dimensions */
+	ItemPointerData *tids;
+	uint32 count;
+	uint32 allocated; /* rows the arrays have room for */
+	uint32 capacity;  /* rows maintenance_work_mem allows */
+	bool on_pages;	  /* the rest goes through on-page inserts */
+	DiskannIndexData di;
+
+	double reltuples;
+	double indtuples;
+	MemoryContext build_ctx;
+	MemoryContext tmp_ctx;
+} DiskannBuildState;
+
+/* Check the column and the options; messages in the style of hnsw's. */
+static void
+DiskannCheckBuildable(Relation index, const VxTypeInfo *typeinfo, int num_dimensions)
+{
+	int dimensions = TupleDescAttr(index->rd_att, 0)->atttypmod;
+
+	if (typeinfo->kind != VX_ELEM_F32 && typeinfo->kind != VX_ELEM_F16)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("type not supported for diskann index"),
+				 errhint("diskann indexes vector and halfvec columns.")));
+	if (dimensions < 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("column does not have dimensions")));
+	if (dimensions > DISKANN_MAX_DIM)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("column cannot have more than %d dimensions for diskann index", DISKANN_MAX_DIM)));
+	if (num_dimensions > dimensions)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("num_dimensions (%d) cannot be greater than the column's dimensions (%d)",
+							   num_dimensions, dimensions)));
+}
+
+/*
+ * Bits per dimension when num_bits_per_dimension is 0: pgvectorscale's
+ * choice (2 below 900 dimensions, else 1), raised for few dimensions so that
+ * a code has at least 512 bits: below that the estimates are too coarse to
+ * prune with (vacuum's repair lost links on 4-dimension data at 2 bits), and
+ * such codes are small anyway.
+ */
+static int
+DiskannDefaultBits(uint32 code_dimensions)
+{
+	int bits = code_dimensions < 900 ? 2 : 1;
+	int floor_bits = (int) Min((512 + code_dimensions - 1) / code_dimensions, (uint32) DISKANN_MAX_BITS);
+
+	return Max(bits, floor_bits);
+}
+
+/* Set up the build state: checks, geometry, distance. */
+static void
+DiskannBuildInit(DiskannBuildState *bs, Relation heap, Relation index, ForkNumber fork)
+{
+	const VxTypeInfo *typeinfo = VxGetTypeInfo(index, DISKANN_TYPE_INFO_PROC);
+	int num_dimensions = DiskannGetNumDimensions(index);
+	int dimensions;
+	uint32 code_dimensions;
+	int bits = DiskannGetBits(index);
+	VxMetric metric;
+	Size per_row;
+
+	MemSet(bs, 0, sizeof(*bs));
+	bs->heap = heap;
+	bs->index = index;
+	bs->fork = fork;
+
+	DiskannCheckBuildable(index, typeinfo, num_dimensions);
+	metric = VxGetMetric(index, typeinfo->kind, "diskann");
+	if (metric != VX_METRIC_L2 && metric != VX_METRIC_IP && metric != VX_METRIC_COSINE)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("diskann index supports only l2, inner product and cosine distance")));
+	if (DiskannGetStorageLayout(index) == DISKANN_LAYOUT_PLAIN)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("storage_layout \"plain\" is not supported yet"),
+						errhint("Use storage_layout = 'memory_optimized' (the default).")));
+
+	dimensions = TupleDescAttr(index->rd_att, 0)->atttypmod;
+	code_dimensions = num_dimensions > 0 ? (uint32) num_dimensions : (uint32) dimensions;
+	if (bits == 0)
+		bits = DiskannDefaultBits(code_dimensions);
+	DiskannComputeGeometry(&bs->meta, typeinfo->kind, metric, (uint32) dimensions, code_dimensions,
+						   DiskannGetNumNeighbors(index), DiskannGetSearchListSize(index), DiskannGetMaxAlpha(index),
+						   DISKANN_LAYOUT_MEMORY_OPTIMIZED, bits);
+	VxInitDistance(&bs->dist, typeinfo->kind, metric, (uint32) dimensions);
+
+	/* per row in memory: the vector, its TID, its neighbour list and count, the visited tag */
+	per_row = (Size) code_dimensions * sizeof(float) + sizeof(ItemPointerData) +
+			  ((Size) bs->meta.num_neighbors + 1) * sizeof(uint32) + 2 * sizeof(uint16);
+	bs->capacity = (uint32) Min((Size) Max((Size) maintenance_work_mem * 1024, (Size) 1024 * 1024) / per_row,
+								(Size) (DISKANN_INVALID_ID - 1));
+
+	bs->build_ctx = AllocSetContextCreate(CurrentMemoryContext, "Diskann build context", ALLOCSET_DEFAULT_SIZES);
+	bs->tmp_ctx = AllocSetContextCreate(CurrentMemoryContext, "Diskann build temporary context",
+										ALLOCSET_DEFAULT_SIZES);
+}
+
+/* Make room for one more row in memory (arrays grow by doubling up to the capacity). */
+static void
+DiskannBuildReserve(DiskannBuildState *bs)
+{
+	uint32 want;
+
+	if (bs->count < bs->allocated)
+		return;
+	want = Min(Max(bs->allocated * 2, 1024U), bs->capacity);
+	if (bs->vectors == NULL) {
+		bs->vectors =
+			(float *) MemoryContextAllocHuge(bs->build_ctx, (Size) want * bs->meta.code_dimensions * sizeof(float));
+		bs->tids = (ItemPointerData *) MemoryContextAllocHuge(bs->build_ctx, (Size) want * sizeof(ItemPointerData));
+	} else {
+		bs->vectors = (float *) repalloc_huge(bs->vectors, (Size) want * bs->meta.code_dimensions * sizeof(float));
+		bs->tids = (ItemPointerData *) repalloc_huge(bs->tids, (Size) want * sizeof(ItemPointerData));
+	}
+	bs->allocated = want;
+}
+
+/* Squared L2 distance between two rows in memory (the build's graph metric). */
+struct DiskannBuildPairL2
+{
+	const float *vectors;
+	uint32 dims;
+	float (*l2sq)(const float *, const float *, size_t) noexcept;
+
+	float
+	operator()(uint32_t a, uint32_t b) const noexcept
+	{
+		return l2sq(vectors + (Size) a * dims, vectors + (Size) b * dims, dims);
+	}
+};
+
+/* The mean of the rows in memory (the quantizer's center). */
+static void
+DiskannBuildCenter(DiskannBuildState *bs, float *center)
+{
+	uint32 dims = bs->meta.code_dimensions;
+	double *sum = (double *) palloc0(sizeof(double) * dims);
+
+	for (uint32 i = 0; i < bs->count; i++) {
+		const float *v = bs->vectors + (Size) i * dims;
+
+		for (uint32 j = 0; j < dims; j++)
+			sum[j] += v[j];
+	}
+	for (uint32 j = 0; j < dims; j++)
+		center[j] = bs->count > 0 ? (float) (sum[j] / bs->count) : 0.0f;
+	pfree(sum);
+}
+
+/* The Vamana graph over the rows in memory; returns the medoid. */
+static uint32
+DiskannBuildGraph(DiskannBuildState *bs, const float *center, uint32 *ids, uint32 *counts)
+{
+	const vx::kernels::KernelTable &kt = vx::kernels::active();
+	uint32 dims = bs->meta.code_dimensions;
+	DiskannBuildPairL2 pair{bs->vectors, dims, kt.l2sq_f32};
+	vx::core::VamanaGraph graph{};
+	vx::core::VamanaBuildParams params{};
+	vx::core::VamanaScratch scratch;
+	size_t bytes;
+	vx::core::Status status;
+	uint32 medoid;
+	const volatile sig_atomic_t *interrupt = &InterruptPending;
+
+	medoid = vx::core::find_medoid(bs->count, [&](uint32_t i) { return kt.l2sq_f32(bs->vectors + (Size) i * dims, center, dims); });
+
+	graph.ids = ids;
+	graph.counts = counts;
+	graph.n = bs->count;
+	graph.R = bs->meta.num_neighbors;
+	graph.medoid = medoid;
+	params.R = bs->meta.num_neighbors;
+	params.L = Max((uint32) bs->meta.search_list_size, (uint32) bs->meta.num_neighbors);
+	params.max_alpha = bs->meta.max_alpha;
+	params.seed = DISKANN_BUILD_SEED;
+	params.two_pass = true;
+
+	bytes = vx::core::VamanaScratch::bytes_needed(params.R, params.L, bs->count);
+	if (!vx::core::VamanaScratch::carve(MemoryContextAllocHuge(bs->build_ctx, bytes), bytes, params.R, params.L,
+										bs->count, &scratch))
+		elog(ERROR, "could not set up the diskann build scratch");
+
+	/* progress counts insertions over both passes */
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_DISKANN_PHASE_GRAPH);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, (int64) bs->count * (params.two_pass ? 2 : 1));
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
+	/* the build stops at any interrupt; one that does not cancel (a barrier, a memory-context log request) resumes it */
+	do {
+		status = vx::core::vamana_build(graph, params, pair, scratch, interrupt, [](uint64_t done) {
+			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) done);
+		});
+		if (status == vx::core::Status::Interrupted) {
+			CHECK_FOR_INTERRUPTS();
+			/* still pending: interrupts are held off here, so stop polling rather than spin */
+			if (InterruptPending)
+				interrupt = NULL;
+		}
+	} while (status == vx::core::Status::Interrupted);
+	if (status != vx::core::Status::Ok)
+		elog(ERROR, "diskann graph build failed: %s", vx::core::status_name(status));
+	return medoid;
+}
+
+/* Write the metapage (block 0) of fork. */
+static void
+DiskannBuildWriteMeta(Relation index, ForkNumber fork, const DiskannMetaPageData *meta, bool exists)
+{
+	Buffer buf;
+	Page page;
+
+	if (exists) {
+		buf = ReadBufferExtended(index, fork, DISKANN_METAPAGE_BLKNO, RBM_NORMAL, NULL);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	} else
+		buf = VxNewBuffer(index, fork);
+	page = BufferGetPage(buf);
+	DiskannInitPage(page, DISKANN_PAGE_META);
+	DiskannWriteMetaPage(page, meta);
+	MarkBufferDirty(buf);
+	UnlockReleaseBuffer(buf);
+}
+
+/* Phases 2 and 3 for the rows in memory: center, graph, pages. */
+static void
+DiskannBuildWrite(DiskannBuildState *bs)
+{
+	DiskannMetaPageData *meta = &bs->meta;
+	uint32 dims = meta->code_dimensions;
+	float *center = (float *) palloc(sizeof(float) * dims);
+	uint32 *ids = NULL;
+	uint32 *counts = NULL;
+	uint32 medoid = 0;
+	DiskannIndexData di;
+	uint32 npages;
+
+	DiskannBuildCenter(bs, center);
+	if (bs->count > 0) {
+		ids = (uint32 *) MemoryContextAllocHuge(bs->build_ctx, (Size) bs->count * meta->num_neighbors * sizeof(uint32));
+		counts = (uint32 *) MemoryContextAllocExtended(bs->build_ctx, (Size) bs->count * sizeof(uint32),
+													   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		medoid = DiskannBuildGraph(bs, center, ids, counts);
+	}
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_DISKANN_PHASE_WRITE);
+	meta->entry_id = bs->count > 0 ? medoid : DISKANN_INVALID_ID;
+	meta->next_id = bs->count;
+	meta->live_count = bs->count;
+	DiskannBuildWriteMeta(bs->index, bs->fork, meta, false);
+	DiskannWriteCenter(bs->index, bs->fork, meta, center);
+
+	/* a quantizer bound to the center, to encode the nodes */
+	MemSet(&di, 0, sizeof(di));
+	di.meta = *meta;
+	di.center = center;
+	di.quantizer.dims = dims;
+	di.quantizer.bits = meta->bits;
+	di.quantizer.seed = meta->seed;
+	di.quantizer.set_center(center);
+	di.quantizer.bitplane_dot = vx::kernels::active().bitplane_dot;
+	di.work = (float *) palloc(sizeof(float) * Max(di.quantizer.work_floats(), (size_t) 1));
+
+	npages = (bs->count + meta->nodes_per_page - 1) / meta->nodes_per_page;
+	for (uint32 p = 0; p < npages; p++) {
+		Buffer buf = VxNewBuffer(bs->index, bs->fork);
+		Page page = BufferGetPage(buf);
+		uint32 first = p * meta->nodes_per_page;
+
+		Assert(BufferGetBlockNumber(buf) == DiskannFirstNodeBlock(meta) + p);
+		DiskannInitPage(page, DISKANN_PAGE_NODE);
+		((PageHeader) page)->pd_lower =
+			(LocationIndex) (PageGetContents(page) + (Size) meta->nodes_per_page * meta->node_size - (char *) page);
+		for (uint32 i = first; i < Min(first + meta->nodes_per_page, bs->count); i++) {
+			DiskannNode *node = DiskannNodeAt(page, meta, i - first);
+
+			node->flags = DISKANN_NODE_LIVE;
+			node->version = 1;
+			node->heap_tid = bs->tids[i];
+			node->next_free = DISKANN_INVALID_ID;
+			node->nneighbors = (uint16) counts[i];
+			memcpy(DiskannNodeNeighbors(node, meta), ids + (Size) i * meta->num_neighbors,
+				   sizeof(uint32) * counts[i]);
+			di.quantizer.encode(bs->vectors + (Size) i * dims, DiskannNodeCode(node),
+								(vx::core::CodeFactors *) node->factors, di.work);
+		}
+		MarkBufferDirty(buf);
+		UnlockReleaseBuffer(buf);
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, Min(first + meta->nodes_per_page, bs->count));
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	/* the rows are on pages now: free the memory phase */
+	if (ids != NULL) {
+		pfree(ids);
+		pfree(counts);
+	}
+	pfree(di.work);
+	pfree(center);
+}
+
+/* Switch to on-page inserts for the remaining rows. */
+static void
+DiskannBuildStartOnPages(DiskannBuildState *bs)
+{
+	MemoryContext old;
+
+	DiskannBuildWrite(bs);
+	pfree(bs->vectors);
+	pfree(bs->tids);
+	bs->vectors = NULL;
+	bs->tids = NULL;
+	old = MemoryContextSwitchTo(bs->build_ctx);
+	DiskannOpenIndex(&bs->di, bs->index);
+	MemoryContextSwitchTo(old);
+	bs->on_pages = true;
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_DISKANN_PHASE_LOAD);
+}
+
+/* Per heap tuple: prepare the value, then keep it in memory or insert it on pages. */
+static void
+DiskannBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool tupleIsAlive, void *state)
+{
+	DiskannBuildState *bs = (DiskannBuildState *) state;
+	MemoryContext old;
+	Datum value;
+	bool skip;
+
+	if (isnull[0])
+		return;
+
+	old = MemoryContextSwitchTo(bs->tmp_ctx);
+	value = VxPrepareValue(&bs->dist, values[0], true, &skip);
+	if (!skip) {
+		const char *datum = DatumGetPointer(value);
+
+		if (VxElemTraitsOf((VxElemKind) bs->meta.elem_kind)->dimensions(datum) != bs->meta.dimensions)
+			VxCheckQuery(&bs->dist, datum); /* the dimension error of the type */
+		if (!bs->on_pages && bs->count >= bs->capacity) {
+			ereport(NOTICE, (errmsg("diskann graph no longer fits into maintenance_work_mem after " INT64_FORMAT
+									" tuples",
+									(int64) bs->count),
+							 errdetail("Building will take significantly more time."),
+							 errhint("Increase maintenance_work_mem to speed up builds.")));
+			MemoryContextSwitchTo(old);
+			DiskannBuildStartOnPages(bs);
+			MemoryContextSwitchTo(bs->tmp_ctx);
+		}
+		if (bs->on_pages)
+			DiskannInsertValue(&bs->di, datum, tid, true);
+		else {
+			DiskannBuildReserve(bs);
+			if (bs->meta.elem_kind == VX_ELEM_F16)
+				vx::kernels::active().f16_to_f32((const uint16_t *) (datum + VxElemTraitsOf(VX_ELEM_F16)->elem_offset),
+												 bs->vectors + (Size) bs->count * bs->meta.code_dimensions,
+												 bs->meta.code_dimensions);
+			else
+				memcpy(bs->vectors + (Size) bs->count * bs->meta.code_dimensions,
+					   datum + VxElemTraitsOf(VX_ELEM_F32)->elem_offset, sizeof(float) * bs->meta.code_dimensions);
+			bs->tids[bs->count++] = *tid;
+		}
+		bs->indtuples++;
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bs->tmp_ctx);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
+}
+
+/* Build the index into fork (MAIN for CREATE INDEX, INIT for an unlogged table's init fork). */
+static void
+DiskannBuildIndex(Relation heap, Relation index, IndexInfo *index_info, DiskannBuildState *bs, ForkNumber fork)
+{
+	DiskannBuildInit(bs, heap, index, fork);
+
+	if (heap != NULL) {
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_DISKANN_PHASE_LOAD);
+		bs->reltuples =
+			table_index_build_scan(heap, index, index_info, true, true, DiskannBuildCallback, (void *) bs, NULL);
+	}
+	/* after a flush the on-page inserts keep the metapage up to date themselves */
+	if (!bs->on_pages)
+		DiskannBuildWrite(bs);
+
+	/* the pages were written without WAL; an unlogged table's init fork is always logged */
+	VxLogBuiltIndex(index, fork);
+
+	MemoryContextDelete(bs->build_ctx);
+	MemoryContextDelete(bs->tmp_ctx);
+}
+
+/* ambuild: CREATE INDEX / REINDEX. */
+IndexBuildResult *
+diskannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
+{
+	IndexBuildResult *result;
+	DiskannBuildState bs;
+
+	if (RelationGetNumberOfBlocks(index) != 0)
+		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+	DiskannBuildIndex(heap, index, indexInfo, &bs, MAIN_FORKNUM);
+
+	result = palloc_object(IndexBuildResult);
+	result->heap_tuples = bs.reltuples;
+	result->index_tuples = bs.indtuples;
+	return result;
+}
+
+/* ambuildempty: the init fork of an unlogged table's index (metapage and center pages). */
+void
+diskannbuildempty(Relation index)
+{
+	DiskannBuildState bs;
+
+	DiskannBuildIndex(NULL, index, BuildIndexInfo(index), &bs, INIT_FORKNUM);
+}

@@ -1,0 +1,491 @@
+/*
+ * insert.cpp -- aminsert for diskann, also used by builds whose rows no
+ * longer fit in maintenance_work_mem (then without WAL).
+ *
+ * An insert is FreshDiskANN's: search the graph from the entry point with
+ * list size search_list_size (estimated squared L2 distances from the new
+ * vector's exact values to the nodes' codes), robust-prune the nodes it
+ * expanded into the new node's list, write the node, then add a back-link
+ * to each chosen neighbour, re-pruning a neighbour's full list.
+ *
+ * WAL records, each leaving a valid index on its own:
+ *   1. allocate the id: pop the free list (metapage + the freed node's page)
+ *      or advance next_id (metapage, plus a new node page as a full image
+ *      when the id is the first of its page). Crash after it: a leaked id
+ *      whose record stays UNUSED; nothing points to it.
+ *   2. the node: LIVE, code, factors, heap TID, neighbours (its page). Crash
+ *      after it: a complete node nothing points to yet (unreachable, not
+ *      wrong).
+ *   3. one back-link per neighbour (that neighbour's page). Crash in
+ *      between: some back-links missing, recall only.
+ *   4. the entry point, only when the index was empty (metapage).
+ * A list only ever names nodes whose record 2 is durable, so no link
+ * dangles. Back-links are optimistic: a neighbour's list is read under a
+ * share lock, the new list computed with no lock held, and written under an
+ * exclusive lock only if the node's version and list are unchanged (three
+ * attempts).
+ *
+ * Locks: the metapage before any node page; one node page at a time
+ * otherwise. No heavyweight lock, except that an insert into an empty index
+ * takes the update lock (DISKANN_UPDATE_LOCK) from before it allocates its
+ * id until it has set the entry point, so two such inserts cannot both miss
+ * each other.
+ */
+#include "vx/pg.h"
+
+#include "vx/am/visited.h"
+#include "vx/core/vamana.hpp"
+#include "vx/diskann/diskann.h"
+#include "vx/diskann/page_view.hpp"
+
+#include <algorithm>
+
+/* A node's header and code, copied out of its page (what pruning compares). */
+typedef struct DiskannNodeCopy
+{
+	DiskannId id;
+	uint8 flags;
+	char *bytes; /* DISKANN_NODE_HEADER_SIZE + code_bytes */
+} DiskannNodeCopy;
+
+/* Copy node id's header and code (and its neighbour ids into ids, if not NULL); false if its page is missing. */
+static bool
+DiskannReadNode(DiskannIndex di, DiskannId id, char *bytes, DiskannId *ids, int *nids)
+{
+	const DiskannMetaPageData *meta = &di->meta;
+	BlockNumber blkno = DiskannNodeBlock(meta, id);
+	Buffer buf;
+	Page page;
+	DiskannNode *node;
+
+	if (blkno >= RelationGetNumberOfBlocks(di->index))
+		return false;
+	buf = ReadBuffer(di->index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	DiskannCheckPage(di->index, page, DISKANN_PAGE_NODE, blkno);
+	node = DiskannNodeOf(page, meta, id);
+	memcpy(bytes, node, DISKANN_NODE_HEADER_SIZE + meta->code_bytes);
+	if (ids != NULL) {
+		*nids = Min((int) node->nneighbors, (int) meta->num_neighbors);
+		memcpy(ids, DiskannNodeNeighbors(node, meta), sizeof(DiskannId) * *nids);
+	}
+	UnlockReleaseBuffer(buf);
+	return true;
+}
+
+/*
+ * Robust-prune candidates (their copies in nodes[0..n), their distances to
+ * the base in cand[i].dist, cand[i].id = index into nodes) into at most R
+ * ids written to out; returns the count. Pair distances are estimated from
+ * both codes, except for candidate `exact` (or UINT32_MAX: none), the new
+ * node, whose exact values are known: its pairs use the asymmetric estimate
+ * from qc, which is about twice as accurate.
+ */
+static int
+DiskannPrune(DiskannIndex di, vx::core::Candidate *cand, uint32 n, char **nodes, DiskannId *node_ids,
+			 uint32 exact, const vx::core::QueryCode *qc, DiskannId *out)
+{
+	vx::core::Candidate *kept = (vx::core::Candidate *) palloc(sizeof(vx::core::Candidate) * Max(n, 1U));
+	float *occlude = (float *) palloc(sizeof(float) * Max(n, 1U));
+	uint32 nkept;
+
+	std::sort(cand, cand + n, [](const vx::core::Candidate &a, const vx::core::Candidate &b) {
+		return vx::core::nearer(a, b);
+	});
+	nkept = vx::core::robust_prune(
+		cand, n, di->meta.max_alpha, di->meta.num_neighbors,
+		[&](uint32_t a, uint32_t b) {
+			if (a == exact || b == exact) {
+				const DiskannNode *other = (const DiskannNode *) nodes[a == exact ? b : a];
+
+				return di->quantizer.estimate(*qc, DiskannNodeCode((DiskannNode *) other), *DiskannNodeFactors(other),
+											  vx::core::EstimateMetric::L2sq);
+			}
+			return DiskannPairL2(di, (const DiskannNode *) nodes[a], (const DiskannNode *) nodes[b]);
+		},
+		kept, occlude);
+	for (uint32 i = 0; i < nkept; i++)
+		out[i] = node_ids[kept[i].id];
+	pfree(kept);
+	pfree(occlude);
+	return (int) nkept;
+}
+
+/*
+ * Replace node id's list old_ids[0..old_n) by new_ids[0..new_n) if the node
+ * still has that version, is LIVE and still has that list (one WAL record);
+ * false when it changed meanwhile.
+ */
+bool
+DiskannReplaceNeighbors(DiskannIndex di, DiskannId id, uint32 version, const DiskannId *old_ids, int old_n,
+						const DiskannId *new_ids, int new_n, bool building)
+{
+	const DiskannMetaPageData *meta = &di->meta;
+	BlockNumber blkno = DiskannNodeBlock(meta, id);
+	Buffer buf = ReadBuffer(di->index, blkno);
+	DiskannNode *node;
+	bool same;
+
+	/* exclusive: the list is rewritten under this lock only */
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	node = DiskannNodeOf(BufferGetPage(buf), meta, id);
+	same = node->flags == DISKANN_NODE_LIVE && node->version == version && node->nneighbors == old_n &&
+		   memcmp(DiskannNodeNeighbors(node, meta), old_ids, sizeof(DiskannId) * old_n) == 0;
+	if (same) {
+		VxWriter w;
+		DiskannNode *dst;
+
+		VxWriterStart(&w, di->index, building);
+		dst = DiskannNodeOf(VxWriterPage(&w, buf, false), meta, id);
+		memcpy(DiskannNodeNeighbors(dst, meta), new_ids, sizeof(DiskannId) * new_n);
+		dst->nneighbors = (uint16) new_n;
+		VxWriterFinish(&w);
+	}
+	UnlockReleaseBuffer(buf);
+	return same;
+}
+
+/* Allocate an id (WAL record 1); returns it with the version its node will get. */
+static DiskannId
+DiskannAllocate(DiskannIndex di, bool building, uint32 *version)
+{
+	Relation index = di->index;
+	Buffer metabuf = ReadBuffer(index, DISKANN_METAPAGE_BLKNO);
+	DiskannMetaPage meta;
+	DiskannId id;
+	BlockNumber blkno;
+	Buffer nodebuf;
+	VxWriter w;
+	DiskannMetaPage wmeta;
+
+	/* exclusive on the metapage: id allocation and relation extension are serialized here */
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = DiskannCheckMetaPage(index, BufferGetPage(metabuf));
+
+	if (meta->free_head != DISKANN_INVALID_ID) {
+		DiskannNode *node;
+
+		id = meta->free_head;
+		blkno = DiskannNodeBlock(meta, id);
+		nodebuf = ReadBuffer(index, blkno);
+		LockBuffer(nodebuf, BUFFER_LOCK_EXCLUSIVE); /* metapage < node page: the lock order */
+		DiskannCheckPage(index, BufferGetPage(nodebuf), DISKANN_PAGE_NODE, blkno);
+		node = DiskannNodeOf(BufferGetPage(nodebuf), meta, id);
+		if (node->flags != DISKANN_NODE_UNUSED)
+			ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+							errmsg("diskann index \"%s\" has a free list entry %u that is in use",
+								   RelationGetRelationName(index), id),
+							errhint("REINDEX the index.")));
+		VxWriterStart(&w, index, building);
+		wmeta = DiskannPageGetMeta(VxWriterPage(&w, metabuf, false));
+		node = DiskannNodeOf(VxWriterPage(&w, nodebuf, false), meta, id);
+		wmeta->free_head = node->next_free;
+		wmeta->live_count++;
+		node->next_free = DISKANN_INVALID_ID;
+		*version = node->version + 1;
+	} else {
+		bool fresh;
+		Page page;
+
+		id = meta->next_id;
+		if (id == DISKANN_INVALID_ID)
+			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							errmsg("diskann index \"%s\" cannot hold more nodes", RelationGetRelationName(index))));
+		blkno = DiskannNodeBlock(meta, id);
+		fresh = blkno >= RelationGetNumberOfBlocks(index);
+		if (fresh)
+			nodebuf = VxNewBuffer(index, MAIN_FORKNUM);
+		else {
+			nodebuf = ReadBuffer(index, blkno);
+			LockBuffer(nodebuf, BUFFER_LOCK_EXCLUSIVE);
+			/* a page extended before a crash, never initialized */
+			fresh = PageIsNew(BufferGetPage(nodebuf));
+		}
+		if (BufferGetBlockNumber(nodebuf) != blkno)
+			elog(ERROR, "diskann index \"%s\" extended to block %u, expected %u", RelationGetRelationName(index),
+				 BufferGetBlockNumber(nodebuf), blkno);
+		VxWriterStart(&w, index, building);
+		wmeta = DiskannPageGetMeta(VxWriterPage(&w, metabuf, false));
+		page = VxWriterPage(&w, nodebuf, fresh);
+		if (fresh) {
+			DiskannInitPage(page, DISKANN_PAGE_NODE);
+			((PageHeader) page)->pd_lower = (LocationIndex) (PageGetContents(page) +
+															 (Size) meta->nodes_per_page * meta->node_size -
+															 (char *) page);
+		}
+		*version = DiskannNodeOf(page, meta, id)->version + 1;
+		wmeta->next_id = id + 1;
+		wmeta->live_count++;
+	}
+	VxWriterFinish(&w);
+	memcpy(&di->meta, meta, sizeof(di->meta));
+	UnlockReleaseBuffer(nodebuf);
+	UnlockReleaseBuffer(metabuf);
+	return id;
+}
+
+/* Write the new node (WAL record 2). */
+static void
+DiskannWriteNode(DiskannIndex di, DiskannId id, uint32 version, ItemPointer tid, const uint8 *code,
+				 const vx::core::CodeFactors *factors, const DiskannId *ids, int n, bool building)
+{
+	const DiskannMetaPageData *meta = &di->meta;
+	Buffer buf = ReadBuffer(di->index, DiskannNodeBlock(meta, id));
+	VxWriter w;
+	DiskannNode *node;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	VxWriterStart(&w, di->index, building);
+	node = DiskannNodeOf(VxWriterPage(&w, buf, false), meta, id);
+	node->flags = DISKANN_NODE_LIVE;
+	node->version = version;
+	node->heap_tid = *tid;
+	node->next_free = DISKANN_INVALID_ID;
+	node->nneighbors = (uint16) n;
+	memcpy(node->factors, factors, sizeof(node->factors));
+	memcpy(DiskannNodeCode(node), code, meta->code_bytes);
+	memcpy(DiskannNodeNeighbors(node, meta), ids, sizeof(DiskannId) * n);
+	VxWriterFinish(&w);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Add a back-link to id on neighbour nb (WAL record 3): append when there is
+ * room, else re-prune the list plus id. new_node: id's header and code; qc:
+ * its exact values as a query. With force, id replaces the last entry of a
+ * full list instead (the orphan guard of DiskannInsertValue). Returns
+ * whether nb's list names id afterwards.
+ */
+static bool
+DiskannAddBackLink(DiskannIndex di, DiskannId nb, DiskannId id, const char *new_node, const vx::core::QueryCode *qc,
+				   bool force, bool building)
+{
+	const DiskannMetaPageData *meta = &di->meta;
+	Size copy_size = DISKANN_NODE_HEADER_SIZE + meta->code_bytes;
+	uint32 R = meta->num_neighbors;
+	char *base = (char *) palloc(copy_size);
+	DiskannId *ids = (DiskannId *) palloc(sizeof(DiskannId) * (R + 1));
+	DiskannId *new_ids = (DiskannId *) palloc(sizeof(DiskannId) * (R + 1));
+	DiskannId *cand_ids = (DiskannId *) palloc(sizeof(DiskannId) * (R + 1));
+	char **nodes = (char **) palloc(sizeof(char *) * (R + 1));
+	char *arena = (char *) palloc(copy_size * (R + 1));
+	vx::core::Candidate *cand = (vx::core::Candidate *) palloc(sizeof(vx::core::Candidate) * (R + 1));
+	bool linked = false;
+
+	for (int attempt = 0; attempt < 3; attempt++) {
+		int n;
+		int new_n;
+		uint32 version;
+
+		if (!DiskannReadNode(di, nb, base, ids, &n))
+			break;
+		if (((DiskannNode *) base)->flags != DISKANN_NODE_LIVE)
+			break; /* deleted or freed meanwhile: no link to add */
+		version = ((DiskannNode *) base)->version;
+		for (int i = 0; i < n && !linked; i++)
+			linked = ids[i] == id;
+		if (linked)
+			break;
+
+		if ((uint32) n < R) {
+			memcpy(new_ids, ids, sizeof(DiskannId) * n);
+			new_ids[n] = id;
+			new_n = n + 1;
+		} else if (force) {
+			memcpy(new_ids, ids, sizeof(DiskannId) * n);
+			new_ids[n - 1] = id; /* the farthest kept entry: lists are kept nearest first */
+			new_n = n;
+		} else {
+			uint32 ncand = 0;
+			uint32 exact = UINT32_MAX;
+
+			for (int i = 0; i <= n; i++) {
+				DiskannId cid = i < n ? ids[i] : id;
+				char *copy = arena + (Size) ncand * copy_size;
+				float d;
+
+				if (cid == nb)
+					continue;
+				if (i < n) {
+					if (cid >= meta->next_id || !DiskannReadNode(di, cid, copy, NULL, NULL) ||
+						((DiskannNode *) copy)->flags != DISKANN_NODE_LIVE)
+						continue; /* links to freed or deleted nodes go now */
+					d = DiskannPairL2(di, (const DiskannNode *) base, (const DiskannNode *) copy);
+				} else {
+					memcpy(copy, new_node, copy_size);
+					exact = ncand;
+					d = di->quantizer.estimate(*qc, DiskannNodeCode((DiskannNode *) base),
+											   *DiskannNodeFactors((DiskannNode *) base), vx::core::EstimateMetric::L2sq);
+				}
+				nodes[ncand] = copy;
+				cand_ids[ncand] = cid;
+				cand[ncand] = vx::core::Candidate{d, ncand};
+				ncand++;
+			}
+			new_n = DiskannPrune(di, cand, ncand, nodes, cand_ids, exact, qc, new_ids);
+		}
+		if (DiskannReplaceNeighbors(di, nb, version, ids, n, new_ids, new_n, building)) {
+			for (int i = 0; i < new_n && !linked; i++)
+				linked = new_ids[i] == id;
+			break;
+		}
+	}
+	pfree(base);
+	pfree(ids);
+	pfree(new_ids);
+	pfree(cand_ids);
+	pfree(nodes);
+	pfree(arena);
+	pfree(cand);
+	return linked;
+}
+
+/* Set the entry point if the index has none (WAL record 4). */
+static void
+DiskannSetEntryIfEmpty(DiskannIndex di, DiskannId id, bool building)
+{
+	Buffer metabuf = ReadBuffer(di->index, DISKANN_METAPAGE_BLKNO);
+	DiskannMetaPage meta;
+
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = DiskannCheckMetaPage(di->index, BufferGetPage(metabuf));
+	if (meta->entry_id == DISKANN_INVALID_ID) {
+		VxWriter w;
+
+		VxWriterStart(&w, di->index, building);
+		DiskannPageGetMeta(VxWriterPage(&w, metabuf, false))->entry_id = id;
+		VxWriterFinish(&w);
+	}
+	UnlockReleaseBuffer(metabuf);
+}
+
+/* Insert one prepared value (detoasted, normalized for cosine) with its heap TID. */
+void
+DiskannInsertValue(DiskannIndex di, const char *datum, ItemPointer tid, bool building)
+{
+	const DiskannMetaPageData *meta = &di->meta;
+	Size copy_size;
+	uint8 *code;
+	vx::core::CodeFactors factors;
+	vx::core::QueryCode qc;
+	DiskannId id;
+	uint32 version;
+	bool locked = false;
+	bool linked = false;
+	DiskannId *chosen;
+	int nchosen = 0;
+	char *new_node;
+
+	DiskannIndexRefreshMeta(di);
+	if (!building && meta->entry_id == DISKANN_INVALID_ID) {
+		/* the first insert into an empty index: see the file comment */
+		LockPage(di->index, DISKANN_UPDATE_LOCK, ExclusiveLock);
+		locked = true;
+		DiskannIndexRefreshMeta(di);
+	}
+
+	code = (uint8 *) palloc0(meta->code_bytes);
+	DiskannToFloat(di, datum, di->fvec);
+	di->quantizer.encode(di->fvec, code, &factors, di->work);
+	qc.planes = (uint8 *) palloc0(di->quantizer.query_bytes());
+	di->quantizer.prepare_query(di->fvec, &qc, di->work);
+
+	id = DiskannAllocate(di, building, &version);
+	chosen = (DiskannId *) palloc(sizeof(DiskannId) * meta->num_neighbors);
+	copy_size = DISKANN_NODE_HEADER_SIZE + meta->code_bytes;
+
+	if (meta->entry_id != DISKANN_INVALID_ID) {
+		uint32 L = Max((uint32) meta->search_list_size, (uint32) meta->num_neighbors);
+		uint32 max_expanded = 4 * L;
+		DiskannPageGraph graph{di, meta->next_id, id};
+		DiskannPageDistance dist{di, &qc, vx::core::EstimateMetric::L2sq, NULL};
+		bool cached;
+		vx::core::VisitedSet *visited = VxVisitedAcquire(meta->next_id, &cached);
+		size_t bytes = vx::core::SearchScratch::bytes_needed(L, meta->num_neighbors);
+		vx::core::SearchScratch scratch;
+		vx::core::Candidate *best = (vx::core::Candidate *) palloc(sizeof(vx::core::Candidate) * L);
+		vx::core::Candidate *expanded = (vx::core::Candidate *) palloc(sizeof(vx::core::Candidate) * max_expanded);
+		uint32 nexpanded = 0;
+		uint32 ncand = 0;
+		char **nodes = (char **) palloc(sizeof(char *) * max_expanded);
+		DiskannId *node_ids = (DiskannId *) palloc(sizeof(DiskannId) * max_expanded);
+		char *arena = (char *) palloc(copy_size * max_expanded);
+		uint32 start = meta->entry_id;
+
+		if (!vx::core::SearchScratch::carve(palloc(bytes), bytes, L, meta->num_neighbors, &scratch))
+			elog(ERROR, "could not set up diskann insert scratch");
+		visited->reset();
+		visited->test_and_set(id);
+		if (start != id)
+			vx::core::greedy_search(graph, dist, &start, 1, L, *visited, scratch, best, expanded, max_expanded,
+									&nexpanded);
+		VxVisitedRelease(visited, cached);
+
+		/* prune candidates: the expanded nodes that are live, with their codes */
+		for (uint32 i = 0; i < nexpanded; i++) {
+			char *copy = arena + (Size) ncand * copy_size;
+
+			if (expanded[i].id == id || !DiskannReadNode(di, expanded[i].id, copy, NULL, NULL) ||
+				((DiskannNode *) copy)->flags != DISKANN_NODE_LIVE)
+				continue;
+			nodes[ncand] = copy;
+			node_ids[ncand] = expanded[i].id;
+			expanded[ncand] = vx::core::Candidate{expanded[i].dist, ncand};
+			ncand++;
+		}
+		nchosen = DiskannPrune(di, expanded, ncand, nodes, node_ids, UINT32_MAX, NULL, chosen);
+	}
+
+	DiskannWriteNode(di, id, version, tid, code, &factors, chosen, nchosen, building);
+
+	new_node = (char *) palloc0(copy_size);
+	((DiskannNode *) new_node)->flags = DISKANN_NODE_LIVE;
+	memcpy(((DiskannNode *) new_node)->factors, &factors, sizeof(factors));
+	memcpy(DiskannNodeCode((DiskannNode *) new_node), code, meta->code_bytes);
+	for (int i = 0; i < nchosen; i++)
+		linked = DiskannAddBackLink(di, chosen[i], id, new_node, &qc, false, building) || linked;
+	/*
+	 * The orphan guard: when every neighbour pruned the new node away (codes
+	 * estimate distances, so a prune can misjudge), the nearest one takes it
+	 * in place of its farthest entry; a node without in-links would never be
+	 * found.
+	 */
+	if (nchosen > 0 && !linked)
+		DiskannAddBackLink(di, chosen[0], id, new_node, &qc, true, building);
+
+	if (meta->entry_id == DISKANN_INVALID_ID)
+		DiskannSetEntryIfEmpty(di, id, building);
+	if (locked)
+		UnlockPage(di->index, DISKANN_UPDATE_LOCK, ExclusiveLock);
+}
+
+/* aminsert: index one row (NULLs and zero vectors under cosine are not indexed). */
+bool
+diskanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,
+			  IndexUniqueCheck checkUnique, bool indexUnchanged, IndexInfo *indexInfo)
+{
+	MemoryContext ctx;
+	MemoryContext old;
+	DiskannIndexData di;
+	Datum value;
+	bool skip;
+
+	if (isnull[0])
+		return false;
+
+	ctx = AllocSetContextCreate(CurrentMemoryContext, "Diskann insert context", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(ctx);
+	DiskannOpenIndex(&di, index);
+	value = VxPrepareValue(&di.dist, values[0], true, &skip);
+	if (!skip) {
+		const char *datum = DatumGetPointer(value);
+
+		if (VxElemTraitsOf((VxElemKind) di.meta.elem_kind)->dimensions(datum) != di.meta.dimensions)
+			VxCheckQuery(&di.dist, datum);
+		DiskannInsertValue(&di, datum, heap_tid, false);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(ctx);
+	return false;
+}

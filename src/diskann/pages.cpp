@@ -1,0 +1,253 @@
+/*
+ * pages.cpp -- geometry, page initialization, the metapage, the quantizer's
+ * center pages, and what every diskann operation opens first: the index's
+ * metapage, distance, quantizer and center (DiskannOpenIndex).
+ *
+ * Arrays (node records, center floats) live below pd_lower so that
+ * GenericXLog's full-page images, which leave out the pd_lower..pd_upper
+ * hole, contain them.
+ */
+#include "vx/pg.h"
+
+#include "vx/diskann/diskann.h"
+#include "vx/kernels/kernels.hpp"
+#include "vx/types/halfvec.h"
+#include "vx/types/vector.h"
+
+/* Seed of the quantizer's rotation: a constant, so builds are reproducible. */
+#define DISKANN_ROTATION_SEED UINT64CONST(0x5658444953454544)
+
+/* Fill in what is indexed and the geometry (no I/O); errors for what cannot fit a page. */
+void
+DiskannComputeGeometry(DiskannMetaPageData *meta, VxElemKind kind, VxMetric metric, uint32 dimensions,
+					   uint32 code_dimensions, int num_neighbors, int search_list_size, double max_alpha, int layout,
+					   int bits)
+{
+	vx::core::Quantizer q;
+	Size node_size;
+
+	MemSet(meta, 0, sizeof(*meta));
+	meta->magic = DISKANN_MAGIC;
+	meta->version = DISKANN_VERSION;
+	meta->dimensions = dimensions;
+	meta->elem_kind = (uint16) kind;
+	meta->metric = (uint16) metric;
+	meta->num_neighbors = (uint16) num_neighbors;
+	meta->search_list_size = (uint16) search_list_size;
+	meta->max_alpha = (float4) max_alpha;
+	meta->storage_layout = (uint16) layout;
+	meta->bits = (uint16) bits;
+	meta->code_dimensions = code_dimensions;
+	meta->seed = DISKANN_ROTATION_SEED;
+
+	q.dims = code_dimensions;
+	q.bits = (uint32_t) bits;
+	meta->code_bytes = q.code_bytes();
+	meta->center_pages = (uint32) ((code_dimensions * sizeof(float) + DISKANN_PAGE_CAPACITY - 1) / DISKANN_PAGE_CAPACITY);
+
+	node_size = DISKANN_NODE_HEADER_SIZE + meta->code_bytes + (Size) num_neighbors * sizeof(DiskannId);
+	if (node_size > DISKANN_PAGE_CAPACITY)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("diskann node of %zu bytes does not fit on a page", node_size),
+				 errdetail("A node holds the code of %u dimensions at %d bits each and %d neighbours.", code_dimensions,
+						   bits, num_neighbors),
+				 errhint("Lower num_bits_per_dimension, num_neighbors or num_dimensions.")));
+	meta->node_size = (uint32) node_size;
+	meta->nodes_per_page = (uint32) (DISKANN_PAGE_CAPACITY / node_size);
+
+	meta->entry_id = DISKANN_INVALID_ID;
+	meta->next_id = 0;
+	meta->free_head = DISKANN_INVALID_ID;
+	meta->live_count = 0;
+}
+
+/* Initialize an empty page of the given type. */
+void
+DiskannInitPage(Page page, uint16 page_type)
+{
+	DiskannPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(DiskannPageOpaqueData));
+	opaque = DiskannPageGetOpaque(page);
+	opaque->page_type = page_type;
+	opaque->page_id = DISKANN_PAGE_ID;
+}
+
+/* Write the metapage contents (page already initialized as META). */
+void
+DiskannWriteMetaPage(Page page, const DiskannMetaPageData *meta)
+{
+	memcpy(PageGetContents(page), meta, sizeof(*meta));
+	((PageHeader) page)->pd_lower = (LocationIndex) ((char *) PageGetContents(page) + sizeof(*meta) - (char *) page);
+}
+
+/* The metapage contents, or an error when the page is not a diskann metapage of this version. */
+DiskannMetaPage
+DiskannCheckMetaPage(Relation index, Page page)
+{
+	DiskannMetaPage meta = DiskannPageGetMeta(page);
+
+	if (PageIsNew(page) || PageGetSpecialSize(page) != MAXALIGN(sizeof(DiskannPageOpaqueData)) ||
+		DiskannPageGetOpaque(page)->page_id != DISKANN_PAGE_ID || meta->magic != DISKANN_MAGIC) {
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+						errmsg("index \"%s\" is not a valid diskann index", RelationGetRelationName(index)),
+						errdetail("The metapage has no diskann magic number."),
+						errhint("REINDEX the index (REINDEX INDEX %s).", RelationGetRelationName(index))));
+	}
+	if (meta->version != DISKANN_VERSION)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("index \"%s\" has diskann format version %u, this extension reads version %d",
+							   RelationGetRelationName(index), meta->version, DISKANN_VERSION),
+						errhint("REINDEX the index (REINDEX INDEX %s).", RelationGetRelationName(index))));
+	if (meta->nodes_per_page == 0 || meta->node_size < DISKANN_NODE_HEADER_SIZE ||
+		(Size) meta->nodes_per_page * meta->node_size > DISKANN_PAGE_CAPACITY || meta->bits == 0 ||
+		meta->bits > DISKANN_MAX_BITS || meta->code_dimensions == 0 || meta->code_dimensions > meta->dimensions ||
+		meta->num_neighbors == 0)
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+						errmsg("index \"%s\" has an invalid diskann metapage", RelationGetRelationName(index)),
+						errhint("REINDEX the index (REINDEX INDEX %s).", RelationGetRelationName(index))));
+	return meta;
+}
+
+/* Copy the metapage contents (share lock held only while copying). */
+void
+DiskannReadMeta(Relation index, DiskannMetaPageData *meta)
+{
+	Buffer buf = ReadBuffer(index, DISKANN_METAPAGE_BLKNO);
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	memcpy(meta, DiskannCheckMetaPage(index, BufferGetPage(buf)), sizeof(*meta));
+	UnlockReleaseBuffer(buf);
+}
+
+/* Error unless a page is ours and of the expected type. */
+void
+DiskannCheckPage(Relation index, Page page, uint16 page_type, BlockNumber blkno)
+{
+	if (PageIsNew(page) || PageGetSpecialSize(page) != MAXALIGN(sizeof(DiskannPageOpaqueData)) ||
+		DiskannPageGetOpaque(page)->page_id != DISKANN_PAGE_ID ||
+		DiskannPageGetOpaque(page)->page_type != page_type)
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+						errmsg("index \"%s\" has an unexpected page at block %u", RelationGetRelationName(index),
+							   blkno),
+						errhint("REINDEX the index (REINDEX INDEX %s).", RelationGetRelationName(index))));
+}
+
+/*
+ * Write the center pages (blocks 1..center_pages) of a build into fork,
+ * without WAL (the build logs the whole relation at the end). The metapage
+ * must already exist as block 0.
+ */
+void
+DiskannWriteCenter(Relation index, ForkNumber fork, const DiskannMetaPageData *meta, const float *center)
+{
+	Size total = (Size) meta->code_dimensions * sizeof(float);
+	Size done = 0;
+
+	for (uint32 p = 0; p < meta->center_pages; p++) {
+		Buffer buf = VxNewBuffer(index, fork);
+		Page page = BufferGetPage(buf);
+		Size n = Min(total - done, (Size) DISKANN_PAGE_CAPACITY);
+
+		Assert(BufferGetBlockNumber(buf) == 1 + p);
+		DiskannInitPage(page, DISKANN_PAGE_CENTER);
+		memcpy(PageGetContents(page), (const char *) center + done, n);
+		((PageHeader) page)->pd_lower = (LocationIndex) ((char *) PageGetContents(page) + n - (char *) page);
+		MarkBufferDirty(buf);
+		UnlockReleaseBuffer(buf);
+		done += n;
+	}
+}
+
+/* Read the center floats from the center pages. */
+static void
+DiskannReadCenter(Relation index, const DiskannMetaPageData *meta, float *center)
+{
+	Size total = (Size) meta->code_dimensions * sizeof(float);
+	Size done = 0;
+
+	for (uint32 p = 0; p < meta->center_pages; p++) {
+		Buffer buf = ReadBuffer(index, 1 + p);
+		Page page = BufferGetPage(buf);
+		Size n = Min(total - done, (Size) DISKANN_PAGE_CAPACITY);
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		DiskannCheckPage(index, page, DISKANN_PAGE_CENTER, 1 + p);
+		memcpy((char *) center + done, PageGetContents(page), n);
+		UnlockReleaseBuffer(buf);
+		done += n;
+	}
+}
+
+/* Bind the quantizer of di to its meta and center, on the active kernels. */
+static void
+DiskannBindQuantizer(DiskannIndex di)
+{
+	di->quantizer.dims = di->meta.code_dimensions;
+	di->quantizer.bits = di->meta.bits;
+	di->quantizer.seed = di->meta.seed;
+	di->quantizer.set_center(di->center);
+	di->quantizer.bitplane_dot = vx::kernels::active().bitplane_dot;
+	di->est_metric = di->meta.metric == VX_METRIC_L2 ? vx::core::EstimateMetric::L2sq : vx::core::EstimateMetric::NegIp;
+}
+
+/*
+ * Open an index for searching or inserting (in the current memory context):
+ * metapage, distance, quantizer with its center, scratch.
+ */
+void
+DiskannOpenIndex(DiskannIndex di, Relation index)
+{
+	MemSet(di, 0, sizeof(*di));
+	di->index = index;
+	DiskannReadMeta(index, &di->meta);
+	VxInitDistance(&di->dist, (VxElemKind) di->meta.elem_kind, (VxMetric) di->meta.metric, di->meta.dimensions);
+	di->center = (float *) palloc(sizeof(float) * di->meta.code_dimensions);
+	DiskannReadCenter(index, &di->meta, di->center);
+	DiskannBindQuantizer(di);
+	di->work = (float *) palloc(sizeof(float) * Max(di->quantizer.work_floats(), (size_t) 1));
+	di->fvec = (float *) palloc(sizeof(float) * di->meta.code_dimensions);
+}
+
+/* Re-read the mutable part of the metapage (entry point, next_id). */
+void
+DiskannIndexRefreshMeta(DiskannIndex di)
+{
+	DiskannReadMeta(di->index, &di->meta);
+}
+
+/* The quantized part (the first code_dimensions elements) of a vector or halfvec datum, as float32. */
+void
+DiskannToFloat(DiskannIndex di, const char *datum, float *out)
+{
+	if (di->meta.elem_kind == VX_ELEM_F16)
+		vx::kernels::active().f16_to_f32((const uint16_t *) ((const HalfVector *) datum)->x, out,
+										 di->meta.code_dimensions);
+	else
+		memcpy(out, ((const Vector *) datum)->x, sizeof(float) * di->meta.code_dimensions);
+}
+
+/* Code and factors of a (prepared) datum. */
+void
+DiskannEncode(DiskannIndex di, const char *datum, uint8 *code, vx::core::CodeFactors *factors)
+{
+	DiskannToFloat(di, datum, di->fvec);
+	di->quantizer.encode(di->fvec, code, factors, di->work);
+}
+
+/* Estimated squared L2 distance between two nodes (what pruning compares). */
+float
+DiskannPairL2(const DiskannIndexData *di, const DiskannNode *a, const DiskannNode *b)
+{
+	return di->quantizer.estimate_pair(DiskannNodeCode((DiskannNode *) a), *DiskannNodeFactors(a),
+									   DiskannNodeCode((DiskannNode *) b), *DiskannNodeFactors(b),
+									   vx::core::EstimateMetric::L2sq);
+}
+
+/* Whether node flags are one of the defined values. */
+uint32
+DiskannNodeFlagsValid(uint8 flags)
+{
+	return flags == DISKANN_NODE_UNUSED || flags == DISKANN_NODE_LIVE || flags == DISKANN_NODE_DELETED;
+}

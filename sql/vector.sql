@@ -917,6 +917,13 @@ CREATE OPERATOR CLASS halfvec_cosine_ops
 	FUNCTION 2 l2_norm(halfvec),
 	FUNCTION 3 hnsw_halfvec_support(internal);
 
+-- diskann label column: smallint[] labels matched inside the traversal (pgvectorscale's opclass name)
+
+CREATE OPERATOR CLASS vector_smallint_label_ops
+	DEFAULT FOR TYPE smallint[] USING diskann AS
+	OPERATOR 1 && (anyarray, anyarray),
+	OPERATOR 2 @> (anyarray, anyarray);
+
 -- diskann verification
 
 CREATE FUNCTION vx_diskann_verify(index regclass, tolerance float8 DEFAULT 0.01) RETURNS TABLE (problem text)

@@ -29,6 +29,8 @@
 #include "vx/diskann/diskann.h"
 #include "vx/kernels/kernels.hpp"
 
+#include <algorithm>
+#include <functional>
 #include <type_traits>
 
 /* Seed of the build's insertion order (reproducible builds). */
@@ -39,12 +41,19 @@ typedef struct DiskannBuildState
 	Relation heap;
 	Relation index;
 	ForkNumber fork;
-	DiskannMetaPageData meta;
+	union
+	{
+		DiskannMetaPageData meta;
+		char meta_space[DISKANN_PAGE_CAPACITY]; /* the metapage's label table follows meta */
+	};
 	VxDistanceData dist;
 
 	/* phase 1: rows in memory */
 	float *vectors; /* count x code_dimensions */
 	ItemPointerData *tids;
+	bool has_labels;		/* a smallint[] label column */
+	DiskannLabels *labels;	/* count rows' labels (has_labels) */
+	int max_labels;			/* most labels of one row so far */
 	uint32 count;
 	uint32 allocated; /* rows the arrays have room for */
 	uint32 capacity;  /* rows maintenance_work_mem allows */
@@ -111,6 +120,8 @@ DiskannBuildInit(DiskannBuildState *bs, Relation heap, Relation index, ForkNumbe
 	bs->index = index;
 	bs->fork = fork;
 
+	DiskannCheckLabelColumn(index);
+	bs->has_labels = IndexRelationGetNumberOfKeyAttributes(index) == 2;
 	DiskannCheckBuildable(index, typeinfo, num_dimensions);
 	metric = VxGetMetric(index, typeinfo->kind, "diskann");
 	if (metric != VX_METRIC_L2 && metric != VX_METRIC_IP && metric != VX_METRIC_COSINE)
@@ -127,12 +138,13 @@ DiskannBuildInit(DiskannBuildState *bs, Relation heap, Relation index, ForkNumbe
 		bits = DiskannDefaultBits(code_dimensions);
 	DiskannComputeGeometry(&bs->meta, typeinfo->kind, metric, (uint32) dimensions, code_dimensions,
 						   DiskannGetNumNeighbors(index), DiskannGetSearchListSize(index), DiskannGetMaxAlpha(index),
-						   DISKANN_LAYOUT_MEMORY_OPTIMIZED, bits);
+						   DISKANN_LAYOUT_MEMORY_OPTIMIZED, bits, bs->has_labels ? DISKANN_MIN_NODE_LABELS : 0);
 	VxInitDistance(&bs->dist, typeinfo->kind, metric, (uint32) dimensions);
 
-	/* per row in memory: the vector, its TID, its neighbour list and count, the visited tag */
+	/* per row in memory: the vector, its TID, its labels, its neighbour list and count, the visited tag */
 	per_row = (Size) code_dimensions * sizeof(float) + sizeof(ItemPointerData) +
-			  ((Size) bs->meta.num_neighbors + 1) * sizeof(uint32) + 2 * sizeof(uint16);
+			  (bs->has_labels ? sizeof(DiskannLabels) : 0) + ((Size) bs->meta.num_neighbors + 1) * sizeof(uint32) +
+			  2 * sizeof(uint16);
 	bs->capacity = (uint32) Min((Size) Max((Size) maintenance_work_mem * 1024, (Size) 1024 * 1024) / per_row,
 								(Size) (DISKANN_INVALID_ID - 1));
 
@@ -154,9 +166,13 @@ DiskannBuildReserve(DiskannBuildState *bs)
 		bs->vectors =
 			(float *) MemoryContextAllocHuge(bs->build_ctx, (Size) want * bs->meta.code_dimensions * sizeof(float));
 		bs->tids = (ItemPointerData *) MemoryContextAllocHuge(bs->build_ctx, (Size) want * sizeof(ItemPointerData));
+		if (bs->has_labels)
+			bs->labels = (DiskannLabels *) MemoryContextAllocHuge(bs->build_ctx, (Size) want * sizeof(DiskannLabels));
 	} else {
 		bs->vectors = (float *) repalloc_huge(bs->vectors, (Size) want * bs->meta.code_dimensions * sizeof(float));
 		bs->tids = (ItemPointerData *) repalloc_huge(bs->tids, (Size) want * sizeof(ItemPointerData));
+		if (bs->has_labels)
+			bs->labels = (DiskannLabels *) repalloc_huge(bs->labels, (Size) want * sizeof(DiskannLabels));
 	}
 	bs->allocated = want;
 }
@@ -266,6 +282,96 @@ DiskannBuildWriteMeta(Relation index, ForkNumber fork, const DiskannMetaPageData
 	UnlockReleaseBuffer(buf);
 }
 
+/*
+ * Per-label start points (Filtered-DiskANN): for the most frequent labels
+ * (as many as the metapage's table holds, and as their centroids fit in a
+ * few MB), the row of the label nearest to the mean of the label's rows.
+ */
+static void
+DiskannBuildLabelStarts(DiskannBuildState *bs, DiskannMetaPageData *meta)
+{
+	uint32 dims = meta->code_dimensions;
+	uint32 *freq = (uint32 *) palloc0(sizeof(uint32) * 65536);
+	int32 *slot = (int32 *) palloc(sizeof(int32) * 65536);
+	int16 *chosen;
+	int nchosen;
+	int max_chosen = (int) Min((Size) DISKANN_MAX_LABEL_ENTRIES, (Size) (64 * 1024 * 1024) / (dims * sizeof(float)));
+	float *sums;
+	float *best;
+	DiskannId *best_id;
+	const vx::kernels::KernelTable &kt = vx::kernels::active();
+
+	for (uint32 i = 0; i < bs->count; i++)
+		for (int k = 0; k < DiskannStoredLabels(bs->labels[i].count, DISKANN_MAX_NODE_LABELS); k++)
+			freq[(uint16) bs->labels[i].values[k]]++;
+	/* the most frequent labels, then in label order (the table is sorted) */
+	{
+		uint32 *order = (uint32 *) palloc(sizeof(uint32) * 65536);
+		uint32 nonzero = 0;
+
+		for (uint32 l = 0; l < 65536; l++) {
+			slot[l] = -1;
+			if (freq[l] > 0)
+				order[nonzero++] = l;
+		}
+		nchosen = (int) Min(nonzero, (uint32) max_chosen);
+		std::partial_sort(order, order + nchosen, order + nonzero,
+						  [&](uint32 a, uint32 b) { return freq[a] > freq[b] || (freq[a] == freq[b] && a < b); });
+		chosen = (int16 *) palloc(sizeof(int16) * Max(nchosen, 1));
+		for (int c = 0; c < nchosen; c++)
+			chosen[c] = (int16) (uint16) order[c];
+		std::sort(chosen, chosen + nchosen);
+		for (int c = 0; c < nchosen; c++)
+			slot[(uint16) chosen[c]] = c;
+		pfree(order);
+	}
+	sums = (float *) MemoryContextAllocExtended(bs->build_ctx, (Size) Max(nchosen, 1) * dims * sizeof(float),
+												MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	for (uint32 i = 0; i < bs->count; i++)
+		for (int k = 0; k < DiskannStoredLabels(bs->labels[i].count, DISKANN_MAX_NODE_LABELS); k++) {
+			int c = slot[(uint16) bs->labels[i].values[k]];
+
+			if (c >= 0)
+				for (uint32 j = 0; j < dims; j++)
+					sums[(Size) c * dims + j] += bs->vectors[(Size) i * dims + j];
+		}
+	for (int c = 0; c < nchosen; c++) {
+		float f = 1.0f / (float) freq[(uint16) chosen[c]];
+
+		for (uint32 j = 0; j < dims; j++)
+			sums[(Size) c * dims + j] *= f;
+	}
+	best = (float *) palloc(sizeof(float) * Max(nchosen, 1));
+	best_id = (DiskannId *) palloc(sizeof(DiskannId) * Max(nchosen, 1));
+	for (int c = 0; c < nchosen; c++) {
+		best[c] = get_float4_infinity();
+		best_id[c] = DISKANN_INVALID_ID;
+	}
+	for (uint32 i = 0; i < bs->count; i++)
+		for (int k = 0; k < DiskannStoredLabels(bs->labels[i].count, DISKANN_MAX_NODE_LABELS); k++) {
+			int c = slot[(uint16) bs->labels[i].values[k]];
+			float d;
+
+			if (c < 0)
+				continue;
+			d = kt.l2sq_f32(bs->vectors + (Size) i * dims, sums + (Size) c * dims, dims);
+			if (best_id[c] == DISKANN_INVALID_ID || d < best[c]) {
+				best[c] = d;
+				best_id[c] = i;
+			}
+		}
+	meta->nlabel_entries = 0;
+	for (int c = 0; c < nchosen; c++)
+		if (best_id[c] != DISKANN_INVALID_ID)
+			DiskannLabelEntrySet(meta, chosen[c], best_id[c]);
+	pfree(sums);
+	pfree(best);
+	pfree(best_id);
+	pfree(chosen);
+	pfree(slot);
+	pfree(freq);
+}
+
 /* Phases 2 and 3 for the rows in memory: center, graph, pages. */
 static void
 DiskannBuildWrite(DiskannBuildState *bs)
@@ -288,9 +394,19 @@ DiskannBuildWrite(DiskannBuildState *bs)
 	}
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_DISKANN_PHASE_WRITE);
+	if (bs->has_labels) {
+		/* room for the most labels a row had (rows with more later are rechecked), then the label starts */
+		int capacity = Min(Max(bs->max_labels, DISKANN_MIN_NODE_LABELS), DISKANN_MAX_NODE_LABELS);
+
+		DiskannComputeGeometry(meta, (VxElemKind) meta->elem_kind, (VxMetric) meta->metric, meta->dimensions,
+							   meta->code_dimensions, meta->num_neighbors, meta->search_list_size, meta->max_alpha,
+							   meta->storage_layout, meta->bits, (capacity + 1) & ~1);
+	}
 	meta->entry_id = bs->count > 0 ? medoid : DISKANN_INVALID_ID;
 	meta->next_id = bs->count;
 	meta->live_count = bs->count;
+	if (bs->has_labels)
+		DiskannBuildLabelStarts(bs, meta);
 	DiskannBuildWriteMeta(bs->index, bs->fork, meta, false);
 	DiskannWriteCenter(bs->index, bs->fork, meta, center);
 
@@ -327,6 +443,8 @@ DiskannBuildWrite(DiskannBuildState *bs)
 				   sizeof(uint32) * counts[i]);
 			di.quantizer.encode(bs->vectors + (Size) i * dims, DiskannNodeCode(node),
 								(vx::core::CodeFactors *) node->factors, di.work);
+			if (bs->has_labels)
+				DiskannStoreLabels(node, meta, &bs->labels[i]);
 		}
 		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
@@ -352,8 +470,11 @@ DiskannBuildStartOnPages(DiskannBuildState *bs)
 	DiskannBuildWrite(bs);
 	pfree(bs->vectors);
 	pfree(bs->tids);
+	if (bs->labels != NULL)
+		pfree(bs->labels);
 	bs->vectors = NULL;
 	bs->tids = NULL;
+	bs->labels = NULL;
 	old = MemoryContextSwitchTo(bs->build_ctx);
 	DiskannOpenIndex(&bs->di, bs->index);
 	MemoryContextSwitchTo(old);
@@ -377,6 +498,11 @@ DiskannBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnul
 	value = VxPrepareValue(&bs->dist, values[0], true, &skip);
 	if (!skip) {
 		const char *datum = DatumGetPointer(value);
+		DiskannLabels labels;
+
+		labels.count = 0;
+		if (bs->has_labels)
+			DiskannReadLabels(values[1], isnull[1], &labels);
 
 		if (VxElemTraitsOf((VxElemKind) bs->meta.elem_kind)->dimensions(datum) != bs->meta.dimensions)
 			VxCheckQuery(&bs->dist, datum); /* the dimension error of the type */
@@ -391,7 +517,7 @@ DiskannBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnul
 			MemoryContextSwitchTo(bs->tmp_ctx);
 		}
 		if (bs->on_pages)
-			DiskannInsertValue(&bs->di, datum, tid, true);
+			DiskannInsertValue(&bs->di, datum, &labels, tid, true);
 		else {
 			DiskannBuildReserve(bs);
 			if (bs->meta.elem_kind == VX_ELEM_F16)
@@ -401,6 +527,10 @@ DiskannBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnul
 			else
 				memcpy(bs->vectors + (Size) bs->count * bs->meta.code_dimensions,
 					   datum + VxElemTraitsOf(VX_ELEM_F32)->elem_offset, sizeof(float) * bs->meta.code_dimensions);
+			if (bs->has_labels) {
+				bs->labels[bs->count] = labels;
+				bs->max_labels = Max(bs->max_labels, DiskannStoredLabels(labels.count, DISKANN_MAX_NODE_LABELS));
+			}
 			bs->tids[bs->count++] = *tid;
 		}
 		bs->indtuples++;

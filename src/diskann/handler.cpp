@@ -240,11 +240,42 @@ diskanncostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost 
 	*indexPages = costs.numIndexPages;
 }
 
-/* Validate an operator class (the shared rules of src/am/opclass.cpp). */
+/*
+ * Validate an operator class: the vector ones by the shared rules of
+ * src/am/opclass.cpp; the label one (smallint[]) has search operators 1 (&&)
+ * and 2 (@>) returning boolean and no support function.
+ */
 static bool
 diskannvalidate(Oid opclassoid)
 {
-	return VxValidateOpclass(opclassoid, "diskann", DISKANN_TYPE_INFO_PROC);
+	HeapTuple classtup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
+	Form_pg_opclass classform;
+	CatCList *oprlist;
+	bool result = true;
+
+	if (!HeapTupleIsValid(classtup))
+		elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
+	classform = (Form_pg_opclass) GETSTRUCT(classtup);
+	if (classform->opcintype != INT2ARRAYOID) {
+		ReleaseSysCache(classtup);
+		return VxValidateOpclass(opclassoid, "diskann", DISKANN_TYPE_INFO_PROC);
+	}
+	oprlist = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(classform->opcfamily));
+	for (int i = 0; i < oprlist->n_members; i++) {
+		Form_pg_amop oprform = (Form_pg_amop) GETSTRUCT(&oprlist->members[i]->tuple);
+
+		if ((oprform->amopstrategy != DISKANN_LABEL_OVERLAP && oprform->amopstrategy != DISKANN_LABEL_CONTAINS) ||
+			oprform->amoppurpose != AMOP_SEARCH ||
+			!check_amop_signature(oprform->amopopr, BOOLOID, oprform->amoplefttype, oprform->amoprighttype)) {
+			ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+						   errmsg("diskann operator class \"%s\" contains invalid operator %u",
+								  NameStr(classform->opcname), oprform->amopopr)));
+			result = false;
+		}
+	}
+	ReleaseSysCacheList(oprlist);
+	ReleaseSysCache(classtup);
+	return result;
 }
 
 VX_FUNCTION(diskannhandler);
@@ -262,7 +293,7 @@ diskannhandler(PG_FUNCTION_ARGS)
 	amroutine->amcanorderbyop = true;
 	amroutine->amcanbackward = false;
 	amroutine->amcanunique = false;
-	amroutine->amcanmulticol = false;
+	amroutine->amcanmulticol = true; /* the vector, then optionally a label column */
 	amroutine->amoptionalkey = true;
 	amroutine->amsearcharray = false;
 	amroutine->amsearchnulls = false;

@@ -228,7 +228,8 @@ DiskannAllocate(DiskannIndex di, bool building, uint32 *version)
 /* Write the new node (WAL record 2). */
 static void
 DiskannWriteNode(DiskannIndex di, DiskannId id, uint32 version, ItemPointer tid, const uint8 *code,
-				 const vx::core::CodeFactors *factors, const DiskannId *ids, int n, bool building)
+				 const vx::core::CodeFactors *factors, const DiskannLabels *labels, const DiskannId *ids, int n,
+				 bool building)
 {
 	const DiskannMetaPageData *meta = &di->meta;
 	Buffer buf = ReadBuffer(di->index, DiskannNodeBlock(meta, id));
@@ -245,6 +246,7 @@ DiskannWriteNode(DiskannIndex di, DiskannId id, uint32 version, ItemPointer tid,
 	node->nneighbors = (uint16) n;
 	memcpy(node->factors, factors, sizeof(node->factors));
 	memcpy(DiskannNodeCode(node), code, meta->code_bytes);
+	DiskannStoreLabels(node, meta, labels);
 	memcpy(DiskannNodeNeighbors(node, meta), ids, sizeof(DiskannId) * n);
 	VxWriterFinish(&w);
 	UnlockReleaseBuffer(buf);
@@ -341,20 +343,59 @@ DiskannAddBackLink(DiskannIndex di, DiskannId nb, DiskannId id, const char *new_
 	return linked;
 }
 
-/* Set the entry point if the index has none (WAL record 4). */
+/* Whether the metapage lacks the entry point or the start of one of labels (they need record 4). */
+static bool
+DiskannStartsMissing(DiskannMetaPage meta, const DiskannLabels *labels)
+{
+	int n = DiskannStoredLabels(labels->count, DISKANN_MAX_NODE_LABELS);
+	DiskannId ignored;
+
+	if (meta->entry_id == DISKANN_INVALID_ID)
+		return true;
+	for (int i = 0; i < n; i++)
+		if (!DiskannLabelEntryFind(meta, labels->values[i], &ignored) &&
+			meta->nlabel_entries < DISKANN_MAX_LABEL_ENTRIES)
+			return true;
+	return false;
+}
+
+/*
+ * Make id the entry point if the index has none, and the start point of each
+ * of its labels that has none while the table has room (WAL record 4, only
+ * when something is missing: checked under a share lock first).
+ */
 static void
-DiskannSetEntryIfEmpty(DiskannIndex di, DiskannId id, bool building)
+DiskannSetStarts(DiskannIndex di, DiskannId id, const DiskannLabels *labels, bool building)
 {
 	Buffer metabuf = ReadBuffer(di->index, DISKANN_METAPAGE_BLKNO);
 	DiskannMetaPage meta;
+	int n = DiskannStoredLabels(labels->count, DISKANN_MAX_NODE_LABELS);
 
+	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
+	meta = DiskannCheckMetaPage(di->index, BufferGetPage(metabuf));
+	if (!DiskannStartsMissing(meta, labels)) {
+		UnlockReleaseBuffer(metabuf);
+		return;
+	}
+	/* exclusive, and look again: another insert may have set them meanwhile */
+	LockBuffer(metabuf, BUFFER_LOCK_UNLOCK);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	meta = DiskannCheckMetaPage(di->index, BufferGetPage(metabuf));
-	if (meta->entry_id == DISKANN_INVALID_ID) {
+	if (DiskannStartsMissing(meta, labels)) {
 		VxWriter w;
+		Page page;
+		DiskannMetaPage wmeta;
+		DiskannId ignored;
 
 		VxWriterStart(&w, di->index, building);
-		DiskannPageGetMeta(VxWriterPage(&w, metabuf, false))->entry_id = id;
+		page = VxWriterPage(&w, metabuf, false);
+		wmeta = DiskannPageGetMeta(page);
+		if (wmeta->entry_id == DISKANN_INVALID_ID)
+			wmeta->entry_id = id;
+		for (int i = 0; i < n; i++)
+			if (!DiskannLabelEntryFind(wmeta, labels->values[i], &ignored))
+				DiskannLabelEntrySet(wmeta, labels->values[i], id);
+		DiskannMetaSetLower(page);
 		VxWriterFinish(&w);
 	}
 	UnlockReleaseBuffer(metabuf);
@@ -362,7 +403,7 @@ DiskannSetEntryIfEmpty(DiskannIndex di, DiskannId id, bool building)
 
 /* Insert one prepared value (detoasted, normalized for cosine) with its heap TID. */
 void
-DiskannInsertValue(DiskannIndex di, const char *datum, ItemPointer tid, bool building)
+DiskannInsertValue(DiskannIndex di, const char *datum, const DiskannLabels *labels, ItemPointer tid, bool building)
 {
 	const DiskannMetaPageData *meta = &di->meta;
 	Size copy_size;
@@ -437,7 +478,7 @@ DiskannInsertValue(DiskannIndex di, const char *datum, ItemPointer tid, bool bui
 		nchosen = DiskannPrune(di, expanded, ncand, nodes, node_ids, UINT32_MAX, NULL, chosen);
 	}
 
-	DiskannWriteNode(di, id, version, tid, code, &factors, chosen, nchosen, building);
+	DiskannWriteNode(di, id, version, tid, code, &factors, labels, chosen, nchosen, building);
 
 	new_node = (char *) palloc0(copy_size);
 	((DiskannNode *) new_node)->flags = DISKANN_NODE_LIVE;
@@ -454,8 +495,7 @@ DiskannInsertValue(DiskannIndex di, const char *datum, ItemPointer tid, bool bui
 	if (nchosen > 0 && !linked)
 		DiskannAddBackLink(di, chosen[0], id, new_node, &qc, true, building);
 
-	if (meta->entry_id == DISKANN_INVALID_ID)
-		DiskannSetEntryIfEmpty(di, id, building);
+	DiskannSetStarts(di, id, labels, building);
 	if (locked)
 		UnlockPage(di->index, DISKANN_UPDATE_LOCK, ExclusiveLock);
 }
@@ -480,10 +520,14 @@ diskanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	value = VxPrepareValue(&di.dist, values[0], true, &skip);
 	if (!skip) {
 		const char *datum = DatumGetPointer(value);
+		DiskannLabels labels;
 
+		labels.count = 0;
+		if (di.meta.label_capacity > 0)
+			DiskannReadLabels(values[1], isnull[1], &labels);
 		if (VxElemTraitsOf((VxElemKind) di.meta.elem_kind)->dimensions(datum) != di.meta.dimensions)
 			VxCheckQuery(&di.dist, datum);
-		DiskannInsertValue(&di, datum, heap_tid, false);
+		DiskannInsertValue(&di, datum, &labels, heap_tid, false);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(ctx);

@@ -21,7 +21,7 @@
 void
 DiskannComputeGeometry(DiskannMetaPageData *meta, VxElemKind kind, VxMetric metric, uint32 dimensions,
 					   uint32 code_dimensions, int num_neighbors, int search_list_size, double max_alpha, int layout,
-					   int bits)
+					   int bits, int label_capacity)
 {
 	vx::core::Quantizer q;
 	Size node_size;
@@ -39,19 +39,21 @@ DiskannComputeGeometry(DiskannMetaPageData *meta, VxElemKind kind, VxMetric metr
 	meta->bits = (uint16) bits;
 	meta->code_dimensions = code_dimensions;
 	meta->seed = DISKANN_ROTATION_SEED;
+	meta->label_capacity = (uint16) label_capacity;
 
 	q.dims = code_dimensions;
 	q.bits = (uint32_t) bits;
 	meta->code_bytes = q.code_bytes();
 	meta->center_pages = (uint32) ((code_dimensions * sizeof(float) + DISKANN_PAGE_CAPACITY - 1) / DISKANN_PAGE_CAPACITY);
 
-	node_size = DISKANN_NODE_HEADER_SIZE + meta->code_bytes + (Size) num_neighbors * sizeof(DiskannId);
+	node_size = DISKANN_NODE_HEADER_SIZE + meta->code_bytes + DiskannLabelBytes(meta) +
+				(Size) num_neighbors * sizeof(DiskannId);
 	if (node_size > DISKANN_PAGE_CAPACITY)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("diskann node of %zu bytes does not fit on a page", node_size),
-				 errdetail("A node holds the code of %u dimensions at %d bits each and %d neighbours.", code_dimensions,
-						   bits, num_neighbors),
+				 errdetail("A node holds the code of %u dimensions at %d bits each, %d labels and %d neighbours.",
+						   code_dimensions, bits, label_capacity, num_neighbors),
 				 errhint("Lower num_bits_per_dimension, num_neighbors or num_dimensions.")));
 	meta->node_size = (uint32) node_size;
 	meta->nodes_per_page = (uint32) (DISKANN_PAGE_CAPACITY / node_size);
@@ -74,12 +76,22 @@ DiskannInitPage(Page page, uint16 page_type)
 	opaque->page_id = DISKANN_PAGE_ID;
 }
 
-/* Write the metapage contents (page already initialized as META). */
+/* Set a metapage's pd_lower past its label table (after the table changed). */
+void
+DiskannMetaSetLower(Page page)
+{
+	DiskannMetaPage meta = DiskannPageGetMeta(page);
+
+	((PageHeader) page)->pd_lower = (LocationIndex) ((char *) (DiskannMetaLabels(meta) + meta->nlabel_entries) -
+													 (char *) page);
+}
+
+/* Write the metapage contents, label table included (page already initialized as META). */
 void
 DiskannWriteMetaPage(Page page, const DiskannMetaPageData *meta)
 {
-	memcpy(PageGetContents(page), meta, sizeof(*meta));
-	((PageHeader) page)->pd_lower = (LocationIndex) ((char *) PageGetContents(page) + sizeof(*meta) - (char *) page);
+	memcpy(PageGetContents(page), meta, sizeof(*meta) + sizeof(DiskannLabelEntry) * meta->nlabel_entries);
+	DiskannMetaSetLower(page);
 }
 
 /* The metapage contents, or an error when the page is not a diskann metapage of this version. */
@@ -103,7 +115,8 @@ DiskannCheckMetaPage(Relation index, Page page)
 	if (meta->nodes_per_page == 0 || meta->node_size < DISKANN_NODE_HEADER_SIZE ||
 		(Size) meta->nodes_per_page * meta->node_size > DISKANN_PAGE_CAPACITY || meta->bits == 0 ||
 		meta->bits > DISKANN_MAX_BITS || meta->code_dimensions == 0 || meta->code_dimensions > meta->dimensions ||
-		meta->num_neighbors == 0)
+		meta->num_neighbors == 0 || meta->label_capacity > DISKANN_MAX_NODE_LABELS ||
+		meta->nlabel_entries > DISKANN_MAX_LABEL_ENTRIES)
 		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
 						errmsg("index \"%s\" has an invalid diskann metapage", RelationGetRelationName(index)),
 						errhint("REINDEX the index (REINDEX INDEX %s).", RelationGetRelationName(index))));

@@ -42,12 +42,16 @@
 
 using vx::core::Candidate;
 
+/* Start points of one search at most: the entry point and label starts. */
+#define DISKANN_MAX_SCAN_STARTS 64
+
 /* A result ready to return. */
 typedef struct DiskannResult
 {
 	ItemPointerData tid;
 	float distance; /* internal: exact when exact, else estimated */
 	bool exact;
+	bool recheck; /* its labels overflowed the node: the executor checks the label conditions */
 } DiskannResult;
 
 typedef struct DiskannScanOpaqueData
@@ -74,6 +78,10 @@ typedef struct DiskannScanOpaqueData
 	Candidate *batch;	 /* list_size: the batch, nearest first */
 	vx::core::SearchStats stats;
 
+	DiskannLabelFilter filter; /* conditions on the label column (nkeys 0: none) */
+	DiskannId *starts;		   /* entry point and label start points of this search */
+	uint32 nstarts;
+
 	DiskannResult *results; /* list_size: the batch, nearest first by estimate */
 	uint32 nresults;
 	uint32 next;
@@ -88,12 +96,28 @@ typedef struct DiskannScanOpaqueData
 
 typedef DiskannScanOpaqueData *DiskannScanOpaque;
 
-/* Only live nodes enter a batch (the distance just read the node: see DiskannNodeSeen). */
-struct DiskannAcceptLive
+/*
+ * Live nodes whose labels meet the scan's conditions enter a batch. The
+ * search asks right after computing the node's distance, which read it into
+ * seen; otherwise (the entries, evaluated together first) it is read again.
+ */
+struct DiskannAccept
 {
 	const DiskannNodeSeen *seen;
+	const DiskannLabelFilter *filter;
+	const DiskannPageDistance *dist;
 
-	bool operator()(uint32_t id) const { return seen->id == id && seen->flags == DISKANN_NODE_LIVE; }
+	bool
+	operator()(uint32_t id) const
+	{
+		if (seen->id != id)
+			(void) (*dist)(id);
+		if (seen->flags != DISKANN_NODE_LIVE)
+			return false;
+		if (filter->nkeys == 0 || seen->nlabels == DISKANN_LABELS_OVERFLOW)
+			return !filter->never;
+		return DiskannLabelsMatch(filter, seen->labels, seen->nlabels);
+	}
 };
 
 /* ambeginscan: set up the scan (nothing is read before the first amgettuple). */
@@ -214,19 +238,22 @@ static bool
 DiskannScanBatch(IndexScanDesc scan, bool first)
 {
 	DiskannScanOpaque so = (DiskannScanOpaque) scan->opaque;
-	DiskannNodeSeen seen = {DISKANN_INVALID_ID, 0, 0, {{0, 0}, 0}};
+	DiskannNodeSeen seen;
 	DiskannPageGraph graph{&so->di, so->limit, DISKANN_INVALID_ID};
 	DiskannPageDistance dist{&so->di, &so->qc, so->di.est_metric, &seen};
-	DiskannAcceptLive accept{&seen};
+	DiskannAccept accept{&seen, &so->filter, &dist};
 	VxGrowPolicy grow{so->scan_ctx, so->budget, &so->beam};
-	Candidate entry{0, 0};
+	Candidate entries[DISKANN_MAX_SCAN_STARTS];
 	uint32 nbatch = 0;
 	bool ok;
 
+	seen.id = DISKANN_INVALID_ID;
+	seen.want_labels = so->filter.nkeys > 0;
 	if (first)
-		entry = Candidate{dist(so->di.meta.entry_id), so->di.meta.entry_id};
-	ok = vx::core::resumable_batch(graph, dist, *so->visited, so->beam, &entry, first ? 1 : 0, so->list_size, accept,
-								   grow, so->heap_buf, so->batch, &nbatch, &so->stats);
+		for (uint32 i = 0; i < so->nstarts; i++)
+			entries[i] = Candidate{dist(so->starts[i]), so->starts[i]};
+	ok = vx::core::resumable_batch(graph, dist, *so->visited, so->beam, entries, first ? so->nstarts : 0,
+								   so->list_size, accept, grow, so->heap_buf, so->batch, &nbatch, &so->stats);
 
 	/* the TIDs of the batch (the node is read again: it may have changed since its distance) */
 	so->nresults = 0;
@@ -235,11 +262,12 @@ DiskannScanBatch(IndexScanDesc scan, bool first)
 	for (uint32 i = 0; i < nbatch; i++) {
 		float d = dist(so->batch[i].id);
 
-		if (seen.flags != DISKANN_NODE_LIVE)
+		if (!accept(so->batch[i].id))
 			continue;
 		so->results[so->nresults].tid = seen.heap_tid;
 		so->results[so->nresults].distance = d;
 		so->results[so->nresults].exact = false;
+		so->results[so->nresults].recheck = so->filter.nkeys > 0 && seen.nlabels == DISKANN_LABELS_OVERFLOW;
 		so->nresults++;
 	}
 
@@ -250,6 +278,40 @@ DiskannScanBatch(IndexScanDesc scan, bool first)
 	if (!ok)
 		so->beam.clear(); /* return what this batch found, then stop */
 	return nbatch > 0;
+}
+
+/*
+ * Where the search starts: the entry point, and with label conditions the
+ * start points of the labels they name (Filtered-DiskANN), so that a rare
+ * label's nodes are reached without crossing the whole graph.
+ */
+static void
+DiskannScanStarts(DiskannScanOpaque so)
+{
+	Buffer buf;
+	DiskannMetaPage meta;
+
+	so->starts = (DiskannId *) palloc(sizeof(DiskannId) * DISKANN_MAX_SCAN_STARTS);
+	so->nstarts = 0;
+	so->starts[so->nstarts++] = so->di.meta.entry_id;
+	if (so->filter.nkeys == 0)
+		return;
+	buf = ReadBuffer(so->di.index, DISKANN_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	meta = DiskannCheckMetaPage(so->di.index, BufferGetPage(buf));
+	for (int k = 0; k < so->filter.nkeys; k++)
+		for (int i = 0; i < so->filter.nvalues[k] && so->nstarts < DISKANN_MAX_SCAN_STARTS; i++) {
+			DiskannId id;
+			bool dup = false;
+
+			if (!DiskannLabelEntryFind(meta, so->filter.values[k][i], &id) || id >= so->limit)
+				continue;
+			for (uint32 j = 0; j < so->nstarts && !dup; j++)
+				dup = so->starts[j] == id;
+			if (!dup)
+				so->starts[so->nstarts++] = id;
+		}
+	UnlockReleaseBuffer(buf);
 }
 
 /* First amgettuple after a rescan: prepare the query and run the first batch. */
@@ -298,6 +360,10 @@ DiskannScanBegin(IndexScanDesc scan)
 	MemoryContextSwitchTo(so->scan_ctx);
 
 	so->limit = so->di.meta.next_id;
+	MemoryContextSwitchTo(so->query_ctx);
+	DiskannInitLabelFilter(&so->filter, scan->keyData, scan->numberOfKeys);
+	DiskannScanStarts(so);
+	MemoryContextSwitchTo(so->scan_ctx);
 	if (so->visited != NULL)
 		VxVisitedRelease(so->visited, so->visited_cached);
 	so->visited = NULL;
@@ -341,7 +407,7 @@ diskanngettuple(IndexScanDesc scan, ScanDirection dir)
 			DiskannResult *r = &so->results[so->next++];
 
 			scan->xs_heaptid = r->tid;
-			scan->xs_recheck = false;
+			scan->xs_recheck = r->recheck;
 			scan->xs_recheckorderby = false;
 			scan->xs_orderbyvals[0] =
 				so->query != NULL ? Float8GetDatum(VxOrderByValue(&so->di.dist, r->distance)) : (Datum) 0;

@@ -35,6 +35,7 @@ typedef struct DiskannVacuumState
 	DiskannId n;   /* next_id when the vacuum started */
 	bool *deleted; /* n flags */
 	uint64 ndeleted;
+	DiskannId *label_live; /* per label (uint16 of it): a live node that has it, or DISKANN_INVALID_ID */
 } DiskannVacuumState;
 
 /* Node pages holding ids below n. */
@@ -90,8 +91,12 @@ DiskannVacuumMark(DiskannVacuumState *vs, IndexBulkDeleteCallback callback, void
 					vs->deleted[id] = true;
 					vs->ndeleted++;
 					vs->stats->tuples_removed++;
-				} else
+				} else {
 					vs->stats->num_index_tuples++;
+					if (vs->label_live != NULL)
+						for (int k = 0; k < DiskannStoredLabels(node->nlabels, meta->label_capacity); k++)
+							vs->label_live[(uint16) DiskannNodeLabels(node, meta)[k]] = id;
+				}
 			}
 		}
 		if (wpage != NULL)
@@ -268,6 +273,50 @@ DiskannVacuumRepair(DiskannVacuumState *vs)
 	MemoryContextDelete(ctx);
 }
 
+/*
+ * Pass 3's metapage record: the entry point old_entry (unless
+ * DISKANN_INVALID_ID, or changed meanwhile) becomes new_entry, and label
+ * start points on deleted nodes move to a live node of their label, or go.
+ */
+static void
+DiskannVacuumLabelStarts(DiskannVacuumState *vs, DiskannId old_entry, DiskannId new_entry)
+{
+	DiskannIndex di = &vs->di;
+	Buffer metabuf = ReadBuffer(di->index, DISKANN_METAPAGE_BLKNO);
+	DiskannMetaPage meta;
+	bool stale = false;
+	VxWriter w;
+	Page page;
+	DiskannMetaPage wmeta;
+
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = DiskannCheckMetaPage(di->index, BufferGetPage(metabuf));
+	for (int i = 0; i < meta->nlabel_entries && !stale; i++) {
+		DiskannId id = DiskannMetaLabels(meta)[i].id;
+
+		stale = id < vs->n && vs->deleted[id];
+	}
+	if (!stale && (old_entry == DISKANN_INVALID_ID || meta->entry_id != old_entry)) {
+		UnlockReleaseBuffer(metabuf);
+		return;
+	}
+	VxWriterStart(&w, di->index, false);
+	page = VxWriterPage(&w, metabuf, false);
+	wmeta = DiskannPageGetMeta(page);
+	if (old_entry != DISKANN_INVALID_ID && wmeta->entry_id == old_entry)
+		wmeta->entry_id = new_entry;
+	for (int i = wmeta->nlabel_entries - 1; i >= 0; i--) {
+		DiskannLabelEntry *e = &DiskannMetaLabels(wmeta)[i];
+
+		if (e->id < vs->n && vs->deleted[e->id])
+			DiskannLabelEntrySet(wmeta, e->label,
+								 vs->label_live != NULL ? vs->label_live[(uint16) e->label] : DISKANN_INVALID_ID);
+	}
+	DiskannMetaSetLower(page);
+	VxWriterFinish(&w);
+	UnlockReleaseBuffer(metabuf);
+}
+
 /* Pass 3: a deleted entry point is replaced by a live node. */
 static void
 DiskannVacuumEntry(DiskannVacuumState *vs)
@@ -279,13 +328,13 @@ DiskannVacuumEntry(DiskannVacuumState *vs)
 	DiskannId *ids = (DiskannId *) palloc(sizeof(DiskannId) * meta->num_neighbors);
 	char *bytes = (char *) palloc(DISKANN_NODE_HEADER_SIZE + meta->code_bytes);
 	int n;
-	Buffer metabuf;
-	DiskannMetaPage page_meta;
 
 	DiskannIndexRefreshMeta(di);
 	old_entry = meta->entry_id;
-	if (old_entry == DISKANN_INVALID_ID || old_entry >= vs->n || !vs->deleted[old_entry])
+	if (old_entry == DISKANN_INVALID_ID || old_entry >= vs->n || !vs->deleted[old_entry]) {
+		DiskannVacuumLabelStarts(vs, DISKANN_INVALID_ID, DISKANN_INVALID_ID);
 		return;
+	}
 
 	/* a live neighbour of the old entry keeps searches starting near where they did */
 	if (DiskannVacuumReadNode(vs, old_entry, bytes, ids, &n))
@@ -298,17 +347,7 @@ DiskannVacuumEntry(DiskannVacuumState *vs)
 			((DiskannNode *) bytes)->flags == DISKANN_NODE_LIVE)
 			new_entry = id;
 
-	metabuf = ReadBuffer(di->index, DISKANN_METAPAGE_BLKNO);
-	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
-	page_meta = DiskannCheckMetaPage(di->index, BufferGetPage(metabuf));
-	if (page_meta->entry_id == old_entry) {
-		VxWriter w;
-
-		VxWriterStart(&w, di->index, false);
-		DiskannPageGetMeta(VxWriterPage(&w, metabuf, false))->entry_id = new_entry;
-		VxWriterFinish(&w);
-	}
-	UnlockReleaseBuffer(metabuf);
+	DiskannVacuumLabelStarts(vs, old_entry, new_entry);
 	pfree(ids);
 	pfree(bytes);
 }
@@ -388,6 +427,11 @@ diskannbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats, IndexBulk
 	DiskannOpenIndex(&vs.di, info->index);
 	vs.n = vs.di.meta.next_id;
 	vs.deleted = (bool *) MemoryContextAllocExtended(ctx, (Size) vs.n + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	if (vs.di.meta.label_capacity > 0) {
+		vs.label_live = (DiskannId *) palloc(sizeof(DiskannId) * 65536);
+		for (int l = 0; l < 65536; l++)
+			vs.label_live[l] = DISKANN_INVALID_ID;
+	}
 
 	DiskannVacuumMark(&vs, callback, callback_state);
 	if (vs.ndeleted > 0) {

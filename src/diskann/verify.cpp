@@ -129,7 +129,8 @@ DiskannVerifyMeta(DiskannVerifyState *vs)
 		return false;
 	}
 	DiskannComputeGeometry(&want, (VxElemKind) m->elem_kind, (VxMetric) m->metric, m->dimensions, m->code_dimensions,
-						   m->num_neighbors, m->search_list_size, m->max_alpha, m->storage_layout, m->bits);
+						   m->num_neighbors, m->search_list_size, m->max_alpha, m->storage_layout, m->bits,
+						   m->label_capacity);
 	if (want.code_bytes != m->code_bytes || want.node_size != m->node_size ||
 		want.nodes_per_page != m->nodes_per_page || want.center_pages != m->center_pages) {
 		VxVerifyReport(&vs->out,
@@ -217,6 +218,10 @@ DiskannVerifyNodes(DiskannVerifyState *vs)
 						VxVerifyReport(&vs->out, "node %u: in the graph with version 0", id);
 					if (!ItemPointerIsValid(&node->heap_tid))
 						VxVerifyReport(&vs->out, "node %u: invalid heap TID", id);
+					if (node->nlabels > m->label_capacity && node->nlabels != DISKANN_LABELS_OVERFLOW &&
+						node->nlabels != DISKANN_LABELS_NULL)
+						VxVerifyReport(&vs->out, "node %u: %u labels, at most %u", id, node->nlabels,
+									   m->label_capacity);
 					if (node->nneighbors > m->num_neighbors)
 						VxVerifyReport(&vs->out, "node %u: %u neighbours, at most %u", id, node->nneighbors,
 									   m->num_neighbors);
@@ -308,6 +313,43 @@ DiskannVerifyReachable(DiskannVerifyState *vs)
 		VxVerifyReport(&vs->out, "%llu links name freed nodes", (unsigned long long) vs->nstale);
 }
 
+/* Pass 4b: every label start point is a node in the graph that has the label. */
+static void
+DiskannVerifyLabelStarts(DiskannVerifyState *vs)
+{
+	char meta_copy[BLCKSZ];
+	DiskannMetaPage meta;
+
+	memcpy(meta_copy, DiskannVerifyCopy(vs, DISKANN_METAPAGE_BLKNO), BLCKSZ);
+	meta = DiskannPageGetMeta((Page) meta_copy);
+	if (meta->nlabel_entries > DISKANN_MAX_LABEL_ENTRIES) {
+		VxVerifyReport(&vs->out, "metapage: %u label start points, at most %d", meta->nlabel_entries,
+					   DISKANN_MAX_LABEL_ENTRIES);
+		return;
+	}
+	for (int i = 0; i < meta->nlabel_entries; i++) {
+		DiskannLabelEntry *e = &DiskannMetaLabels(meta)[i];
+		Page page;
+		DiskannNode *node;
+		bool has = false;
+
+		if (i > 0 && DiskannMetaLabels(meta)[i - 1].label >= e->label)
+			VxVerifyReport(&vs->out, "metapage: label start points out of order at label %d", e->label);
+		if (e->id >= vs->meta.next_id)
+			continue; /* a start set by an insert after the walk began */
+		page = DiskannVerifyCopy(vs, DiskannNodeBlock(&vs->meta, e->id));
+		if (!DiskannVerifyPageIs(page, DISKANN_PAGE_NODE))
+			continue;
+		node = DiskannNodeOf(page, &vs->meta, e->id);
+		for (int k = 0; k < DiskannStoredLabels(node->nlabels, vs->meta.label_capacity) && !has; k++)
+			has = DiskannNodeLabels(node, &vs->meta)[k] == e->label;
+		if (node->flags == DISKANN_NODE_UNUSED)
+			VxVerifyReport(&vs->out, "label %d: start point %u is not in the graph", e->label, e->id);
+		else if (!has && node->nlabels != DISKANN_LABELS_OVERFLOW)
+			VxVerifyReport(&vs->out, "label %d: start point %u does not have the label", e->label, e->id);
+	}
+}
+
 /* Pass 6: the free list. */
 static void
 DiskannVerifyFreeList(DiskannVerifyState *vs)
@@ -372,6 +414,7 @@ VX_FUNCTION(vx_diskann_verify)
 		DiskannVerifyBlocks(&vs);
 		DiskannVerifyNodes(&vs);
 		DiskannVerifyReachable(&vs);
+		DiskannVerifyLabelStarts(&vs);
 		DiskannVerifyFreeList(&vs);
 	}
 	VxVerifyEnd(&vs.out);

@@ -129,9 +129,29 @@ typedef struct DiskannMetaPageData
 	DiskannId entry_id; /* start of every search (the medoid at build); DISKANN_INVALID_ID when empty */
 	DiskannId next_id;	/* ids below this have been allocated */
 	DiskannId free_head; /* first reusable id, chained through next_free */
-	uint32 unused;
-	uint64 live_count; /* nodes not deleted (a statistic) */
+	uint16 label_capacity; /* labels a node holds (0: no label column) */
+	uint16 nlabel_entries; /* entries of the label table after this struct */
+	uint64 live_count;	   /* nodes not deleted (a statistic) */
+	/* then DiskannLabelEntry[nlabel_entries], sorted by label */
 } DiskannMetaPageData;
+
+/* A label's own start point (Filtered-DiskANN): a live node that has the label. */
+typedef struct DiskannLabelEntry
+{
+	int16 label;
+	uint16 unused;
+	DiskannId id;
+} DiskannLabelEntry;
+
+/* Labels with a start point of their own (the rest start at the entry point only); fits the metapage. */
+#define DISKANN_MAX_LABEL_ENTRIES 900
+/* Labels a node can hold at most, and at least when there is a label column. */
+#define DISKANN_MAX_NODE_LABELS 64
+#define DISKANN_MIN_NODE_LABELS 8
+/* DiskannNode.nlabels of a node whose row has more labels than label_capacity: the executor rechecks it. */
+#define DISKANN_LABELS_OVERFLOW 255
+/* DiskannNode.nlabels of a row whose label array is NULL: no condition holds (NULL && x is NULL). */
+#define DISKANN_LABELS_NULL 254
 
 typedef DiskannMetaPageData *DiskannMetaPage;
 
@@ -145,12 +165,13 @@ typedef DiskannMetaPageData *DiskannMetaPage;
 /*
  * A node record (the compact tier). version increases each time the id is
  * reused; factors are vx::core::CodeFactors; code (code_bytes) follows the
- * header, then num_neighbors neighbour ids.
+ * header, then label_capacity int16 labels (sorted, padded to 4 bytes), then
+ * num_neighbors neighbour ids.
  */
 typedef struct DiskannNode
 {
 	uint8 flags;
-	uint8 unused;
+	uint8 nlabels; /* or DISKANN_LABELS_OVERFLOW */
 	uint16 nneighbors;
 	uint32 version;
 	ItemPointerData heap_tid;
@@ -200,11 +221,41 @@ DiskannNodeCode(DiskannNode *node)
 	return (uint8 *) node + DISKANN_NODE_HEADER_SIZE;
 }
 
+/* Labels actually stored for a count (DiskannNode.nlabels or DiskannLabels.count) with room for capacity. */
+static inline int
+DiskannStoredLabels(int count, int capacity)
+{
+	if (count == DISKANN_LABELS_NULL)
+		return 0;
+	return count == DISKANN_LABELS_OVERFLOW || count > capacity ? capacity : count;
+}
+
+/* Bytes of a node's label array. */
+static inline uint32
+DiskannLabelBytes(const DiskannMetaPageData *meta)
+{
+	return ((uint32) meta->label_capacity * sizeof(int16) + 3) & ~3U;
+}
+
+/* A node's labels. */
+static inline int16 *
+DiskannNodeLabels(DiskannNode *node, const DiskannMetaPageData *meta)
+{
+	return (int16 *) ((char *) node + DISKANN_NODE_HEADER_SIZE + meta->code_bytes);
+}
+
 /* A node's neighbour ids. */
 static inline DiskannId *
 DiskannNodeNeighbors(DiskannNode *node, const DiskannMetaPageData *meta)
 {
-	return (DiskannId *) ((char *) node + DISKANN_NODE_HEADER_SIZE + meta->code_bytes);
+	return (DiskannId *) ((char *) node + DISKANN_NODE_HEADER_SIZE + meta->code_bytes + DiskannLabelBytes(meta));
+}
+
+/* The label table that follows the metapage struct. */
+static inline DiskannLabelEntry *
+DiskannMetaLabels(DiskannMetaPageData *meta)
+{
+	return (DiskannLabelEntry *) (meta + 1);
 }
 
 /* A node's factors. */
@@ -257,8 +308,9 @@ int DiskannGetBits(Relation index);
 /* pages.cpp */
 void DiskannComputeGeometry(DiskannMetaPageData *meta, VxElemKind kind, VxMetric metric, uint32 dimensions,
 							uint32 code_dimensions, int num_neighbors, int search_list_size, double max_alpha,
-							int layout, int bits);
+							int layout, int bits, int label_capacity);
 void DiskannInitPage(Page page, uint16 page_type);
+void DiskannMetaSetLower(Page page);
 void DiskannWriteMetaPage(Page page, const DiskannMetaPageData *meta);
 DiskannMetaPage DiskannCheckMetaPage(Relation index, Page page);
 void DiskannReadMeta(Relation index, DiskannMetaPageData *meta);
@@ -271,12 +323,41 @@ void DiskannEncode(DiskannIndex di, const char *datum, uint8 *code, vx::core::Co
 float DiskannPairL2(const DiskannIndexData *di, const DiskannNode *a, const DiskannNode *b);
 uint32 DiskannNodeFlagsValid(uint8 flags);
 
+/* A row's labels: sorted, distinct, at most DISKANN_MAX_NODE_LABELS (labels.cpp). */
+typedef struct DiskannLabels
+{
+	int count; /* or DISKANN_LABELS_OVERFLOW when the row has more than fit, DISKANN_LABELS_NULL for NULL */
+	int16 values[DISKANN_MAX_NODE_LABELS];
+} DiskannLabels;
+
+/* A scan's label conditions: every one must hold (labels.cpp). */
+typedef struct DiskannLabelFilter
+{
+	int nkeys;
+	bool never;		 /* a NULL argument: no row matches */
+	uint16 *strategy; /* DISKANN_LABEL_OVERLAP or DISKANN_LABEL_CONTAINS */
+	int *nvalues;
+	int16 **values; /* sorted, distinct */
+} DiskannLabelFilter;
+
+#define DISKANN_LABEL_OVERLAP 1	 /* labels && q */
+#define DISKANN_LABEL_CONTAINS 2 /* labels @> q */
+
+/* labels.cpp */
+void DiskannReadLabels(Datum array, bool isnull, DiskannLabels *out);
+void DiskannStoreLabels(DiskannNode *node, const DiskannMetaPageData *meta, const DiskannLabels *labels);
+bool DiskannLabelsMatch(const DiskannLabelFilter *filter, const int16 *labels, int nlabels);
+void DiskannInitLabelFilter(DiskannLabelFilter *filter, ScanKey keys, int nkeys);
+bool DiskannLabelEntryFind(DiskannMetaPageData *meta, int16 label, DiskannId *id);
+bool DiskannLabelEntrySet(DiskannMetaPageData *meta, int16 label, DiskannId id);
+void DiskannCheckLabelColumn(Relation index);
+
 /* build.cpp */
 IndexBuildResult *diskannbuild(Relation heap, Relation index, IndexInfo *indexInfo);
 void diskannbuildempty(Relation index);
 
 /* insert.cpp */
-void DiskannInsertValue(DiskannIndex di, const char *datum, ItemPointer tid, bool building);
+void DiskannInsertValue(DiskannIndex di, const char *datum, const DiskannLabels *labels, ItemPointer tid, bool building);
 bool DiskannReplaceNeighbors(DiskannIndex di, DiskannId id, uint32 version, const DiskannId *old_ids, int old_n,
 							 const DiskannId *new_ids, int new_n, bool building);
 bool diskanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,

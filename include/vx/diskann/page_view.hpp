@@ -30,6 +30,9 @@ typedef struct DiskannNodeSeen
 	uint8 flags;
 	uint32 version;
 	ItemPointerData heap_tid;
+	bool want_labels; /* copy the labels too (a scan with a label filter) */
+	uint8 nlabels;	  /* or DISKANN_LABELS_OVERFLOW */
+	int16 labels[DISKANN_MAX_NODE_LABELS];
 } DiskannNodeSeen;
 
 /* Node pages as a one-level graph. */
@@ -101,6 +104,11 @@ struct DiskannPageDistance
 			seen->flags = node->flags;
 			seen->version = node->version;
 			seen->heap_tid = node->heap_tid;
+			if (seen->want_labels) {
+				seen->nlabels = node->nlabels;
+				memcpy(seen->labels, DiskannNodeLabels(node, meta),
+					   sizeof(int16) * DiskannStoredLabels(node->nlabels, meta->label_capacity));
+			}
 		}
 		UnlockReleaseBuffer(b);
 		return d;

@@ -58,12 +58,11 @@ DiskannReadNode(DiskannIndex di, DiskannId id, char *bytes, DiskannId *ids, int 
 	Page page;
 	DiskannNode *node;
 
-	if (blkno >= RelationGetNumberOfBlocks(di->index))
+	if (id >= meta->next_id)
 		return false;
-	buf = ReadBuffer(di->index, blkno);
+	buf = DiskannPinNodePage(di, blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
-	DiskannCheckPage(di->index, page, DISKANN_PAGE_NODE, blkno);
 	node = DiskannNodeOf(page, meta, id);
 	memcpy(bytes, node, DISKANN_NODE_HEADER_SIZE + meta->code_bytes);
 	if (ids != NULL) {

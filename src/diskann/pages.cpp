@@ -9,6 +9,7 @@
  */
 #include "vx/pg.h"
 
+#include "vx/am/recent.h"
 #include "vx/diskann/diskann.h"
 #include "vx/kernels/kernels.hpp"
 #include "vx/types/halfvec.h"
@@ -221,6 +222,47 @@ DiskannOpenIndex(DiskannIndex di, Relation index)
 	DiskannBindQuantizer(di);
 	di->work = (float *) palloc(sizeof(float) * Max(di->quantizer.work_floats(), (size_t) 1));
 	di->fvec = (float *) palloc(sizeof(float) * di->meta.code_dimensions);
+	di->recent = VxRecentTableFor(index);
+}
+
+/*
+ * Node page blkno pinned (not locked): re-pinned where the backend last saw
+ * it, without the buffer-mapping lookup, else read and its type checked.
+ */
+Buffer
+DiskannPinNodePage(DiskannIndex di, BlockNumber blkno)
+{
+	bool fresh;
+	Buffer buf = VxRecentRead(di->index, di->recent, blkno, &fresh);
+
+	if (fresh) {
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		DiskannCheckPage(di->index, BufferGetPage(buf), DISKANN_PAGE_NODE, blkno);
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	}
+	return buf;
+}
+
+/*
+ * Start fetching node id: when its page was seen recently, the buffer
+ * descriptor and the record's first cache lines (no pin, no lock: a hint);
+ * else a read of the block (PrefetchBuffer: the OS reads it ahead when it is
+ * not in shared buffers), so the nodes of one hop are fetched together.
+ */
+void
+DiskannPrefetchNode(DiskannIndex di, DiskannId id)
+{
+	BlockNumber blkno = DiskannNodeBlock(&di->meta, id);
+	Buffer buf = VxRecentPeek(di->recent, blkno);
+
+	if (BufferIsValid(buf) && !BufferIsLocal(buf)) {
+		const char *p = (const char *) DiskannNodeOf(BufferGetPage(buf), &di->meta, id);
+
+		__builtin_prefetch(GetBufferDescriptor(buf - 1), 1, 3);
+		__builtin_prefetch(p, 0, 3);
+		__builtin_prefetch(p + 64, 0, 3);
+	} else
+		PrefetchBuffer(di->index, MAIN_FORKNUM, blkno);
 }
 
 /* Re-read the mutable part of the metapage (entry point, next_id). */

@@ -36,6 +36,7 @@
  */
 #include "vx/pg.h"
 
+#include "vx/am/recent.h"
 #include "vx/hnsw/hnsw.h"
 #include "vx/hnsw/page_view.hpp"
 
@@ -53,7 +54,6 @@ HnswPinCacheSize(void)
 	return 4;
 }
 
-static struct HnswRecentTable *HnswRecentTableFor(Relation index);
 
 /* Set up a view over index (meta is copied; dist and query may be set later). */
 void
@@ -74,7 +74,7 @@ HnswViewInit(HnswView view, Relation index, const HnswMetaPageData *meta, const 
 	view->scratch = (Size) meta->slots_per_run * meta->vector_slot_size > HNSW_PAGE_CAPACITY
 						? (char *) palloc(meta->vector_slot_size)
 						: NULL;
-	view->recent = HnswRecentTableFor(index);
+	view->recent = VxRecentTableFor(index);
 	view->distances = 0;
 	view->mem = NULL;
 }
@@ -106,70 +106,6 @@ HnswViewReleasePins(HnswView view)
 	}
 }
 
-/*
- * Where each block of an index was last found in shared buffers, per backend
- * and kept across scans: ReadRecentBuffer() re-pins such a buffer after
- * checking its tag, without the buffer-mapping hash lookup and partition
- * lock of ReadBuffer(). A stale entry (buffer evicted or reused) just fails
- * the check. A few indexes are remembered, keyed by relfilenode.
- */
-#define HNSW_RECENT_TABLES 4
-
-typedef struct HnswRecentTable
-{
-	RelFileNode node;
-	Buffer *buffers;
-	BlockNumber size;
-	uint64 last_use;
-} HnswRecentTable;
-
-static HnswRecentTable recent_tables[HNSW_RECENT_TABLES];
-static uint64 recent_clock = 0;
-
-/* The recent-buffer table of an index (created or recycled on first use). */
-static struct HnswRecentTable *
-HnswRecentTableFor(Relation index)
-{
-	HnswRecentTable *victim = &recent_tables[0];
-
-	recent_clock++;
-	for (int i = 0; i < HNSW_RECENT_TABLES; i++) {
-		HnswRecentTable *t = &recent_tables[i];
-
-		if (t->buffers != NULL && RelFileNodeEquals(t->node, index->rd_node)) {
-			t->last_use = recent_clock;
-			return t;
-		}
-		if (t->last_use < victim->last_use)
-			victim = t;
-	}
-	if (victim->buffers != NULL)
-		pfree(victim->buffers);
-	victim->buffers = NULL;
-	victim->size = 0;
-	victim->node = index->rd_node;
-	victim->last_use = recent_clock;
-	return victim;
-}
-
-/* Slot of blkno in a recent table, growing it (never fails: memory is small, 4 bytes a block). */
-static Buffer *
-HnswRecentSlot(HnswRecentTable *t, BlockNumber blkno)
-{
-	if (blkno >= t->size) {
-		BlockNumber size = Max(blkno + 1 + blkno / 4, (BlockNumber) 1024);
-		Buffer *grown = (Buffer *) MemoryContextAllocZero(TopMemoryContext, (Size) size * sizeof(Buffer));
-
-		if (t->buffers != NULL) {
-			memcpy(grown, t->buffers, (Size) t->size * sizeof(Buffer));
-			pfree(t->buffers);
-		}
-		t->buffers = grown;
-		t->size = size;
-	}
-	return &t->buffers[blkno];
-}
-
 /* The pin-cache entry of blkno (direct-mapped). */
 static inline uint32
 HnswPinSlot(HnswView view, BlockNumber blkno)
@@ -185,8 +121,8 @@ static Buffer
 HnswViewPin(HnswView view, BlockNumber blkno, uint16 page_type)
 {
 	HnswPinEntry *e = &view->cache[HnswPinSlot(view, blkno)];
-	Buffer *recent;
 	Buffer buf;
+	bool fresh;
 
 	if (e->blkno == blkno)
 		return e->buf;
@@ -195,16 +131,12 @@ HnswViewPin(HnswView view, BlockNumber blkno, uint16 page_type)
 	e->buf = InvalidBuffer;
 	e->blkno = InvalidBlockNumber;
 
-	recent = HnswRecentSlot((HnswRecentTable *) view->recent, blkno);
-	if (BufferIsValid(*recent) && ReadRecentBuffer(view->index->rd_node, MAIN_FORKNUM, blkno, *recent))
-		buf = *recent;
-	else {
-		buf = ReadBuffer(view->index, blkno);
+	buf = VxRecentRead(view->index, (VxRecentTable *) view->recent, blkno, &fresh);
+	if (fresh) {
 		/* a share lock for the header check: the page may be being initialized */
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		HnswCheckPage(view->index, BufferGetPage(buf), page_type, blkno);
 		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
-		*recent = buf;
 	}
 	e->buf = buf;
 	e->blkno = blkno;
@@ -464,11 +396,9 @@ HnswViewPrefetchBytes(HnswView view, BlockNumber blkno, uint32 offset, uint32 by
 	if (e->blkno == blkno)
 		buf = e->buf;
 	else {
-		HnswRecentTable *t = (HnswRecentTable *) view->recent;
-
-		if (blkno >= t->size || !BufferIsValid(t->buffers[blkno]))
+		buf = VxRecentPeek((VxRecentTable *) view->recent, blkno);
+		if (!BufferIsValid(buf))
 			return;
-		buf = t->buffers[blkno];
 		if (!BufferIsLocal(buf))
 			__builtin_prefetch(GetBufferDescriptor(buf - 1), 1, 3);
 	}

@@ -288,6 +288,7 @@ typedef struct DiskannIndexData
 	float *center;		 /* code_dimensions floats */
 	float *work;		 /* quantizer scratch */
 	float *fvec;		 /* one vector as float32 (code_dimensions) */
+	struct VxRecentTable *recent; /* where the backend last found each block (vx/am/recent.h) */
 } DiskannIndexData;
 
 typedef DiskannIndexData *DiskannIndex;
@@ -317,6 +318,8 @@ void DiskannReadMeta(Relation index, DiskannMetaPageData *meta);
 void DiskannCheckPage(Relation index, Page page, uint16 page_type, BlockNumber blkno);
 void DiskannWriteCenter(Relation index, ForkNumber fork, const DiskannMetaPageData *meta, const float *center);
 void DiskannOpenIndex(DiskannIndex di, Relation index);
+Buffer DiskannPinNodePage(DiskannIndex di, BlockNumber blkno);
+void DiskannPrefetchNode(DiskannIndex di, DiskannId id);
 void DiskannIndexRefreshMeta(DiskannIndex di);
 void DiskannToFloat(DiskannIndex di, const char *datum, float *out);
 void DiskannEncode(DiskannIndex di, const char *datum, uint8 *code, vx::core::CodeFactors *factors);

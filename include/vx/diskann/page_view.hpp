@@ -3,9 +3,10 @@
  * QueryDistance (boundary zone: the core's searches run over these, and
  * every method may ereport).
  *
- * Each access pins the node's page, takes a share lock, copies what it needs
- * (neighbour ids; or code and factors for a distance) and releases the page
- * at once: a search holds one content lock at a time, never a heavyweight
+ * Each access pins the node's page (where the backend last saw it, without
+ * a buffer-mapping lookup when it can: vx/am/recent.h), takes a share lock,
+ * copies what it needs (neighbour ids; or code and factors for a distance)
+ * and releases the page at once: a search holds one content lock at a time, never a heavyweight
  * lock. Both adapters are trivially destructible, as the core's searches
  * require (an ERROR longjmps through them).
  *
@@ -53,14 +54,13 @@ struct DiskannPageGraph
 	{
 		const DiskannMetaPageData *meta = &di->meta;
 		BlockNumber blkno = DiskannNodeBlock(meta, id);
-		Buffer b = ReadBuffer(di->index, blkno);
+		Buffer b = DiskannPinNodePage(di, blkno);
 		Page page;
 		DiskannNode *node;
 		uint32_t n = 0;
 
 		LockBuffer(b, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(b);
-		DiskannCheckPage(di->index, page, DISKANN_PAGE_NODE, blkno);
 		node = DiskannNodeOf(page, meta, id);
 		if (node->flags != DISKANN_NODE_UNUSED) {
 			const DiskannId *ids = DiskannNodeNeighbors(node, meta);
@@ -88,14 +88,13 @@ struct DiskannPageDistance
 	{
 		const DiskannMetaPageData *meta = &di->meta;
 		BlockNumber blkno = DiskannNodeBlock(meta, id);
-		Buffer b = ReadBuffer(di->index, blkno);
+		Buffer b = DiskannPinNodePage(di, blkno);
 		Page page;
 		DiskannNode *node;
 		float d = std::numeric_limits<float>::infinity();
 
 		LockBuffer(b, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(b);
-		DiskannCheckPage(di->index, page, DISKANN_PAGE_NODE, blkno);
 		node = DiskannNodeOf(page, meta, id);
 		if (node->flags != DISKANN_NODE_UNUSED)
 			d = di->quantizer.estimate(*qc, DiskannNodeCode(node), *DiskannNodeFactors(node), metric);
@@ -114,11 +113,11 @@ struct DiskannPageDistance
 		return d;
 	}
 
-	/* Start reading id's node page (a no-op when it is in shared buffers). */
+	/* Start fetching id's node (DiskannPrefetchNode). */
 	void
 	prefetch(uint32_t id) const
 	{
-		PrefetchBuffer(di->index, MAIN_FORKNUM, DiskannNodeBlock(&di->meta, id));
+		DiskannPrefetchNode(di, id);
 	}
 };
 

@@ -31,3 +31,31 @@ VxRescanKeys(IndexScanDesc scan, ScanKey keys, ScanKey orderbys)
 	if (orderbys && scan->numberOfOrderBys > 0)
 		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
 }
+
+/* The common start of a graph index's amcostestimate (see scan.h). */
+bool
+VxCostBegin(PlannerInfo *root, IndexPath *path, double loop_count, GenericCosts *costs, double *needed,
+			double *selectivity, Cost *indexStartupCost, Cost *indexTotalCost, Selectivity *indexSelectivity,
+			double *indexCorrelation, double *indexPages)
+{
+	RelOptInfo *rel = path->indexinfo->rel;
+
+	if (path->indexorderbys == NIL) {
+		*indexStartupCost = get_float8_infinity();
+		*indexTotalCost = get_float8_infinity();
+		*indexSelectivity = 0;
+		*indexCorrelation = 0;
+		*indexPages = 0;
+		return false;
+	}
+	MemSet(costs, 0, sizeof(*costs));
+	genericcostestimate(root, path, loop_count, costs);
+
+	*selectivity = 1.0;
+	*needed = path->indexinfo->tuples;
+	if (rel->tuples > 0 && rel->rows > 0)
+		*selectivity = Min(rel->rows / rel->tuples, 1.0);
+	if (root->limit_tuples > 0)
+		*needed = Min(path->indexinfo->tuples, root->limit_tuples / *selectivity);
+	return true;
+}

@@ -19,6 +19,7 @@
 #include "vx/pg.h"
 
 #include "vx/am/opclass.h"
+#include "vx/am/scan.h"
 #include "vx/diskann/diskann.h"
 
 #include <cmath>
@@ -198,24 +199,15 @@ diskanncostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost 
 					Cost *indexTotalCost, Selectivity *indexSelectivity, double *indexCorrelation, double *indexPages)
 {
 	GenericCosts costs;
-	RelOptInfo *rel = path->indexinfo->rel;
 	double tuples = path->indexinfo->tuples;
-	double selectivity = 1.0;
-	double needed = tuples;
+	double selectivity;
+	double needed;
 	double ratio;
 	int num_neighbors;
 
-	if (path->indexorderbys == NIL) {
-		*indexStartupCost = get_float8_infinity();
-		*indexTotalCost = get_float8_infinity();
-		*indexSelectivity = 0;
-		*indexCorrelation = 0;
-		*indexPages = 0;
+	if (!VxCostBegin(root, path, loop_count, &costs, &needed, &selectivity, indexStartupCost, indexTotalCost,
+					 indexSelectivity, indexCorrelation, indexPages))
 		return;
-	}
-
-	MemSet(&costs, 0, sizeof(costs));
-	genericcostestimate(root, path, loop_count, &costs);
 
 	{
 		Relation index = index_open(path->indexinfo->indexoid, NoLock);
@@ -223,11 +215,6 @@ diskanncostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost 
 		num_neighbors = DiskannGetNumNeighbors(index);
 		index_close(index, NoLock);
 	}
-
-	if (rel->tuples > 0 && rel->rows > 0)
-		selectivity = Min(rel->rows / rel->tuples, 1.0);
-	if (root->limit_tuples > 0)
-		needed = Min(tuples, root->limit_tuples / selectivity);
 
 	ratio = DiskannVisitRatio(tuples, num_neighbors, Max((double) diskann_query_search_list_size, needed));
 	costs.indexStartupCost = costs.indexTotalCost * ratio +

@@ -18,6 +18,7 @@
 #include "vx/pg.h"
 
 #include "vx/am/opclass.h"
+#include "vx/am/scan.h"
 #include "vx/hnsw/hnsw.h"
 
 #include <cfloat>
@@ -186,25 +187,17 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *in
 	RelOptInfo *rel = path->indexinfo->rel;
 	double tuples = path->indexinfo->tuples;
 	double heap_pages = rel->pages;
-	double selectivity = 1.0;
-	double needed = tuples;
+	double selectivity;
+	double needed;
 	double ratio;
 	double startup_pages;
 	double spc_seq_page_cost;
 	int m;
 
 	/* Without ORDER BY the index can return nothing useful: never choose it. */
-	if (path->indexorderbys == NIL) {
-		*indexStartupCost = get_float8_infinity();
-		*indexTotalCost = get_float8_infinity();
-		*indexSelectivity = 0;
-		*indexCorrelation = 0;
-		*indexPages = 0;
+	if (!VxCostBegin(root, path, loop_count, &costs, &needed, &selectivity, indexStartupCost, indexTotalCost,
+					 indexSelectivity, indexCorrelation, indexPages))
 		return;
-	}
-
-	MemSet(&costs, 0, sizeof(costs));
-	genericcostestimate(root, path, loop_count, &costs);
 
 	/* m from the options: the planner holds a lock and no buffer read is needed. */
 	{
@@ -214,11 +207,6 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count, Cost *in
 		index_close(index, NoLock);
 	}
 
-	/* rows the index must produce: LIMIT over the selectivity of the table's other restrictions */
-	if (rel->tuples > 0 && rel->rows > 0)
-		selectivity = Min(rel->rows / rel->tuples, 1.0);
-	if (root->limit_tuples > 0)
-		needed = Min(tuples, root->limit_tuples / selectivity);
 
 	if (hnsw_iterative_scan != HNSW_ITERATIVE_SCAN_OFF)
 		ratio = HnswVisitRatio(tuples, m, Max((double) hnsw_ef_search, needed));

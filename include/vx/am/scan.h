@@ -14,6 +14,18 @@
 
 #include <type_traits>
 
+/*
+ * The common start of a graph index's amcostestimate. Without ORDER BY the
+ * index returns nothing useful: the outputs get an infinite cost and the
+ * result is false. Else costs gets genericcostestimate's figures, *needed
+ * the rows the index must produce (LIMIT over the selectivity of the
+ * table's other restrictions, at most every tuple) and *selectivity that
+ * selectivity.
+ */
+bool VxCostBegin(PlannerInfo *root, IndexPath *path, double loop_count, GenericCosts *costs, double *needed,
+				 double *selectivity, Cost *indexStartupCost, Cost *indexTotalCost, Selectivity *indexSelectivity,
+				 double *indexCorrelation, double *indexPages);
+
 /* A scan descriptor whose opaque is opaque, with ORDER BY value arrays (as GiST provides them). */
 IndexScanDesc VxBeginScan(Relation index, int nkeys, int norderbys, void *opaque);
 

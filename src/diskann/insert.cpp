@@ -48,31 +48,6 @@ typedef struct DiskannNodeCopy
 	char *bytes; /* DISKANN_NODE_HEADER_SIZE + code_bytes */
 } DiskannNodeCopy;
 
-/* Copy node id's header and code (and its neighbour ids into ids, if not NULL); false if its page is missing. */
-static bool
-DiskannReadNode(DiskannIndex di, DiskannId id, char *bytes, DiskannId *ids, int *nids)
-{
-	const DiskannMetaPageData *meta = &di->meta;
-	BlockNumber blkno = DiskannNodeBlock(meta, id);
-	Buffer buf;
-	Page page;
-	DiskannNode *node;
-
-	if (id >= meta->next_id)
-		return false;
-	buf = DiskannPinNodePage(di, blkno);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	node = DiskannNodeOf(page, meta, id);
-	memcpy(bytes, node, DISKANN_NODE_HEADER_SIZE + meta->code_bytes);
-	if (ids != NULL) {
-		*nids = Min((int) node->nneighbors, (int) meta->num_neighbors);
-		memcpy(ids, DiskannNodeNeighbors(node, meta), sizeof(DiskannId) * *nids);
-	}
-	UnlockReleaseBuffer(buf);
-	return true;
-}
-
 /*
  * Robust-prune candidates (their copies in nodes[0..n), their distances to
  * the base in cand[i].dist, cand[i].id = index into nodes) into at most R

@@ -306,3 +306,28 @@ DiskannNodeFlagsValid(uint8 flags)
 {
 	return flags == DISKANN_NODE_UNUSED || flags == DISKANN_NODE_LIVE || flags == DISKANN_NODE_DELETED;
 }
+
+/* Copy node id's header and code (and its neighbour ids into ids, if not NULL); false if id is not below next_id. */
+bool
+DiskannReadNode(DiskannIndex di, DiskannId id, char *bytes, DiskannId *ids, int *nids)
+{
+	const DiskannMetaPageData *meta = &di->meta;
+	BlockNumber blkno = DiskannNodeBlock(meta, id);
+	Buffer buf;
+	Page page;
+	DiskannNode *node;
+
+	if (id >= meta->next_id)
+		return false;
+	buf = DiskannPinNodePage(di, blkno);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	node = DiskannNodeOf(page, meta, id);
+	memcpy(bytes, node, DISKANN_NODE_HEADER_SIZE + meta->code_bytes);
+	if (ids != NULL) {
+		*nids = Min((int) node->nneighbors, (int) meta->num_neighbors);
+		memcpy(ids, DiskannNodeNeighbors(node, meta), sizeof(DiskannId) * *nids);
+	}
+	UnlockReleaseBuffer(buf);
+	return true;
+}

@@ -105,29 +105,6 @@ DiskannVacuumMark(DiskannVacuumState *vs, IndexBulkDeleteCallback callback, void
 	}
 }
 
-/* Copy a node's header and code, and its neighbour ids; false if the id is beyond the pages. */
-static bool
-DiskannVacuumReadNode(DiskannVacuumState *vs, DiskannId id, char *bytes, DiskannId *ids, int *nids)
-{
-	const DiskannMetaPageData *meta = &vs->di.meta;
-	BlockNumber blkno = DiskannNodeBlock(meta, id);
-	Buffer buf;
-	DiskannNode *node;
-
-	if (id >= vs->n)
-		return false;
-	buf = DiskannVacuumRead(vs, blkno);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	node = DiskannNodeOf(BufferGetPage(buf), meta, id);
-	memcpy(bytes, node, DISKANN_NODE_HEADER_SIZE + meta->code_bytes);
-	if (ids != NULL) {
-		*nids = Min((int) node->nneighbors, (int) meta->num_neighbors);
-		memcpy(ids, DiskannNodeNeighbors(node, meta), sizeof(DiskannId) * *nids);
-	}
-	UnlockReleaseBuffer(buf);
-	return true;
-}
-
 /* Whether id is a candidate to link to: below n, not the base, not deleted, not already taken. */
 static bool
 DiskannVacuumCandidate(DiskannVacuumState *vs, DiskannId id, DiskannId base, const DiskannId *taken, int ntaken)
@@ -166,7 +143,7 @@ DiskannVacuumRepairNode(DiskannVacuumState *vs, DiskannId id)
 		char *arena;
 		int kept = 0;
 
-		if (!DiskannVacuumReadNode(vs, id, base, ids, &n) || ((DiskannNode *) base)->flags != DISKANN_NODE_LIVE)
+		if (!DiskannReadNode(&vs->di, id, base, ids, &n) || ((DiskannNode *) base)->flags != DISKANN_NODE_LIVE)
 			break;
 		version = ((DiskannNode *) base)->version;
 		for (int i = 0; i < n; i++)
@@ -179,7 +156,7 @@ DiskannVacuumRepairNode(DiskannVacuumState *vs, DiskannId id)
 			if (ids[i] < vs->n && vs->deleted[ids[i]]) {
 				int nsub;
 
-				if (!DiskannVacuumReadNode(vs, ids[i], scratch, sub, &nsub))
+				if (!DiskannReadNode(&vs->di, ids[i], scratch, sub, &nsub))
 					continue;
 				for (int j = 0; j < nsub; j++)
 					if (DiskannVacuumCandidate(vs, sub[j], id, cand_ids, ncand))
@@ -197,7 +174,7 @@ DiskannVacuumRepairNode(DiskannVacuumState *vs, DiskannId id)
 			for (int i = 0; i < ncand; i++) {
 				char *copy = arena + (Size) m * copy_size;
 
-				if (!DiskannVacuumReadNode(vs, cand_ids[i], copy, NULL, NULL) ||
+				if (!DiskannReadNode(&vs->di, cand_ids[i], copy, NULL, NULL) ||
 					((DiskannNode *) copy)->flags != DISKANN_NODE_LIVE)
 					continue;
 				nodes[m] = copy;
@@ -255,7 +232,7 @@ DiskannVacuumRepair(DiskannVacuumState *vs)
 
 		if (id % meta->nodes_per_page == 0)
 			vacuum_delay_point();
-		if (vs->deleted[id] || !DiskannVacuumReadNode(vs, id, bytes, ids, &n) ||
+		if (vs->deleted[id] || !DiskannReadNode(&vs->di, id, bytes, ids, &n) ||
 			((DiskannNode *) bytes)->flags != DISKANN_NODE_LIVE)
 			continue;
 		for (int i = 0; i < n && !names_deleted; i++)
@@ -337,13 +314,13 @@ DiskannVacuumEntry(DiskannVacuumState *vs)
 	}
 
 	/* a live neighbour of the old entry keeps searches starting near where they did */
-	if (DiskannVacuumReadNode(vs, old_entry, bytes, ids, &n))
+	if (DiskannReadNode(&vs->di, old_entry, bytes, ids, &n))
 		for (int i = 0; i < n && new_entry == DISKANN_INVALID_ID; i++)
-			if (ids[i] < vs->n && !vs->deleted[ids[i]] && DiskannVacuumReadNode(vs, ids[i], bytes, NULL, NULL) &&
+			if (ids[i] < vs->n && !vs->deleted[ids[i]] && DiskannReadNode(&vs->di, ids[i], bytes, NULL, NULL) &&
 				((DiskannNode *) bytes)->flags == DISKANN_NODE_LIVE)
 				new_entry = ids[i];
 	for (DiskannId id = 0; id < vs->n && new_entry == DISKANN_INVALID_ID; id++)
-		if (!vs->deleted[id] && DiskannVacuumReadNode(vs, id, bytes, NULL, NULL) &&
+		if (!vs->deleted[id] && DiskannReadNode(&vs->di, id, bytes, NULL, NULL) &&
 			((DiskannNode *) bytes)->flags == DISKANN_NODE_LIVE)
 			new_entry = id;
 

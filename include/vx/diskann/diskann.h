@@ -320,6 +320,7 @@ void DiskannWriteCenter(Relation index, ForkNumber fork, const DiskannMetaPageDa
 void DiskannOpenIndex(DiskannIndex di, Relation index);
 Buffer DiskannPinNodePage(DiskannIndex di, BlockNumber blkno);
 void DiskannPrefetchNode(DiskannIndex di, DiskannId id);
+bool DiskannReadNode(DiskannIndex di, DiskannId id, char *bytes, DiskannId *ids, int *nids);
 void DiskannIndexRefreshMeta(DiskannIndex di);
 void DiskannToFloat(DiskannIndex di, const char *datum, float *out);
 void DiskannEncode(DiskannIndex di, const char *datum, uint8 *code, vx::core::CodeFactors *factors);

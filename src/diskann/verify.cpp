@@ -112,6 +112,8 @@ DiskannVerifyMeta(DiskannVerifyState *vs)
 		return false;
 	}
 	memcpy(m, DiskannPageGetMeta(page), sizeof(*m));
+	/* the size after the metapage: an insert extends the relation before it advances next_id */
+	vs->nblocks = RelationGetNumberOfBlocks(vs->index);
 	if (m->magic != DISKANN_MAGIC) {
 		VxVerifyReport(&vs->out, "metapage: magic 0x%08X, expected 0x%08X", m->magic, DISKANN_MAGIC);
 		return false;

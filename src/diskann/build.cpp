@@ -141,10 +141,11 @@ DiskannBuildInit(DiskannBuildState *bs, Relation heap, Relation index, ForkNumbe
 						   DISKANN_LAYOUT_MEMORY_OPTIMIZED, bits, bs->has_labels ? DISKANN_MIN_NODE_LABELS : 0);
 	VxInitDistance(&bs->dist, typeinfo->kind, metric, (uint32) dimensions);
 
-	/* per row in memory: the vector, its TID, its labels, its neighbour list and count, the visited tag */
+	/* per row in memory: the vector, its TID, its labels, its neighbour list (with the build's slack) and count,
+	 * the visited tag */
 	per_row = (Size) code_dimensions * sizeof(float) + sizeof(ItemPointerData) +
-			  (bs->has_labels ? sizeof(DiskannLabels) : 0) + ((Size) bs->meta.num_neighbors + 1) * sizeof(uint32) +
-			  2 * sizeof(uint16);
+			  (bs->has_labels ? sizeof(DiskannLabels) : 0) +
+			  ((Size) vx::core::vamana_capacity_for(bs->meta.num_neighbors) + 1) * sizeof(uint32) + 2 * sizeof(uint16);
 	bs->capacity = (uint32) Min((Size) Max((Size) maintenance_work_mem * 1024, (Size) 1024 * 1024) / per_row,
 								(Size) (DISKANN_INVALID_ID - 1));
 
@@ -189,6 +190,17 @@ struct DiskannBuildPairL2
 	{
 		return l2sq(vectors + (Size) a * dims, vectors + (Size) b * dims, dims);
 	}
+
+	/* start fetching row a's vector (up to 1 KiB: the kernel's streaming covers the rest) */
+	void
+	prefetch(uint32_t a) const noexcept
+	{
+		const char *p = (const char *) (vectors + (Size) a * dims);
+		Size bytes = Min((Size) dims * sizeof(float), (Size) 1024);
+
+		for (Size off = 0; off < bytes; off += 64)
+			__builtin_prefetch(p + off, 0, 3);
+	}
 };
 
 /* The mean of the rows in memory (the quantizer's center). */
@@ -230,6 +242,7 @@ DiskannBuildGraph(DiskannBuildState *bs, const float *center, uint32 *ids, uint3
 	graph.counts = counts;
 	graph.n = bs->count;
 	graph.R = bs->meta.num_neighbors;
+	graph.cap = vx::core::vamana_capacity_for(graph.R);
 	graph.medoid = medoid;
 	params.R = bs->meta.num_neighbors;
 	params.L = Max((uint32) bs->meta.search_list_size, (uint32) bs->meta.num_neighbors);
@@ -237,14 +250,15 @@ DiskannBuildGraph(DiskannBuildState *bs, const float *center, uint32 *ids, uint3
 	params.seed = DISKANN_BUILD_SEED;
 	params.two_pass = true;
 
-	bytes = vx::core::VamanaScratch::bytes_needed(params.R, params.L, bs->count);
-	if (!vx::core::VamanaScratch::carve(MemoryContextAllocHuge(bs->build_ctx, bytes), bytes, params.R, params.L,
+	bytes = vx::core::VamanaScratch::bytes_needed(graph.stride(), params.L, bs->count);
+	if (!vx::core::VamanaScratch::carve(MemoryContextAllocHuge(bs->build_ctx, bytes), bytes, graph.stride(), params.L,
 										bs->count, &scratch))
 		elog(ERROR, "could not set up the diskann build scratch");
 
-	/* progress counts insertions over both passes */
+	/* progress counts the build's steps (insertions over both passes, then trims) */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_DISKANN_PHASE_GRAPH);
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, (int64) bs->count * (params.two_pass ? 2 : 1));
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
+								 (int64) vx::core::vamana_build_steps(bs->count, params.two_pass));
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
 	/* the build stops at any interrupt; one that does not cancel (a barrier, a memory-context log request) resumes it */
 	do {
@@ -382,12 +396,13 @@ DiskannBuildWrite(DiskannBuildState *bs)
 	uint32 *ids = NULL;
 	uint32 *counts = NULL;
 	uint32 medoid = 0;
+	uint32 stride = vx::core::vamana_capacity_for(meta->num_neighbors); /* the in-memory graph's list room */
 	DiskannIndexData di;
 	uint32 npages;
 
 	DiskannBuildCenter(bs, center);
 	if (bs->count > 0) {
-		ids = (uint32 *) MemoryContextAllocHuge(bs->build_ctx, (Size) bs->count * meta->num_neighbors * sizeof(uint32));
+		ids = (uint32 *) MemoryContextAllocHuge(bs->build_ctx, (Size) bs->count * stride * sizeof(uint32));
 		counts = (uint32 *) MemoryContextAllocExtended(bs->build_ctx, (Size) bs->count * sizeof(uint32),
 													   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 		medoid = DiskannBuildGraph(bs, center, ids, counts);
@@ -439,7 +454,7 @@ DiskannBuildWrite(DiskannBuildState *bs)
 			node->heap_tid = bs->tids[i];
 			node->next_free = DISKANN_INVALID_ID;
 			node->nneighbors = (uint16) counts[i];
-			memcpy(DiskannNodeNeighbors(node, meta), ids + (Size) i * meta->num_neighbors,
+			memcpy(DiskannNodeNeighbors(node, meta), ids + (Size) i * stride,
 				   sizeof(uint32) * counts[i]);
 			di.quantizer.encode(bs->vectors + (Size) i * dims, DiskannNodeCode(node),
 								(vx::core::CodeFactors *) node->factors, di.work);

@@ -24,6 +24,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 namespace vx::core {
@@ -39,12 +40,15 @@ struct OwnedGraph
 	std::vector<uint32_t> ids, counts;
 	VamanaGraph g;
 
-	OwnedGraph(uint32_t n, uint32_t R) : ids(static_cast<size_t>(n) * R, kInvalidId), counts(n, 0)
+	/* cap: list room while building (0: R) */
+	OwnedGraph(uint32_t n, uint32_t R, uint32_t cap = 0)
+		: ids(static_cast<size_t>(n) * std::max(R, cap), kInvalidId), counts(n, 0)
 	{
 		g.ids = ids.data();
 		g.counts = counts.data();
 		g.n = n;
 		g.R = R;
+		g.cap = cap;
 	}
 };
 
@@ -134,7 +138,7 @@ build(OwnedGraph &og, const std::vector<float> &data, uint32_t dim, const Vamana
 	  const volatile int *interrupt = nullptr)
 {
 	Rows rows{data.data(), dim, test_l2sq()};
-	OwnedScratch scratch(p.R, p.L, og.g.n);
+	OwnedScratch scratch(og.g.stride(), p.L, og.g.n);
 	og.g.medoid = medoid_of(data, dim);
 	return vamana_build(og.g, p, rows, scratch.s, interrupt, [](uint64_t) {});
 }
@@ -474,7 +478,7 @@ TEST(VamanaBuild, InterruptAndProgress)
 	EXPECT_EQ(calls, (std::vector<uint64_t>{1024, 2048}));
 	expect_valid(og.g);
 
-	/* a full two-pass build (fresh scratch) reports every 1024 insertions over both passes */
+	/* a full two-pass build (fresh scratch) reports every 1024 steps: insertions over both passes, then trims */
 	OwnedGraph full(3000, 8);
 	OwnedScratch full_scratch(8, 16, 3000);
 	full.g.medoid = og.g.medoid;
@@ -482,15 +486,103 @@ TEST(VamanaBuild, InterruptAndProgress)
 	flag = 0;
 	EXPECT_EQ(vamana_build(full.g, p, rows, full_scratch.s, &flag, [&](uint64_t done) { calls.push_back(done); }),
 			  Status::Ok);
-	EXPECT_EQ(calls, (std::vector<uint64_t>{1024, 2048, 3072, 4096, 5120}));
+	EXPECT_EQ(calls, (std::vector<uint64_t>{1024, 2048, 3072, 4096, 5120, 6144, 7168, 8192}));
 
 	/* the interrupted build resumes where it stopped and ends with the same graph */
 	calls.clear();
 	EXPECT_EQ(vamana_build(og.g, p, rows, scratch.s, &flag, [&](uint64_t done) { calls.push_back(done); }),
 			  Status::Ok);
-	EXPECT_EQ(calls, (std::vector<uint64_t>{3072, 4096, 5120}));
+	EXPECT_EQ(calls, (std::vector<uint64_t>{3072, 4096, 5120, 6144, 7168, 8192}));
 	EXPECT_EQ(og.counts, full.counts);
 	EXPECT_EQ(og.ids, full.ids);
+}
+
+/* Rows that count the pair distances computed. */
+struct CountingRows : Rows
+{
+	mutable uint64_t pairs = 0;
+
+	float
+	operator()(uint32_t a, uint32_t b) const noexcept
+	{
+		pairs++;
+		return Rows::operator()(a, b);
+	}
+};
+
+TEST(VamanaBuild, SlackKeepsRecallWithFewerDistances)
+{
+	test::Dataset ds = test::make_dataset(kN, kQueries, kDim, 50, 31);
+	VamanaBuildParams p = synthetic_params();
+	uint64_t pairs[2];
+	double recall[2];
+	for (int slack = 0; slack < 2; slack++) {
+		OwnedGraph og(kN, p.R, slack ? vamana_capacity_for(p.R) : 0);
+		CountingRows rows{{ds.base.data(), kDim, test_l2sq()}};
+		OwnedScratch scratch(og.g.stride(), p.L, kN);
+		og.g.medoid = medoid_of(ds.base, kDim);
+		ASSERT_EQ(vamana_build(og.g, p, rows, scratch.s, nullptr, [](uint64_t) {}), Status::Ok);
+		expect_valid(og.g); /* lists back to R after the trims */
+		EXPECT_LE(unreachable(og.g), 2u);
+		pairs[slack] = rows.pairs;
+		recall[slack] = graph_recall(og.g, ds.base, ds.queries, kDim, kK, 50);
+	}
+	std::printf("[ vamana ] slack: pair distances %llu -> %llu, recall@10 at L 50 %.4f -> %.4f\n",
+				(unsigned long long) pairs[0], (unsigned long long) pairs[1], recall[0], recall[1]);
+	EXPECT_LT(pairs[1], pairs[0] * 9 / 10);
+	EXPECT_GE(recall[1], recall[0] - 0.01);
+}
+
+/* Build og with nbuilders threads through vamana_build_shared. */
+void
+build_shared(OwnedGraph &og, const std::vector<float> &data, uint32_t dim, const VamanaBuildParams &p,
+			 int nbuilders)
+{
+	Rows rows{data.data(), dim, test_l2sq()};
+	og.g.medoid = medoid_of(data, dim);
+	VamanaShared shared{};
+	std::vector<uint8_t> lock_bytes(og.g.n, 0);
+	VamanaNodeLocks locks{lock_bytes.data()};
+	std::vector<OwnedScratch> scratch;
+	for (int b = 0; b < nbuilders; b++)
+		scratch.emplace_back(og.g.stride(), p.L, og.g.n);
+	std::vector<Status> status(nbuilders, Status::Ok);
+	std::vector<std::thread> threads;
+	for (int b = 0; b < nbuilders; b++)
+		threads.emplace_back([&, b] {
+			status[b] = vamana_build_shared(og.g, p, rows, scratch[b].s, shared, locks, nullptr, [](uint64_t) {});
+		});
+	for (std::thread &t : threads)
+		t.join();
+	for (Status st : status)
+		EXPECT_EQ(st, Status::Ok);
+	EXPECT_EQ(shared.finished, vamana_build_steps(og.g.n, p.two_pass));
+	EXPECT_TRUE(std::all_of(lock_bytes.begin(), lock_bytes.end(), [](uint8_t b) { return b == 0; }));
+}
+
+TEST(VamanaBuild, SharedBuildAloneIsTheSerialBuild)
+{
+	std::vector<float> data = test::gaussian_clusters(2000, 16, 10, 33);
+	VamanaBuildParams p{16, 32, 1.2f, 5, true};
+	OwnedGraph serial(2000, 16, vamana_capacity_for(16)), shared(2000, 16, vamana_capacity_for(16));
+	ASSERT_EQ(build(serial, data, 16, p), Status::Ok);
+	build_shared(shared, data, 16, p, 1);
+	EXPECT_EQ(serial.ids, shared.ids);
+	EXPECT_EQ(serial.counts, shared.counts);
+}
+
+TEST(VamanaBuild, SharedBuildWithFourBuilders)
+{
+	test::Dataset ds = test::make_dataset(kN, kQueries, kDim, 50, 31);
+	VamanaBuildParams p = synthetic_params();
+	OwnedGraph og(kN, p.R, vamana_capacity_for(p.R));
+	build_shared(og, ds.base, kDim, p, 4);
+	expect_valid(og.g);
+	uint32_t lost = unreachable(og.g);
+	double r50 = graph_recall(og.g, ds.base, ds.queries, kDim, kK, 50);
+	std::printf("[ vamana ] 4 builders: recall@10 at L 50 %.4f, unreachable %u\n", r50, lost);
+	EXPECT_GE(r50, 0.95);
+	EXPECT_LE(lost, 2u);
 }
 
 TEST(VamanaBuild, RejectsMismatchedParameters)

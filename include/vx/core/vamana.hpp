@@ -28,11 +28,15 @@
  * node p: greedy_search from the medoid with list size L; N(p) =
  * robust_prune(V u N(p) \ {p}); then p is added to the list of every new
  * neighbour j, and when N(j) is full, N(j) u {p} is pruned back to R with
- * the same alpha. Single-threaded and deterministic: the same seed, data
- * and distances give the same graph. The caller polls nothing: *interrupt
+ * the same alpha. Lists hold up to cap >= R ids while building (DiskANN's
+ * slack: with cap = capacity_for(R), a back-link prunes a list once per
+ * ~0.3 R links instead of at every link, which was most of the build's
+ * distance computations); a last step prunes every list longer than R back
+ * to R with max_alpha. Single-threaded and deterministic: the same seed,
+ * data and distances give the same graph. The caller polls nothing: *interrupt
  * is checked before every node (Status::Interrupted, the graph then valid
  * but incomplete) and progress(done) is called every kProgressEvery nodes
- * (done counts node insertions over both passes).
+ * (done counts the steps of vamana_build_steps: insertions, then trims).
  *
  * Invariants of a built graph: counts[i] <= R, no list names its own node,
  * no list holds an id twice, every id is < n.
@@ -50,6 +54,8 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <thread>
+#include <atomic>
 #include <type_traits>
 
 #include "vx/core/heap.hpp"
@@ -144,14 +150,25 @@ greedy_search(const View &view, const Dist &dist, const uint32_t *starts, uint32
 	return n;
 }
 
-/* In-memory Vamana graph on caller memory: n nodes, each with up to R neighbour ids. */
+/* List room per node for a build with out-degree R: DiskANN's slack factor of 1.3. */
+constexpr uint32_t
+vamana_capacity_for(uint32_t R) noexcept
+{
+	return R + (R * 3 + 9) / 10;
+}
+
+/* In-memory Vamana graph on caller memory: n nodes, each with up to cap (R once built) neighbour ids. */
 struct VamanaGraph
 {
-	uint32_t *ids = nullptr;	/* n * R ids; list of node i at ids[i * R] */
+	uint32_t *ids = nullptr;	/* n * stride() ids; list of node i at ids[i * stride()] */
 	uint32_t *counts = nullptr; /* n list lengths */
 	uint32_t n = 0;
-	uint32_t R = 0;
+	uint32_t R = 0;				  /* out-degree of the built graph */
+	uint32_t cap = 0;			  /* list room while building (>= R); 0: R */
 	uint32_t medoid = kInvalidId; /* the entry point, set by the caller (find_medoid) */
+
+	/* Ids between the starts of two lists. */
+	uint32_t stride() const noexcept { return cap > R ? cap : R; }
 
 	/* GraphView: the medoid (kInvalidId for an empty graph). */
 	uint32_t
@@ -167,7 +184,7 @@ struct VamanaGraph
 	int level_of(uint32_t) const noexcept { return 0; }
 
 	/* GraphView: the list capacity. */
-	uint32_t max_degree() const noexcept { return R; }
+	uint32_t max_degree() const noexcept { return stride(); }
 
 	/* GraphView: the list of id (a span into the graph; empty above level 0). */
 	std::span<const uint32_t>
@@ -175,14 +192,14 @@ struct VamanaGraph
 	{
 		if (level > 0)
 			return {};
-		return {ids + static_cast<size_t>(id) * R, counts[id]};
+		return {ids + static_cast<size_t>(id) * stride(), counts[id]};
 	}
 
-	/* The writable list of id (room for R). */
+	/* The writable list of id (room for stride()). */
 	uint32_t *
 	list(uint32_t id) noexcept
 	{
-		return ids + static_cast<size_t>(id) * R;
+		return ids + static_cast<size_t>(id) * stride();
 	}
 };
 
@@ -209,7 +226,9 @@ struct VamanaScratch
 	Candidate *pruned = nullptr; /* robust_prune output, R */
 	uint32_t *order = nullptr;	 /* insertion order, n */
 	uint32_t R = 0, L = 0, n = 0;
-	uint64_t done = 0; /* insertions vamana_build completed (its resume point after Interrupted) */
+	uint64_t done = 0;	  /* steps vamana_build completed (its resume point after Interrupted) */
+	uint64_t claimed = ~uint64_t{0}; /* vamana_build_shared: the step in hand (~0: none) */
+	bool order_drawn = false;		 /* order holds the build's insertion order */
 
 	/* Expansions recorded per search: a search of width L expands a little more than L nodes (66 on
 	 * average, 71 at most for L 64 on the 10k x 32 test data), so 2 L loses none. */
@@ -219,7 +238,7 @@ struct VamanaScratch
 		return 2 * L;
 	}
 
-	/* Bytes needed for builds with list capacity R, beam width L and n nodes. */
+	/* Bytes needed for builds with list room R (the graph's stride()), beam width L and n nodes. */
 	static size_t bytes_needed(uint32_t R, uint32_t L, uint32_t n) noexcept;
 
 	/* Lay the scratch out in mem (8-byte aligned, >= bytes_needed()); false if too small or R, L zero. */
@@ -259,7 +278,13 @@ struct NodeDistance
 	{
 		return (*pair_dist)(base, id);
 	}
-	void prefetch(uint32_t) const {}
+	/* a PairDist over memory may start fetching a node's vector (the search computes the distances next) */
+	void
+	prefetch(uint32_t id) const
+	{
+		if constexpr (requires { pair_dist->prefetch(id); })
+			pair_dist->prefetch(id);
+	}
 };
 
 /* Sort pool[0..n) nearest first as seen from base and prune it to at most R into s.pruned. */
@@ -272,16 +297,58 @@ prune_pool(uint32_t base, uint32_t n, float alpha, uint32_t R, const PairDist &p
 	return robust_prune(s.pool, n, alpha, R, pair_dist, s.pruned, s.occlude);
 }
 
-/* Link node p with pruning parameter alpha (one step of vamana_build). */
-template <class PairDist>
+/* Builders alone on a graph take no locks. */
+struct NoNodeLocks
+{
+	void lock(uint32_t) const noexcept {}
+	void unlock(uint32_t) const noexcept {}
+};
+
+/* A view of g that copies each list under its node's lock (builders share g). */
+template <class Locks>
+struct LockedVamanaView
+{
+	const VamanaGraph *g;
+	Locks locks;
+
+	uint32_t entry_point() const noexcept { return g->entry_point(); }
+	int max_level() const noexcept { return 0; }
+	int level_of(uint32_t) const noexcept { return 0; }
+	uint32_t max_degree() const noexcept { return g->max_degree(); }
+
+	std::span<const uint32_t>
+	neighbors(uint32_t id, int level, uint32_t *buf) const noexcept
+	{
+		if (level > 0)
+			return {};
+		locks.lock(id);
+		std::span<const uint32_t> nb = g->neighbors(id, 0, buf);
+		std::copy(nb.begin(), nb.end(), buf);
+		locks.unlock(id);
+		return {buf, nb.size()};
+	}
+};
+
+/*
+ * Link node p with pruning parameter alpha (one step of vamana_build). With
+ * locks, other builders work on g at the same time: every list is read and
+ * written under its node's lock, one lock at a time, and the distances of
+ * the search and of p's prune are computed outside any lock.
+ */
+template <class PairDist, class Locks>
 void
-vamana_insert(VamanaGraph &g, uint32_t p, float alpha, uint32_t L, const PairDist &pair_dist, VamanaScratch &s)
+vamana_insert(VamanaGraph &g, uint32_t p, float alpha, uint32_t L, const PairDist &pair_dist, VamanaScratch &s,
+			  const Locks &locks)
 {
 	/* V: the nodes a search for p expands */
 	NodeDistance<PairDist> dist{&pair_dist, p};
 	uint32_t nexp = 0;
 	s.visited.reset();
-	greedy_search(g, dist, &g.medoid, 1, L, s.visited, s.search, s.best, s.expanded, s.max_expanded, &nexp);
+	if constexpr (std::is_same_v<Locks, NoNodeLocks>)
+		greedy_search(g, dist, &g.medoid, 1, L, s.visited, s.search, s.best, s.expanded, s.max_expanded, &nexp);
+	else
+		greedy_search(LockedVamanaView<Locks>{&g, locks}, dist, &g.medoid, 1, L, s.visited, s.search, s.best,
+					  s.expanded, s.max_expanded, &nexp);
 
 	/* N(p) = prune(V u N(p) \ {p}), each id once */
 	uint32_t npool = 0;
@@ -291,37 +358,110 @@ vamana_insert(VamanaGraph &g, uint32_t p, float alpha, uint32_t L, const PairDis
 		if (!s.visited.test_and_set(s.expanded[i].id))
 			s.pool[npool++] = s.expanded[i];
 	uint32_t *list = g.list(p);
-	for (uint32_t i = 0; i < g.counts[p]; i++)
-		if (!s.visited.test_and_set(list[i]))
-			s.pool[npool++] = Candidate{pair_dist(p, list[i]), list[i]};
+	uint32_t *own = s.search.neighbor_buf; /* p's list as it was (room for stride()) */
+	locks.lock(p);
+	uint32_t nown = g.counts[p];
+	std::copy(list, list + nown, own);
+	locks.unlock(p);
+	for (uint32_t i = 0; i < nown; i++)
+		if (!s.visited.test_and_set(own[i]))
+			s.pool[npool++] = Candidate{pair_dist(p, own[i]), own[i]};
+	/* N(p) is pruned to R: the slack is for back-links */
 	uint32_t kept = prune_pool(p, npool, alpha, g.R, pair_dist, s);
+	locks.lock(p);
 	for (uint32_t i = 0; i < kept; i++)
-		list[i] = s.pruned[i].id;
-	g.counts[p] = kept;
+		list[i] = own[i] = s.pruned[i].id; /* own: N(p) for the back-links, whatever happens to list */
+	g.counts[p] = kept; /* a back-link another builder added since the copy is dropped: its edge to p stays */
+	locks.unlock(p);
 
-	/* back-links: p joins each neighbour's list, which is pruned back to R when full */
+	/* back-links: p joins each neighbour's list, which is pruned back to R when its room is full */
 	for (uint32_t i = 0; i < kept; i++) {
-		uint32_t j = list[i];
+		uint32_t j = own[i];
 		uint32_t *lj = g.list(j);
+		locks.lock(j);
 		uint32_t cj = g.counts[j];
-		if (std::find(lj, lj + cj, p) != lj + cj)
-			continue;
-		if (cj < g.R) {
-			lj[cj] = p;
-			g.counts[j] = cj + 1;
+		if (std::find(lj, lj + cj, p) != lj + cj) {
+			locks.unlock(j);
 			continue;
 		}
+		if (cj < g.stride()) {
+			lj[cj] = p;
+			g.counts[j] = cj + 1;
+			locks.unlock(j);
+			continue;
+		}
+		/* pruned under the lock: rare (once per ~0.3 R links with slack), and nothing else then waits long */
+		Candidate *pool = s.pool;
 		for (uint32_t k = 0; k < cj; k++)
-			s.pool[k] = Candidate{pair_dist(j, lj[k]), lj[k]};
-		s.pool[cj] = Candidate{pair_dist(j, p), p};
+			pool[k] = Candidate{pair_dist(j, lj[k]), lj[k]};
+		pool[cj] = Candidate{pair_dist(j, p), p};
 		uint32_t kj = prune_pool(j, cj + 1, alpha, g.R, pair_dist, s);
 		for (uint32_t k = 0; k < kj; k++)
 			lj[k] = s.pruned[k].id;
 		g.counts[j] = kj;
+		locks.unlock(j);
 	}
 }
 
+/* Prune the list of node j back to R with alpha when it is longer (the end of a build with slack). */
+template <class PairDist>
+void
+vamana_trim(VamanaGraph &g, uint32_t j, float alpha, const PairDist &pair_dist, VamanaScratch &s)
+{
+	uint32_t cj = g.counts[j];
+	if (cj <= g.R)
+		return;
+	uint32_t *lj = g.list(j);
+	for (uint32_t k = 0; k < cj; k++)
+		s.pool[k] = Candidate{pair_dist(j, lj[k]), lj[k]};
+	uint32_t kj = prune_pool(j, cj, alpha, g.R, pair_dist, s);
+	for (uint32_t k = 0; k < kj; k++)
+		lj[k] = s.pruned[k].id;
+	g.counts[j] = kj;
+}
+
+/* Check the parameters of a build against g and s. */
+inline bool
+vamana_params_ok(const VamanaGraph &g, const VamanaBuildParams &p, const VamanaScratch &s) noexcept
+{
+	return p.R != 0 && p.R == g.R && p.L != 0 && p.L <= s.L && g.stride() <= s.R && g.n <= s.n && g.medoid < g.n &&
+		   p.max_alpha >= 1.0f;
+}
+
+/* The seeded random insertion order (Fisher-Yates) into s.order: every builder draws the same one. */
+inline void
+vamana_draw_order(uint32_t n, uint64_t seed, VamanaScratch &s) noexcept
+{
+	SplitMix64 rng{seed};
+	for (uint32_t i = 0; i < n; i++)
+		s.order[i] = i;
+	for (uint32_t i = n - 1; i > 0; i--)
+		std::swap(s.order[i], s.order[rng.next() % (i + 1)]);
+	s.order_drawn = true;
+}
+
+/* Run step k of a build (see vamana_build_steps). */
+template <class PairDist, class Locks>
+void
+vamana_step(VamanaGraph &g, const VamanaBuildParams &p, uint64_t k, const PairDist &pair_dist, VamanaScratch &s,
+			const Locks &locks)
+{
+	uint64_t inserts = (p.two_pass ? 2u : 1u) * static_cast<uint64_t>(g.n);
+	if (k < inserts) {
+		bool first = p.two_pass && k < g.n;
+		vamana_insert(g, s.order[k % g.n], first ? 1.0f : p.max_alpha, p.L, pair_dist, s, locks);
+	} else
+		vamana_trim(g, static_cast<uint32_t>(k - inserts), p.max_alpha, pair_dist, s);
+}
+
 } // namespace detail
+
+/* Steps of vamana_build over n nodes (what its progress counts): the insertions of each pass, then one trim per node. */
+constexpr uint64_t
+vamana_build_steps(uint32_t n, bool two_pass) noexcept
+{
+	return static_cast<uint64_t>(two_pass ? 3 : 2) * n;
+}
 
 /*
  * Build the Vamana graph g (counts all 0, medoid set) with pair_dist(a, b)
@@ -329,9 +469,9 @@ vamana_insert(VamanaGraph &g, uint32_t p, float alpha, uint32_t L, const PairDis
  * parameters that do not match g or s, Interrupted when *interrupt became
  * non-zero (interrupt may be null), else Ok. After Interrupted, calling it
  * again with the same g, p and s resumes where it stopped (s.done counts the
- * insertions made; the caller may handle an interrupt that does not cancel
- * and go on). progress(done) may be a no-op. noexcept when pair_dist and
- * progress are; if they may longjmp instead, nothing in these frames needs a
+ * steps made; the caller may handle an interrupt that does not cancel and go
+ * on). progress(done) may be a no-op. noexcept when pair_dist and progress
+ * are; if they may longjmp instead, nothing in these frames needs a
  * destructor (the graph stays valid).
  */
 template <class PairDist, class Progress>
@@ -342,31 +482,107 @@ vamana_build(VamanaGraph &g, const VamanaBuildParams &p, const PairDist &pair_di
 {
 	if (g.n == 0)
 		return Status::Ok;
-	if (p.R == 0 || p.R != g.R || p.L == 0 || p.L > s.L || p.R > s.R || g.n > s.n || g.medoid >= g.n ||
-		!(p.max_alpha >= 1.0f))
+	if (!detail::vamana_params_ok(g, p, s))
 		return Status::InvalidArgument;
-
-	/* a seeded random order (Fisher-Yates), drawn once */
-	if (s.done == 0) {
-		SplitMix64 rng{p.seed};
-		for (uint32_t i = 0; i < g.n; i++)
-			s.order[i] = i;
-		for (uint32_t i = g.n - 1; i > 0; i--)
-			std::swap(s.order[i], s.order[rng.next() % (i + 1)]);
-	}
-
-	int first_pass = p.two_pass ? 0 : 1;
-	uint64_t total = static_cast<uint64_t>(2 - first_pass) * g.n;
+	if (!s.order_drawn)
+		detail::vamana_draw_order(g.n, p.seed, s);
+	uint64_t total = vamana_build_steps(g.n, p.two_pass);
 	while (s.done < total) {
-		int pass = first_pass + static_cast<int>(s.done / g.n);
-		uint32_t k = static_cast<uint32_t>(s.done % g.n);
 		if (interrupt != nullptr && *interrupt != 0)
 			return Status::Interrupted;
-		detail::vamana_insert(g, s.order[k], pass == 0 ? 1.0f : p.max_alpha, p.L, pair_dist, s);
+		detail::vamana_step(g, p, s.done, pair_dist, s, detail::NoNodeLocks{});
 		if (++s.done % kProgressEvery == 0)
 			progress(s.done);
 	}
 	return Status::Ok;
+}
+
+/*
+ * The coordination of builders sharing one graph (vamana_build_shared), in
+ * memory every builder maps (PostgreSQL's dynamic shared memory): the next
+ * step to hand out and the steps finished. Zeroed before the first builder
+ * starts; plain integers used through std::atomic_ref, so the struct is
+ * address-free and may live anywhere.
+ */
+struct VamanaShared
+{
+	alignas(8) uint64_t next_step;
+	alignas(8) uint64_t finished;
+	alignas(8) uint64_t finished_inserts;
+};
+
+/* Per-node locks of builders sharing a graph: one byte per node (a test-and-set spinlock, zeroed = free). */
+struct VamanaNodeLocks
+{
+	uint8_t *bytes = nullptr;
+
+	void
+	lock(uint32_t id) const noexcept
+	{
+		std::atomic_ref<uint8_t> b(bytes[id]);
+		for (uint32_t spins = 0; b.exchange(1, std::memory_order_acquire) != 0;)
+			while (b.load(std::memory_order_relaxed) != 0)
+				if (++spins % 64 == 0)
+					std::this_thread::yield(); /* the holder may be descheduled: give it the core */
+	}
+
+	void
+	unlock(uint32_t id) const noexcept
+	{
+		std::atomic_ref<uint8_t>(bytes[id]).store(0, std::memory_order_release);
+	}
+};
+
+/*
+ * vamana_build for several builders (processes or threads) on one graph g
+ * in shared memory: each calls it with its own s and the same g contents,
+ * p, shared and locks. Steps are handed out one at a time from
+ * shared.next_step in vamana_build's order, so with one builder the result
+ * is vamana_build's; with more, lists are read and written under node
+ * locks, and the graph depends on timing. Trims wait until every insertion
+ * is done (a builder with a trim step in hand yields until then). Returns
+ * Ok when no step is left, Interrupted as vamana_build (the step in hand is
+ * kept in s; call again to resume), InvalidArgument as vamana_build.
+ * progress(finished) sees the steps all builders finished, now and then.
+ */
+template <class PairDist, class Progress>
+Status
+vamana_build_shared(VamanaGraph &g, const VamanaBuildParams &p, const PairDist &pair_dist, VamanaScratch &s,
+					VamanaShared &shared, VamanaNodeLocks locks, const volatile int *interrupt, Progress &&progress)
+{
+	constexpr uint64_t kNone = ~uint64_t{0};
+	if (g.n == 0)
+		return Status::Ok;
+	if (!detail::vamana_params_ok(g, p, s) || locks.bytes == nullptr)
+		return Status::InvalidArgument;
+	if (!s.order_drawn)
+		detail::vamana_draw_order(g.n, p.seed, s);
+	uint64_t total = vamana_build_steps(g.n, p.two_pass);
+	uint64_t inserts = total - g.n;
+	std::atomic_ref<uint64_t> next(shared.next_step), finished(shared.finished),
+		finished_inserts(shared.finished_inserts);
+	for (;;) {
+		if (interrupt != nullptr && *interrupt != 0)
+			return Status::Interrupted;
+		if (s.claimed == kNone) {
+			uint64_t k = next.fetch_add(1, std::memory_order_relaxed);
+			if (k >= total)
+				return Status::Ok;
+			s.claimed = k;
+		}
+		uint64_t k = s.claimed;
+		if (k >= inserts && finished_inserts.load(std::memory_order_acquire) < inserts) {
+			std::this_thread::yield(); /* trims start once every list has all its links */
+			continue;
+		}
+		detail::vamana_step(g, p, k, pair_dist, s, locks);
+		s.claimed = kNone;
+		if (k < inserts)
+			finished_inserts.fetch_add(1, std::memory_order_acq_rel);
+		uint64_t f = finished.fetch_add(1, std::memory_order_acq_rel) + 1;
+		if (f % kProgressEvery == 0)
+			progress(f);
+	}
 }
 
 } // namespace vx::core

@@ -20,14 +20,17 @@
  * pages with the aminsert code (without WAL): slower per row, but no cliff
  * and no limit on the table's size.
  *
+ * Parallel builds (build_parallel.cpp): when plan_create_index_workers()
+ * grants workers, the rows' vectors are loaded into a parallel context's
+ * shared memory and the workers and the leader link the graph of phase 2
+ * together; phases 1 and 3 are the serial build's.
+ *
  * Nothing is visible to other backends until the build commits, so no lock
  * is taken on the new pages beyond the buffer locks of writing them.
  */
 #include "vx/pg.h"
 
-#include "vx/core/vamana.hpp"
-#include "vx/diskann/diskann.h"
-#include "vx/kernels/kernels.hpp"
+#include "vx/diskann/build.h"
 
 #include <algorithm>
 #include <functional>
@@ -57,6 +60,8 @@ typedef struct DiskannBuildState
 	uint32 count;
 	uint32 allocated; /* rows the arrays have room for */
 	uint32 capacity;  /* rows maintenance_work_mem allows */
+	uint32 room;	  /* rows the arrays can ever hold: capacity, or a parallel build's segment rows */
+	DiskannParallelBuild *parallel; /* the vectors and the graph are in its shared memory */
 	bool on_pages;	  /* the rest goes through on-page inserts */
 	DiskannIndexData di;
 
@@ -148,6 +153,7 @@ DiskannBuildInit(DiskannBuildState *bs, Relation heap, Relation index, ForkNumbe
 			  ((Size) vx::core::vamana_capacity_for(bs->meta.num_neighbors) + 1) * sizeof(uint32) + 2 * sizeof(uint16);
 	bs->capacity = (uint32) Min((Size) Max((Size) maintenance_work_mem * 1024, (Size) 1024 * 1024) / per_row,
 								(Size) (DISKANN_INVALID_ID - 1));
+	bs->room = bs->capacity;
 
 	bs->build_ctx = AllocSetContextCreate(CurrentMemoryContext, "Diskann build context", ALLOCSET_DEFAULT_SIZES);
 	bs->tmp_ctx = AllocSetContextCreate(CurrentMemoryContext, "Diskann build temporary context",
@@ -162,6 +168,7 @@ DiskannBuildReserve(DiskannBuildState *bs)
 
 	if (bs->count < bs->allocated)
 		return;
+	Assert(bs->parallel == NULL); /* its arrays have all their room from the start */
 	want = Min(Max(bs->allocated * 2, 1024U), bs->capacity);
 	if (bs->vectors == NULL) {
 		bs->vectors =
@@ -177,31 +184,6 @@ DiskannBuildReserve(DiskannBuildState *bs)
 	}
 	bs->allocated = want;
 }
-
-/* Squared L2 distance between two rows in memory (the build's graph metric). */
-struct DiskannBuildPairL2
-{
-	const float *vectors;
-	uint32 dims;
-	float (*l2sq)(const float *, const float *, size_t) noexcept;
-
-	float
-	operator()(uint32_t a, uint32_t b) const noexcept
-	{
-		return l2sq(vectors + (Size) a * dims, vectors + (Size) b * dims, dims);
-	}
-
-	/* start fetching row a's vector (up to 1 KiB: the kernel's streaming covers the rest) */
-	void
-	prefetch(uint32_t a) const noexcept
-	{
-		const char *p = (const char *) (vectors + (Size) a * dims);
-		Size bytes = Min((Size) dims * sizeof(float), (Size) 1024);
-
-		for (Size off = 0; off < bytes; off += 64)
-			__builtin_prefetch(p + off, 0, 3);
-	}
-};
 
 /* The mean of the rows in memory (the quantizer's center). */
 static void
@@ -221,60 +203,68 @@ DiskannBuildCenter(DiskannBuildState *bs, float *center)
 	pfree(sum);
 }
 
-/* The Vamana graph over the rows in memory; returns the medoid. */
+/* A participant's scratch for builds of graph with params. */
+vx::core::VamanaScratch
+DiskannBuildScratch(const vx::core::VamanaGraph &graph, const vx::core::VamanaBuildParams &params)
+{
+	vx::core::VamanaScratch scratch;
+	size_t bytes = vx::core::VamanaScratch::bytes_needed(graph.stride(), params.L, graph.n);
+
+	if (!vx::core::VamanaScratch::carve(MemoryContextAllocHuge(CurrentMemoryContext, bytes), bytes, graph.stride(),
+										params.L, graph.n, &scratch))
+		elog(ERROR, "could not set up the diskann build scratch");
+	return scratch;
+}
+
+/*
+ * The Vamana graph over the rows in memory; returns the medoid. Its lists
+ * are in *ids and *counts: arrays of the caller's (serial) or of the
+ * parallel build's segment.
+ */
 static uint32
-DiskannBuildGraph(DiskannBuildState *bs, const float *center, uint32 *ids, uint32 *counts)
+DiskannBuildGraph(DiskannBuildState *bs, const float *center, uint32 **ids, uint32 **counts)
 {
 	const vx::kernels::KernelTable &kt = vx::kernels::active();
 	uint32 dims = bs->meta.code_dimensions;
-	DiskannBuildPairL2 pair{bs->vectors, dims, kt.l2sq_f32};
 	vx::core::VamanaGraph graph{};
 	vx::core::VamanaBuildParams params{};
-	vx::core::VamanaScratch scratch;
-	size_t bytes;
-	vx::core::Status status;
-	uint32 medoid;
-	const volatile sig_atomic_t *interrupt = &InterruptPending;
 
-	medoid = vx::core::find_medoid(bs->count, [&](uint32_t i) { return kt.l2sq_f32(bs->vectors + (Size) i * dims, center, dims); });
-
-	graph.ids = ids;
-	graph.counts = counts;
 	graph.n = bs->count;
 	graph.R = bs->meta.num_neighbors;
 	graph.cap = vx::core::vamana_capacity_for(graph.R);
-	graph.medoid = medoid;
+	graph.medoid = vx::core::find_medoid(
+		bs->count, [&](uint32_t i) { return kt.l2sq_f32(bs->vectors + (Size) i * dims, center, dims); });
 	params.R = bs->meta.num_neighbors;
 	params.L = Max((uint32) bs->meta.search_list_size, (uint32) bs->meta.num_neighbors);
 	params.max_alpha = bs->meta.max_alpha;
 	params.seed = DISKANN_BUILD_SEED;
 	params.two_pass = true;
 
-	bytes = vx::core::VamanaScratch::bytes_needed(graph.stride(), params.L, bs->count);
-	if (!vx::core::VamanaScratch::carve(MemoryContextAllocHuge(bs->build_ctx, bytes), bytes, graph.stride(), params.L,
-										bs->count, &scratch))
-		elog(ERROR, "could not set up the diskann build scratch");
-
 	/* progress counts the build's steps (insertions over both passes, then trims) */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_DISKANN_PHASE_GRAPH);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
 								 (int64) vx::core::vamana_build_steps(bs->count, params.two_pass));
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
-	/* the build stops at any interrupt; one that does not cancel (a barrier, a memory-context log request) resumes it */
-	do {
-		status = vx::core::vamana_build(graph, params, pair, scratch, interrupt, [](uint64_t done) {
-			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) done);
+	if (bs->parallel != NULL)
+		DiskannParallelGraph(bs->parallel, &graph, &params);
+	else {
+		MemoryContext old = MemoryContextSwitchTo(bs->build_ctx);
+		DiskannBuildPairL2 pair{bs->vectors, dims, kt.l2sq_f32};
+		vx::core::VamanaScratch scratch = DiskannBuildScratch(graph, params);
+
+		MemoryContextSwitchTo(old);
+		graph.ids = (uint32 *) MemoryContextAllocHuge(bs->build_ctx, (Size) bs->count * graph.stride() * sizeof(uint32));
+		graph.counts = (uint32 *) MemoryContextAllocExtended(bs->build_ctx, (Size) bs->count * sizeof(uint32),
+															 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		DiskannRunBuild([&](const volatile sig_atomic_t *interrupt) {
+			return vx::core::vamana_build(graph, params, pair, scratch, interrupt, [](uint64_t done) {
+				pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) done);
+			});
 		});
-		if (status == vx::core::Status::Interrupted) {
-			CHECK_FOR_INTERRUPTS();
-			/* still pending: interrupts are held off here, so stop polling rather than spin */
-			if (InterruptPending)
-				interrupt = NULL;
-		}
-	} while (status == vx::core::Status::Interrupted);
-	if (status != vx::core::Status::Ok)
-		elog(ERROR, "diskann graph build failed: %s", vx::core::status_name(status));
-	return medoid;
+	}
+	*ids = graph.ids;
+	*counts = graph.counts;
+	return graph.medoid;
 }
 
 /* Write the metapage (block 0) of fork. */
@@ -402,10 +392,7 @@ DiskannBuildWrite(DiskannBuildState *bs)
 
 	DiskannBuildCenter(bs, center);
 	if (bs->count > 0) {
-		ids = (uint32 *) MemoryContextAllocHuge(bs->build_ctx, (Size) bs->count * stride * sizeof(uint32));
-		counts = (uint32 *) MemoryContextAllocExtended(bs->build_ctx, (Size) bs->count * sizeof(uint32),
-													   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-		medoid = DiskannBuildGraph(bs, center, ids, counts);
+		medoid = DiskannBuildGraph(bs, center, &ids, &counts);
 	}
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_DISKANN_PHASE_WRITE);
@@ -467,8 +454,8 @@ DiskannBuildWrite(DiskannBuildState *bs)
 		CHECK_FOR_INTERRUPTS();
 	}
 
-	/* the rows are on pages now: free the memory phase */
-	if (ids != NULL) {
+	/* the rows are on pages now: free the memory phase (a parallel build's segment goes with its context) */
+	if (ids != NULL && bs->parallel == NULL) {
 		pfree(ids);
 		pfree(counts);
 	}
@@ -483,7 +470,11 @@ DiskannBuildStartOnPages(DiskannBuildState *bs)
 	MemoryContext old;
 
 	DiskannBuildWrite(bs);
-	pfree(bs->vectors);
+	if (bs->parallel != NULL) {
+		DiskannParallelEnd(bs->parallel); /* the vectors were in its segment */
+		bs->parallel = NULL;
+	} else
+		pfree(bs->vectors);
 	pfree(bs->tids);
 	if (bs->labels != NULL)
 		pfree(bs->labels);
@@ -521,12 +512,17 @@ DiskannBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnul
 
 		if (VxElemTraitsOf((VxElemKind) bs->meta.elem_kind)->dimensions(datum) != bs->meta.dimensions)
 			VxCheckQuery(&bs->dist, datum); /* the dimension error of the type */
-		if (!bs->on_pages && bs->count >= bs->capacity) {
-			ereport(NOTICE, (errmsg("diskann graph no longer fits into maintenance_work_mem after " INT64_FORMAT
-									" tuples",
-									(int64) bs->count),
-							 errdetail("Building will take significantly more time."),
-							 errhint("Increase maintenance_work_mem to speed up builds.")));
+		if (!bs->on_pages && bs->count >= bs->room) {
+			if (bs->room == bs->capacity)
+				ereport(NOTICE, (errmsg("diskann graph no longer fits into maintenance_work_mem after " INT64_FORMAT
+										" tuples",
+										(int64) bs->count),
+								 errdetail("Building will take significantly more time."),
+								 errhint("Increase maintenance_work_mem to speed up builds.")));
+			else
+				ereport(DEBUG1, (errmsg_internal("diskann build: the table has more rows than the parallel build's "
+												 "segment holds (%u); the rest are inserted on pages",
+												 bs->room)));
 			MemoryContextSwitchTo(old);
 			DiskannBuildStartOnPages(bs);
 			MemoryContextSwitchTo(bs->tmp_ctx);
@@ -555,12 +551,46 @@ DiskannBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnul
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
 }
 
+/*
+ * When the planner grants workers (max_parallel_maintenance_workers, the
+ * table's parallel_workers, its size), load the rows into a parallel
+ * context's segment: room for the rows memory allows and the table is
+ * estimated to hold, with a margin (a miss only sends the rest to on-page
+ * inserts). Serial when no worker is granted or no segment can be had.
+ */
+static void
+DiskannBuildBeginParallel(DiskannBuildState *bs)
+{
+	int nworkers = plan_create_index_workers(RelationGetRelid(bs->heap), RelationGetRelid(bs->index));
+	BlockNumber pages;
+	double tuples;
+	double allvisfrac;
+	uint32 rows;
+
+	if (nworkers <= 0)
+		return;
+	estimate_rel_size(bs->heap, NULL, &pages, &tuples, &allvisfrac);
+	rows = (uint32) Min((double) bs->capacity, tuples * 1.2 + 1000);
+	bs->parallel = DiskannParallelBegin(nworkers, rows, bs->meta.code_dimensions,
+										vx::core::vamana_capacity_for(bs->meta.num_neighbors));
+	if (bs->parallel == NULL)
+		return;
+	bs->room = rows;
+	bs->allocated = rows;
+	bs->vectors = DiskannParallelVectors(bs->parallel);
+	bs->tids = (ItemPointerData *) MemoryContextAllocHuge(bs->build_ctx, (Size) rows * sizeof(ItemPointerData));
+	if (bs->has_labels)
+		bs->labels = (DiskannLabels *) MemoryContextAllocHuge(bs->build_ctx, (Size) rows * sizeof(DiskannLabels));
+}
+
 /* Build the index into fork (MAIN for CREATE INDEX, INIT for an unlogged table's init fork). */
 static void
 DiskannBuildIndex(Relation heap, Relation index, IndexInfo *index_info, DiskannBuildState *bs, ForkNumber fork)
 {
 	DiskannBuildInit(bs, heap, index, fork);
 
+	if (heap != NULL && fork == MAIN_FORKNUM)
+		DiskannBuildBeginParallel(bs);
 	if (heap != NULL) {
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_DISKANN_PHASE_LOAD);
 		bs->reltuples =
@@ -569,6 +599,8 @@ DiskannBuildIndex(Relation heap, Relation index, IndexInfo *index_info, DiskannB
 	/* after a flush the on-page inserts keep the metapage up to date themselves */
 	if (!bs->on_pages)
 		DiskannBuildWrite(bs);
+	if (bs->parallel != NULL)
+		DiskannParallelEnd(bs->parallel);
 
 	/* the pages were written without WAL; an unlogged table's init fork is always logged */
 	VxLogBuiltIndex(index, fork);

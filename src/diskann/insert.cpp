@@ -33,6 +33,7 @@
  */
 #include "vx/pg.h"
 
+#include "vx/am/arena.h"
 #include "vx/am/visited.h"
 #include "vx/core/vamana.hpp"
 #include "vx/diskann/diskann.h"
@@ -48,6 +49,23 @@ typedef struct DiskannNodeCopy
 	char *bytes; /* DISKANN_NODE_HEADER_SIZE + code_bytes */
 } DiskannNodeCopy;
 
+/* Scratch memory of an insert: from its arena while it runs (no per-row malloc), else palloc. */
+static void *
+DiskannScratch(DiskannIndex di, Size bytes)
+{
+	return di->arena != NULL ? VxArenaAlloc(di->arena, bytes) : palloc(bytes);
+}
+
+/* Free p from DiskannScratch (the arena's memory is only given back at the end of the insert). */
+static void
+DiskannScratchFree(DiskannIndex di, void *p)
+{
+	if (di->arena != NULL)
+		VxArenaFree(di->arena, p);
+	else
+		pfree(p);
+}
+
 /*
  * Robust-prune candidates (their copies in nodes[0..n), their distances to
  * the base in cand[i].dist, cand[i].id = index into nodes) into at most R
@@ -60,8 +78,8 @@ static int
 DiskannPrune(DiskannIndex di, vx::core::Candidate *cand, uint32 n, char **nodes, DiskannId *node_ids,
 			 uint32 exact, const vx::core::QueryCode *qc, DiskannId *out)
 {
-	vx::core::Candidate *kept = (vx::core::Candidate *) palloc(sizeof(vx::core::Candidate) * Max(n, 1U));
-	float *occlude = (float *) palloc(sizeof(float) * Max(n, 1U));
+	vx::core::Candidate *kept = (vx::core::Candidate *) DiskannScratch(di, sizeof(vx::core::Candidate) * Max(n, 1U));
+	float *occlude = (float *) DiskannScratch(di, sizeof(float) * Max(n, 1U));
 	uint32 nkept;
 
 	std::sort(cand, cand + n, [](const vx::core::Candidate &a, const vx::core::Candidate &b) {
@@ -81,8 +99,8 @@ DiskannPrune(DiskannIndex di, vx::core::Candidate *cand, uint32 n, char **nodes,
 		kept, occlude);
 	for (uint32 i = 0; i < nkept; i++)
 		out[i] = node_ids[kept[i].id];
-	pfree(kept);
-	pfree(occlude);
+	DiskannScratchFree(di, kept);
+	DiskannScratchFree(di, occlude);
 	return (int) nkept;
 }
 
@@ -240,13 +258,13 @@ DiskannAddBackLink(DiskannIndex di, DiskannId nb, DiskannId id, const char *new_
 	const DiskannMetaPageData *meta = &di->meta;
 	Size copy_size = DISKANN_NODE_HEADER_SIZE + meta->code_bytes;
 	uint32 R = meta->num_neighbors;
-	char *base = (char *) palloc(copy_size);
-	DiskannId *ids = (DiskannId *) palloc(sizeof(DiskannId) * (R + 1));
-	DiskannId *new_ids = (DiskannId *) palloc(sizeof(DiskannId) * (R + 1));
-	DiskannId *cand_ids = (DiskannId *) palloc(sizeof(DiskannId) * (R + 1));
-	char **nodes = (char **) palloc(sizeof(char *) * (R + 1));
-	char *arena = (char *) palloc(copy_size * (R + 1));
-	vx::core::Candidate *cand = (vx::core::Candidate *) palloc(sizeof(vx::core::Candidate) * (R + 1));
+	char *base = (char *) DiskannScratch(di, copy_size);
+	DiskannId *ids = (DiskannId *) DiskannScratch(di, sizeof(DiskannId) * (R + 1));
+	DiskannId *new_ids = (DiskannId *) DiskannScratch(di, sizeof(DiskannId) * (R + 1));
+	DiskannId *cand_ids = (DiskannId *) DiskannScratch(di, sizeof(DiskannId) * (R + 1));
+	char **nodes = (char **) DiskannScratch(di, sizeof(char *) * (R + 1));
+	char *arena = (char *) DiskannScratch(di, copy_size * (R + 1));
+	vx::core::Candidate *cand = (vx::core::Candidate *) DiskannScratch(di, sizeof(vx::core::Candidate) * (R + 1));
 	bool linked = false;
 
 	for (int attempt = 0; attempt < 3; attempt++) {
@@ -307,13 +325,13 @@ DiskannAddBackLink(DiskannIndex di, DiskannId nb, DiskannId id, const char *new_
 			break;
 		}
 	}
-	pfree(base);
-	pfree(ids);
-	pfree(new_ids);
-	pfree(cand_ids);
-	pfree(nodes);
-	pfree(arena);
-	pfree(cand);
+	DiskannScratchFree(di, base);
+	DiskannScratchFree(di, ids);
+	DiskannScratchFree(di, new_ids);
+	DiskannScratchFree(di, cand_ids);
+	DiskannScratchFree(di, nodes);
+	DiskannScratchFree(di, arena);
+	DiskannScratchFree(di, cand);
 	return linked;
 }
 
@@ -392,6 +410,7 @@ DiskannInsertValue(DiskannIndex di, const char *datum, const DiskannLabels *labe
 	int nchosen = 0;
 	char *new_node;
 
+	di->arena = VxArenaAcquire();
 	DiskannIndexRefreshMeta(di);
 	if (!building && meta->entry_id == DISKANN_INVALID_ID) {
 		/* the first insert into an empty index: see the file comment */
@@ -407,7 +426,7 @@ DiskannInsertValue(DiskannIndex di, const char *datum, const DiskannLabels *labe
 	di->quantizer.prepare_query(di->fvec, &qc, di->work);
 
 	id = DiskannAllocate(di, building, &version);
-	chosen = (DiskannId *) palloc(sizeof(DiskannId) * meta->num_neighbors);
+	chosen = (DiskannId *) DiskannScratch(di, sizeof(DiskannId) * meta->num_neighbors);
 	copy_size = DISKANN_NODE_HEADER_SIZE + meta->code_bytes;
 
 	if (meta->entry_id != DISKANN_INVALID_ID) {
@@ -419,16 +438,16 @@ DiskannInsertValue(DiskannIndex di, const char *datum, const DiskannLabels *labe
 		vx::core::VisitedSet *visited = VxVisitedAcquire(meta->next_id, &cached);
 		size_t bytes = vx::core::SearchScratch::bytes_needed(L, meta->num_neighbors);
 		vx::core::SearchScratch scratch;
-		vx::core::Candidate *best = (vx::core::Candidate *) palloc(sizeof(vx::core::Candidate) * L);
-		vx::core::Candidate *expanded = (vx::core::Candidate *) palloc(sizeof(vx::core::Candidate) * max_expanded);
+		vx::core::Candidate *best = (vx::core::Candidate *) DiskannScratch(di, sizeof(vx::core::Candidate) * L);
+		vx::core::Candidate *expanded = (vx::core::Candidate *) DiskannScratch(di, sizeof(vx::core::Candidate) * max_expanded);
 		uint32 nexpanded = 0;
 		uint32 ncand = 0;
-		char **nodes = (char **) palloc(sizeof(char *) * max_expanded);
-		DiskannId *node_ids = (DiskannId *) palloc(sizeof(DiskannId) * max_expanded);
-		char *arena = (char *) palloc(copy_size * max_expanded);
+		char **nodes = (char **) DiskannScratch(di, sizeof(char *) * max_expanded);
+		DiskannId *node_ids = (DiskannId *) DiskannScratch(di, sizeof(DiskannId) * max_expanded);
+		char *arena = (char *) DiskannScratch(di, copy_size * max_expanded);
 		uint32 start = meta->entry_id;
 
-		if (!vx::core::SearchScratch::carve(palloc(bytes), bytes, L, meta->num_neighbors, &scratch))
+		if (!vx::core::SearchScratch::carve(DiskannScratch(di, bytes), bytes, L, meta->num_neighbors, &scratch))
 			elog(ERROR, "could not set up diskann insert scratch");
 		visited->reset();
 		visited->test_and_set(id);
@@ -472,6 +491,8 @@ DiskannInsertValue(DiskannIndex di, const char *datum, const DiskannLabels *labe
 	DiskannSetStarts(di, id, labels, building);
 	if (locked)
 		UnlockPage(di->index, DISKANN_UPDATE_LOCK, ExclusiveLock);
+	VxArenaRelease(di->arena);
+	di->arena = NULL;
 }
 
 /* aminsert: index one row (NULLs and zero vectors under cosine are not indexed). */

@@ -289,6 +289,7 @@ typedef struct DiskannIndexData
 	float *work;		 /* quantizer scratch */
 	float *fvec;		 /* one vector as float32 (code_dimensions) */
 	struct VxRecentTable *recent; /* where the backend last found each block (vx/am/recent.h) */
+	struct VxArena *arena;		  /* an insert's scratch memory while it runs (vx/am/arena.h), else NULL */
 } DiskannIndexData;
 
 typedef DiskannIndexData *DiskannIndex;

@@ -84,7 +84,7 @@ def run(args, root):
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
     t_start = time.time()
 
-    data_dir = os.path.join(root, "bench", "data")
+    data_dir = getattr(args, "data_cache", None) or os.path.join(root, "bench", "data")
     ds = scenarios.load_dataset(sc, root, data_dir, args.data, util.log, getattr(args, "rows", None))
     util.log(f"dataset {ds.describe()}")
     order = np.random.default_rng(args.seed).permutation(ds.n)

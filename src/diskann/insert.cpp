@@ -421,6 +421,8 @@ DiskannInsertValue(DiskannIndex di, const char *datum, const DiskannLabels *labe
 
 	code = (uint8 *) palloc0(meta->code_bytes);
 	DiskannToFloat(di, datum, di->fvec);
+	if (locked && meta->next_id == 0)
+		DiskannSetCenter(di, di->fvec, building); /* the first row of an index built empty */
 	di->quantizer.encode(di->fvec, code, &factors, di->work);
 	qc.planes = (uint8 *) palloc0(di->quantizer.query_bytes());
 	di->quantizer.prepare_query(di->fvec, &qc, di->work);

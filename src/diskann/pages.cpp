@@ -194,6 +194,47 @@ DiskannReadCenter(Relation index, const DiskannMetaPageData *meta, float *center
 	}
 }
 
+/*
+ * Rewrite the center pages of an empty index (next_id 0) with center: its
+ * first insert sets the center to its own vector, since an index built on an
+ * empty table has the mean of no rows, the origin, which for data far from
+ * the origin leaves every code the same. WAL-logged (3 pages a record: the
+ * index stays empty, so every record leaves it valid); the caller holds the
+ * update lock that serializes inserts into an empty index.
+ */
+void
+DiskannSetCenter(DiskannIndex di, const float *center, bool building)
+{
+	Size total = (Size) di->meta.code_dimensions * sizeof(float);
+	Size done = 0;
+
+	for (uint32 first = 0; first < di->meta.center_pages; first += MAX_GENERIC_XLOG_PAGES - 1) {
+		uint32 last = Min(first + MAX_GENERIC_XLOG_PAGES - 1, di->meta.center_pages);
+		Buffer bufs[MAX_GENERIC_XLOG_PAGES];
+		VxWriter w;
+
+		for (uint32 p = first; p < last; p++) {
+			bufs[p - first] = ReadBuffer(di->index, 1 + p);
+			LockBuffer(bufs[p - first], BUFFER_LOCK_EXCLUSIVE);
+			DiskannCheckPage(di->index, BufferGetPage(bufs[p - first]), DISKANN_PAGE_CENTER, 1 + p);
+		}
+		VxWriterStart(&w, di->index, building);
+		for (uint32 p = first; p < last; p++) {
+			Page page = VxWriterPage(&w, bufs[p - first], false);
+			Size n = Min(total - done, (Size) DISKANN_PAGE_CAPACITY);
+
+			memcpy(PageGetContents(page), (const char *) center + done, n);
+			done += n;
+		}
+		VxWriterFinish(&w);
+		for (uint32 p = first; p < last; p++)
+			UnlockReleaseBuffer(bufs[p - first]);
+	}
+	memcpy(di->center, center, total);
+	di->quantizer.set_center(di->center);
+	di->center_of_empty = false;
+}
+
 /* Bind the quantizer of di to its meta and center, on the active kernels. */
 static void
 DiskannBindQuantizer(DiskannIndex di)
@@ -219,6 +260,7 @@ DiskannOpenIndex(DiskannIndex di, Relation index)
 	VxInitDistance(&di->dist, (VxElemKind) di->meta.elem_kind, (VxMetric) di->meta.metric, di->meta.dimensions);
 	di->center = (float *) palloc(sizeof(float) * di->meta.code_dimensions);
 	DiskannReadCenter(index, &di->meta, di->center);
+	di->center_of_empty = di->meta.next_id == 0;
 	DiskannBindQuantizer(di);
 	di->work = (float *) palloc(sizeof(float) * Max(di->quantizer.work_floats(), (size_t) 1));
 	di->fvec = (float *) palloc(sizeof(float) * di->meta.code_dimensions);
@@ -270,6 +312,12 @@ void
 DiskannIndexRefreshMeta(DiskannIndex di)
 {
 	DiskannReadMeta(di->index, &di->meta);
+	if (di->center_of_empty && di->meta.next_id > 0) {
+		/* the first insert set the center since it was read (DiskannSetCenter) */
+		DiskannReadCenter(di->index, &di->meta, di->center);
+		di->quantizer.set_center(di->center);
+		di->center_of_empty = false;
+	}
 }
 
 /* The quantized part (the first code_dimensions elements) of a vector or halfvec datum, as float32. */

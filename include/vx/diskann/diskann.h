@@ -290,6 +290,7 @@ typedef struct DiskannIndexData
 	float *fvec;		 /* one vector as float32 (code_dimensions) */
 	struct VxRecentTable *recent; /* where the backend last found each block (vx/am/recent.h) */
 	struct VxArena *arena;		  /* an insert's scratch memory while it runs (vx/am/arena.h), else NULL */
+	bool center_of_empty;		  /* center read while the index was empty: the first insert may replace it */
 } DiskannIndexData;
 
 typedef DiskannIndexData *DiskannIndex;
@@ -323,6 +324,7 @@ Buffer DiskannPinNodePage(DiskannIndex di, BlockNumber blkno);
 void DiskannPrefetchNode(DiskannIndex di, DiskannId id);
 bool DiskannReadNode(DiskannIndex di, DiskannId id, char *bytes, DiskannId *ids, int *nids);
 void DiskannIndexRefreshMeta(DiskannIndex di);
+void DiskannSetCenter(DiskannIndex di, const float *center, bool building);
 void DiskannToFloat(DiskannIndex di, const char *datum, float *out);
 void DiskannEncode(DiskannIndex di, const char *datum, uint8 *code, vx::core::CodeFactors *factors);
 float DiskannPairL2(const DiskannIndexData *di, const DiskannNode *a, const DiskannNode *b);

@@ -406,7 +406,7 @@ IvfflatBuildIndex(Relation heap, Relation index, IndexInfo *indexInfo, IvfflatBu
 	bs->meta.lists = (uint32) IvfflatGetLists(index);
 	bs->meta.center_size = (uint32) MAXALIGN(bs->traits->datum_size(dimensions, 0));
 	bs->meta.first_directory = InvalidBlockNumber;
-	if (IVFFLAT_LIST_SIZE(bs->meta.center_size) > BLCKSZ / 2)
+	if (Max(IVFFLAT_LIST_SIZE(bs->meta.center_size), IVFFLAT_ENTRY_SIZE(bs->meta.center_size)) > IVFFLAT_MAX_ITEM_SIZE)
 		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 						errmsg("column cannot have more than %d dimensions for ivfflat index", info->max_dimensions)));
 	IvfflatInitDistance(&bs->dist, &bs->meta);

@@ -77,7 +77,7 @@ IvfflatCheckMetaPage(Relation index, Page page)
 						errhint("REINDEX the index to rebuild it in this extension's format.")));
 	if (meta->lists < IVFFLAT_MIN_LISTS || meta->lists > IVFFLAT_MAX_LISTS || meta->dimensions == 0 ||
 		!VxDistanceSupported((VxElemKind) meta->elem_kind, (VxMetric) meta->metric) ||
-		IVFFLAT_LIST_SIZE(meta->center_size) > BLCKSZ / 2)
+		IVFFLAT_LIST_SIZE(meta->center_size) > IVFFLAT_MAX_ITEM_SIZE)
 		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
 						errmsg("index \"%s\" has an invalid ivfflat metapage", RelationGetRelationName(index)),
 						errhint("REINDEX the index.")));

@@ -108,6 +108,10 @@ typedef IvfflatListData *IvfflatList;
 #define IVFFLAT_LIST_CENTER(list) ((char *) (list) + MAXALIGN(sizeof(IvfflatListData)))
 #define IVFFLAT_LIST_SIZE(center_size) (MAXALIGN(sizeof(IvfflatListData)) + (center_size))
 
+/* Largest item a page holds (one item on an otherwise empty page). */
+#define IVFFLAT_MAX_ITEM_SIZE \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData + sizeof(ItemIdData)) - MAXALIGN(sizeof(IvfflatPageOpaqueData)))
+
 /* An entry item: a heap TID then the value as a datum (at IVFFLAT_ENTRY_VALUE). */
 typedef struct IvfflatEntryData
 {

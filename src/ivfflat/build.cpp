@@ -54,7 +54,8 @@ typedef struct IvfflatBuildState
 	/* centers */
 	char *centers; /* lists datums of meta.center_size bytes */
 	IvfflatListLoc *locs;
-	BlockNumber *insert;
+	BlockNumber *start;	 /* first entry page of each list */
+	BlockNumber *insert; /* last entry page of each list */
 
 	double reltuples;
 	double indtuples;
@@ -233,7 +234,6 @@ IvfflatCreatePages(IvfflatBuildState *bs)
 	char *item = (char *) palloc0(item_size);
 	Buffer buf;
 	Page page;
-	BlockNumber prev = InvalidBlockNumber;
 
 	/* metapage: block 0 */
 	buf = VxNewBuffer(bs->index, bs->fork);
@@ -281,21 +281,18 @@ IvfflatCreatePages(IvfflatBuildState *bs)
 	for (uint32 c = 0; c < bs->meta.lists; c++) {
 		buf = VxNewBuffer(bs->index, bs->fork);
 		IvfflatInitPage(BufferGetPage(buf), IVFFLAT_PAGE_ENTRY);
-		bs->insert[c] = BufferGetBlockNumber(buf);
+		bs->start[c] = bs->insert[c] = BufferGetBlockNumber(buf);
 		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
 	}
-	(void) prev;
 }
 
 /* Point every directory item at its first and last entry pages (no WAL). */
 static void
 IvfflatFinishDirectory(IvfflatBuildState *bs)
 {
-	BlockNumber first_entry = bs->insert[0];
 	Buffer buf = InvalidBuffer;
 
-	/* the first entry pages were allocated consecutively: list c starts at first_entry + c */
 	for (uint32 c = 0; c < bs->meta.lists; c++) {
 		IvfflatList list;
 		Page page;
@@ -310,7 +307,7 @@ IvfflatFinishDirectory(IvfflatBuildState *bs)
 		}
 		page = BufferGetPage(buf);
 		list = (IvfflatList) PageGetItem(page, PageGetItemId(page, bs->locs[c].offno));
-		list->start = first_entry + c;
+		list->start = bs->start[c];
 		list->insert = bs->insert[c];
 	}
 	if (BufferIsValid(buf)) {
@@ -413,6 +410,7 @@ IvfflatBuildIndex(Relation heap, Relation index, IndexInfo *indexInfo, IvfflatBu
 
 	bs->tmp_ctx = AllocSetContextCreate(CurrentMemoryContext, "ivfflat build tuple", ALLOCSET_DEFAULT_SIZES);
 	bs->locs = palloc_array(IvfflatListLoc, bs->meta.lists);
+	bs->start = palloc_array(BlockNumber, bs->meta.lists);
 	bs->insert = palloc_array(BlockNumber, bs->meta.lists);
 
 	IvfflatComputeCenters(bs, indexInfo);

@@ -30,7 +30,8 @@ EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPTS) $(OBJS:.o=.
 
 REGRESS = vector_input vector_functions vector_binary halfvec sparsevec bit cast aggregate btree simd_level \
 	hnsw_vector hnsw_halfvec hnsw_sparsevec hnsw_bit hnsw_options hnsw_verify hnsw_ddl hnsw_limits hnsw_pack \
-	diskann_vector diskann_options diskann_labels
+	diskann_vector diskann_options diskann_labels \
+	ivfflat_vector ivfflat_halfvec ivfflat_bit ivfflat_options
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)

@@ -66,6 +66,10 @@ END
 $$;
 DROP TYPE halfvec CASCADE;
 DROP TYPE sparsevec CASCADE;
+-- (functions that do not take or return the types are not cascaded)
+DROP FUNCTION halfvec_typmod_in(cstring[]);
+DROP FUNCTION sparsevec_typmod_in(cstring[]);
+DROP FUNCTION halfvec_combine(double precision[], double precision[]);
 DROP OPERATOR <~> (bit, bit);
 DROP OPERATOR <%> (bit, bit);
 DROP FUNCTION hamming_distance(bit, bit);

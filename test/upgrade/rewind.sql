@@ -164,7 +164,8 @@ END
 $$;
 -- @@
 -- @ ours-d
--- our 0.8.1 as of the diskann label opclass: no ivfflat.
+-- our 0.8.1 as of the diskann label opclass: no ivfflat, pgvector's comment.
+COMMENT ON EXTENSION vector IS 'vector data type and ivfflat and hnsw access methods';
 DROP ACCESS METHOD IF EXISTS ivfflat CASCADE;
 DROP FUNCTION IF EXISTS ivfflathandler(internal);
 DROP FUNCTION IF EXISTS ivfflat_halfvec_support(internal);

@@ -136,6 +136,23 @@ for my $v (@pgvector, @ours)
 		'[25.5,26.5,-25.5]|[0,1,2]', "$v: functions work after the update");
 }
 
+# the extension in its own schema (it is relocatable): the update's guards
+# look in the extension's schema, and objects land there
+$node->safe_psql('postgres', 'CREATE DATABASE fresh_s');
+$node->safe_psql('fresh_s', 'CREATE SCHEMA vx; CREATE EXTENSION vector SCHEMA vx');
+my $fresh_s = catalog('fresh_s');
+for my $v ('0.4.4', '0.7.4', 'ours-c')
+{
+	my $db = "s_$v";
+	$db =~ s/[.-]/_/g;
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, "CREATE SCHEMA vx; CREATE EXTENSION vector VERSION '$v' SCHEMA vx");
+	$node->safe_psql($db, "UPDATE pg_extension SET extversion = '0.8.1' WHERE extname = 'vector'") if $v =~ /^ours/;
+	$node->safe_psql($db, 'ALTER EXTENSION vector UPDATE');
+	is(difference($fresh_s, catalog($db)), '', "$v in schema vx: updated catalog equals a fresh install's");
+}
+is(scalar(grep { /vx\.vector/ } @$fresh_s) > 0, 1, 'schema-qualified names in the schema case');
+
 # the comparison can fail: one property changed by hand is found
 $node->safe_psql('db_0_8_5', 'ALTER FUNCTION vector_norm(vector) COST 2');
 like(difference($fresh, catalog('db_0_8_5')), qr/vector_norm.*cost=1\b/s, 'a changed cost is caught');

@@ -6,20 +6,32 @@
 # own -m flags below and nothing else is built with them.
 
 EXTENSION = vector
-EXTVERSION = 0.8.1
+EXTVERSION = 0.8.6
 
 MODULE_big = vector
 SRCS = $(sort $(wildcard src/*.cpp src/*/*.cpp))
 OBJS = $(SRCS:.cpp=.o)
 HEADERS = $(wildcard include/vx/types/*.h)
 
-DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) sql/$(EXTENSION)--$(EXTVERSION).sql
-EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql $(OBJS:.o=.d)
+# Every released version an existing database may carry: pgvector's releases
+# (0.1.2 is listed too: its tarball's control file named 0.1.1, fixed in
+# 0.1.3, and a database created from a git checkout may say 0.1.2) and our own
+# earlier 0.8.1. Each gets one generated script straight to $(EXTVERSION);
+# see tools/gen_upgrade.pl for why one step suits every start.
+UPGRADE_FROM = 0.1.0 0.1.1 0.1.2 0.1.3 0.1.4 0.1.5 0.1.6 0.1.7 0.1.8 \
+	0.2.0 0.2.1 0.2.2 0.2.3 0.2.4 0.2.5 0.2.6 0.2.7 0.3.0 0.3.1 0.3.2 \
+	0.4.0 0.4.1 0.4.2 0.4.3 0.4.4 0.5.0 0.5.1 0.6.0 0.6.1 0.6.2 \
+	0.7.0 0.7.1 0.7.2 0.7.3 0.7.4 0.8.0 0.8.1 0.8.2 0.8.3 0.8.4 0.8.5
+UPGRADE_SCRIPTS = $(foreach v,$(UPGRADE_FROM),sql/$(EXTENSION)--$(v)--$(EXTVERSION).sql)
+
+DATA = sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPTS)
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPTS) $(OBJS:.o=.d)
 
 
 REGRESS = vector_input vector_functions vector_binary halfvec sparsevec bit cast aggregate btree simd_level \
 	hnsw_vector hnsw_halfvec hnsw_sparsevec hnsw_bit hnsw_options hnsw_verify hnsw_ddl hnsw_limits hnsw_pack \
-	diskann_vector diskann_options diskann_labels
+	diskann_vector diskann_options diskann_labels \
+	ivfflat_vector ivfflat_halfvec ivfflat_bit ivfflat_options
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
@@ -54,9 +66,25 @@ endif
 sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
 	cp $< $@
 
-all: sql/$(EXTENSION)--$(EXTVERSION).sql
+UPGRADE_DEPS = tools/gen_upgrade.pl sql/$(EXTENSION).sql sql/upgrade/pre.sql sql/upgrade/post.sql $(EXTENSION).control
+
+sql/$(EXTENSION)--%--$(EXTVERSION).sql: $(UPGRADE_DEPS)
+	perl tools/gen_upgrade.pl $* $(EXTVERSION) sql/$(EXTENSION).sql sql/upgrade/pre.sql sql/upgrade/post.sql $(EXTENSION).control > $@.tmp
+	mv $@.tmp $@
+
+all: sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPTS)
 
 -include $(OBJS:.o=.d)
 
 print-%:
 	@echo $($*)
+
+# Test only: install scripts that rebuild each earlier version's catalog
+# (test/upgrade/rewind.sql), for TAP 050's update-vs-fresh comparison.
+# stage.sh installs them into the private test stage; never shipped.
+install-upgrade-bases: sql/$(EXTENSION)--$(EXTVERSION).sql
+	rm -rf .tmp/upgrade-bases && mkdir -p .tmp/upgrade-bases
+	perl test/upgrade/make_bases.pl sql/$(EXTENSION).sql test/upgrade/rewind.sql .tmp/upgrade-bases
+	$(INSTALL_DATA) .tmp/upgrade-bases/*.sql '$(DESTDIR)$(datadir)/extension/'
+
+.PHONY: install-upgrade-bases

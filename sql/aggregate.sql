@@ -96,3 +96,37 @@ RESET parallel_setup_cost;
 
 DROP FUNCTION agg_error(text);
 DROP TABLE agg_v, agg_h, agg_par, agg_serial, agg_mixed;
+
+-- the support functions called from SQL with hand-made states: an empty or
+-- malformed state, or one with more than 16000 sums, is an error
+CREATE FUNCTION agg_try(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	result text;
+BEGIN
+	EXECUTE q INTO result;
+	RETURN result;
+EXCEPTION WHEN others THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$$;
+SELECT agg_try($q$SELECT (vector_combine('{0}', '{}'))::text$q$);
+SELECT agg_try($q$SELECT (vector_combine('{0}', '{0}'))::text$q$);
+SELECT agg_try($q$SELECT (vector_combine('{1,2}', '{0}'))::text$q$);
+SELECT agg_try($q$SELECT (vector_combine('{0}', '{2,4,6}'))::text$q$);
+SELECT agg_try($q$SELECT (vector_combine('{1,2}', '{2,4,6}'))::text$q$);
+SELECT agg_try($q$SELECT (vector_combine('{0}', array_fill(1::float8, ARRAY[16002])))::text$q$);
+SELECT agg_try($q$SELECT (vector_combine(array_fill(1::float8, ARRAY[16002]), '{0}'))::text$q$);
+SELECT agg_try($q$SELECT (halfvec_combine('{0}', array_fill(1::float8, ARRAY[16002])))::text$q$);
+SELECT agg_try($q$SELECT (vector_avg('{5}'))::text$q$);
+SELECT agg_try($q$SELECT (vector_avg('{0}'))::text$q$);
+SELECT agg_try($q$SELECT (vector_avg('{}'))::text$q$);
+SELECT agg_try($q$SELECT (vector_avg(array_fill(1::float8, ARRAY[16002])))::text$q$);
+SELECT vector_avg(array_fill(1::float8, ARRAY[16001]))::text = array_fill(1::real, ARRAY[16000])::vector::text;
+SELECT agg_try($q$SELECT (halfvec_avg(array_fill(1::float8, ARRAY[16002])))::text$q$);
+SELECT agg_try($q$SELECT (halfvec_avg('{3}'))::text$q$);
+SELECT agg_try($q$SELECT (vector_accum('{}', '[1,2]'))::text$q$);
+SELECT agg_try($q$SELECT (vector_accum('{0}', '[1,2]'))::text$q$);
+SELECT agg_try($q$SELECT (vector_accum('{1,2,3,4}', '[1,2]'))::text$q$);
+SELECT agg_try($q$SELECT (halfvec_accum('{1,2}', '[1,2]'))::text$q$);
+
+DROP FUNCTION agg_try(text);

@@ -393,6 +393,23 @@ SELECT '{}'::real[]::sparsevec;
 SELECT '{{1}}'::real[]::sparsevec;
 SELECT '{4e38,-4e38}'::float8[]::sparsevec;
 SELECT '{1e-46,-1e-46}'::float8[]::sparsevec;
+-- at most 16000 non-zero elements from an array (zeros do not count)
+SELECT vector_dims(array_fill(1::real, ARRAY[16000])::sparsevec::vector);
+SELECT array_fill(0::real, ARRAY[20000])::sparsevec::text = '{}/20000';
+DO $$
+BEGIN
+	PERFORM array_fill(1::real, ARRAY[16001])::sparsevec;
+EXCEPTION WHEN others THEN
+	RAISE NOTICE '%: %', SQLSTATE, SQLERRM;
+END
+$$;
+DO $$
+BEGIN
+	PERFORM array_fill(2, ARRAY[16001])::sparsevec;
+EXCEPTION WHEN others THEN
+	RAISE NOTICE '%: %', SQLSTATE, SQLERRM;
+END
+$$;
 SELECT '{1e39}'::numeric[]::sparsevec;
 SELECT array_agg(CASE WHEN i IN (1, 20000) THEN i ELSE 0 END ORDER BY i)::sparsevec FROM generate_series(1, 20000) i;
 SELECT array_to_sparsevec(ARRAY[1,2,3], 3, false);

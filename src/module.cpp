@@ -12,6 +12,7 @@
 
 #include "vx/diskann/diskann.h"
 #include "vx/hnsw/hnsw.h"
+#include "vx/ivfflat/ivfflat.h"
 #include "vx/kernels/kernels.hpp"
 
 extern "C" {
@@ -58,6 +59,7 @@ _PG_init(void)
 
 	HnswInit();
 	DiskannInit();
+	IvfflatInit();
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("vector");

@@ -103,7 +103,7 @@ extern "C" {
 #ifndef PG_MODULE_MAGIC_EXT
 #define VX_MODULE_MAGIC PG_MODULE_MAGIC
 #else
-#define VX_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "vector", .version = "0.8.1")
+#define VX_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "vector", .version = "0.8.6")
 #endif
 
 /*

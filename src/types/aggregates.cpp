@@ -10,9 +10,13 @@
  * is an error ("expected N dimensions, not M"). A sum that overflows double is
  * "value out of range: overflow". avg of no rows is NULL.
  *
- * Called as an aggregate, the transition and combine functions update the
- * state array in place (as float8_accum does) instead of building a new array
- * per row; called directly from SQL they never modify their arguments.
+ * Called as an aggregate, the transition function updates the state array in
+ * place (as float8_accum does) instead of building a new array per row; the
+ * combine function (once per worker) always builds a new one. Called directly
+ * from SQL they never modify their arguments, and a state whose sums exceed
+ * the type's dimension limit, or counts rows without sums, is an error
+ * ("vector cannot have more than 16000 dimensions", "vector must have at
+ * least 1 dimension"), as in pgvector 0.8.6.
  */
 #include "vx/pg.h"
 
@@ -74,20 +78,13 @@ VX_FUNCTION(vector_accum) { PG_RETURN_ARRAYTYPE_P(AccumState(fcinfo, "vector_acc
 /* avg(halfvec) transition: add a row. */
 VX_FUNCTION(halfvec_accum) { PG_RETURN_ARRAYTYPE_P(AccumState(fcinfo, "halfvec_accum", PG_GETARG_HALFVEC_P(1))); }
 
-/* A copy of a state array (same layout). */
-static ArrayType *
-CopyState(ArrayType *statearray)
-{
-	ArrayType *result = NewFloatArray<float8>(StateDims(statearray) + 1);
-
-	memcpy(ARR_DATA_PTR(result), ARR_DATA_PTR(statearray), (StateDims(statearray) + 1) * sizeof(float8));
-	return result;
-}
-
 /*
  * Merge two partial states (parallel aggregation); shared by avg(vector) and
- * avg(halfvec) since their states are alike. An empty side (n = 0) yields the
- * other side; otherwise the dimensions must match.
+ * avg(halfvec) since their states are alike (so its messages say "vector",
+ * as pgvector's). A side without sums (the initial '{0}') yields the other
+ * side; otherwise the dimensions must match. The sums' count is checked
+ * against the type's limits, so a hand-made state called from SQL (an
+ * oversized one, or counts without sums) is an error, never a result.
  */
 VX_FUNCTION(vector_combine)
 {
@@ -95,24 +92,23 @@ VX_FUNCTION(vector_combine)
 	ArrayType *statearray2 = PG_GETARG_ARRAYTYPE_P(1);
 	float8 *state1 = CheckStateArray(statearray1, "vector_combine");
 	float8 *state2 = CheckStateArray(statearray2, "vector_combine");
-	bool in_agg = AggCheckCallContext(fcinfo, NULL) != 0;
-	int dim;
+	int dim1 = StateDims(statearray1);
+	int dim2 = StateDims(statearray2);
+	int dim = dim1 != 0 ? dim1 : dim2;
 	ArrayType *result;
 	float8 *out;
 
-	if (state1[0] == 0.0)
-		PG_RETURN_ARRAYTYPE_P(CopyState(statearray2));
-	if (state2[0] == 0.0)
-		PG_RETURN_ARRAYTYPE_P(in_agg ? statearray1 : CopyState(statearray1));
+	if (dim != 0)
+		CheckDim(dim, "vector", VECTOR_MAX_DIM);
+	if (dim1 != 0 && dim2 != 0)
+		CheckExpectedDim(dim1, dim2);
 
-	dim = StateDims(statearray1);
-	CheckExpectedDim(dim, StateDims(statearray2));
-
-	result = in_agg ? statearray1 : NewFloatArray<float8>(dim + 1);
+	/* a new array each time: either side may be a constant or the other's */
+	result = NewFloatArray<float8>(dim + 1);
 	out = (float8 *)ARR_DATA_PTR(result);
 	out[0] = state1[0] + state2[0];
 	for (int i = 1; i <= dim; i++) {
-		double v = state1[i] + state2[i];
+		double v = (dim1 != 0 ? state1[i] : 0.0) + (dim2 != 0 ? state2[i] : 0.0);
 
 		if (std::isinf(v))
 			float_overflow_error();

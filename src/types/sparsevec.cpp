@@ -356,6 +356,9 @@ SparsevecFromValues(int dim, const int32 *indices, const float *x, int n)
 
 	for (int i = 0; i < n; i++)
 		nnz += x[i] != 0;
+	/* only an array can hold more (a vector or halfvec has at most 16000 elements) */
+	if (nnz > SPARSEVEC_MAX_NNZ)
+		SparsevecReportTooManyNnz();
 
 	result = InitSparseVector(dim, nnz);
 	values = SPARSEVEC_VALUES(result);
@@ -435,8 +438,8 @@ VX_FUNCTION(sparsevec_to_halfvec)
 /*
  * int4[], real[], double precision[], numeric[] -> sparsevec (one symbol for
  * all four). As in pgvector, every element is converted before any is checked
- * for NaN/infinity, and the non-zero count is not limited to
- * SPARSEVEC_MAX_NNZ here (only text input and recv enforce that limit).
+ * for NaN/infinity; then more than SPARSEVEC_MAX_NNZ non-zero elements is an
+ * error, as in pgvector 0.8.6 (earlier releases built such a value).
  */
 VX_FUNCTION(array_to_sparsevec)
 {

@@ -14,7 +14,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 
-our @EXPORT = qw(setup_sql table_sql fill_sql knn_sql l2_oracle_sql checksum_sql);
+our @EXPORT = qw(setup_sql table_sql fill_sql knn_sql l2_oracle_sql checksum_sql recall_function_sql);
 
 # SQL that creates the extension and the deterministic data generators
 # vx_dense(i, d) ('[...]' text) and vx_sparse(i, d) ('{i:v,...}/d' text;
@@ -81,6 +81,56 @@ sub checksum_sql
 	return "SELECT count(*) || ' ' || coalesce(md5(string_agg("
 	  . "id || ' ' || embedding::text || ' ' || half::text || ' ' || sparse::text, E'\\n' ORDER BY id)), '-')"
 	  . " FROM $table $where";
+}
+
+# SQL that creates vx_knn_recall(tab, col, op, qtab, k, settings, filter):
+# recall@k of whatever index serves ORDER BY col op q LIMIT k on tab, over
+# every row of qtab (its column col holds the queries), with the settings
+# ('name=value,name=value', each set locally, e.g. the AM's search width)
+# and an optional WHERE filter. Each query runs twice through dynamic SQL,
+# once through the index (enable_seqscan off) and once exactly
+# (enable_indexscan off); the index's rows whose distance is within the
+# k-th exact distance count as hits (ties at the k-th place are hits),
+# missing rows (fewer than k) as misses. Any AM's tests can use it.
+sub recall_function_sql
+{
+	return q{
+CREATE FUNCTION vx_knn_recall(tab text, col text, op text, qtab text, k int, settings text DEFAULT '',
+	filter text DEFAULT 'true') RETURNS float8
+	LANGUAGE plpgsql AS $$
+DECLARE
+	q text;
+	s text;
+	approx float8[];
+	exact float8[];
+	hits bigint := 0;
+	total bigint := 0;
+	typ text := (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+		WHERE attrelid = tab::regclass AND attname = col);
+	knn text := format('SELECT array_agg(d ORDER BY n) FROM (SELECT %I %s $1::%s AS d, row_number() OVER () AS n FROM '
+		'(SELECT %I FROM %I WHERE %s ORDER BY %I %s $1::%s LIMIT %s) s) s', col, op, typ, col, tab, filter, col, op, typ, k);
+BEGIN
+	FOREACH s IN ARRAY string_to_array(settings, ',') LOOP
+		PERFORM set_config(split_part(s, '=', 1), split_part(s, '=', 2), true);
+	END LOOP;
+	FOR q IN EXECUTE format('SELECT %I::text FROM %I ORDER BY id', col, qtab) LOOP
+		PERFORM set_config('enable_seqscan', 'off', true);
+		PERFORM set_config('enable_indexscan', 'on', true);
+		EXECUTE knn INTO approx USING q;
+		PERFORM set_config('enable_seqscan', 'on', true);
+		PERFORM set_config('enable_indexscan', 'off', true);
+		EXECUTE knn INTO exact USING q;
+		total := total + coalesce(cardinality(exact), 0);
+		IF approx IS NOT NULL AND exact IS NOT NULL THEN
+			hits := hits + (SELECT count(*) FROM unnest(approx) a
+				WHERE a <= exact[cardinality(exact)] + 1e-6 * (1 + abs(exact[cardinality(exact)])));
+		END IF;
+	END LOOP;
+	PERFORM set_config('enable_seqscan', 'on', true);
+	PERFORM set_config('enable_indexscan', 'on', true);
+	RETURN CASE WHEN total = 0 THEN 1 ELSE hits::float8 / total END;
+END $$;
+};
 }
 
 1;

@@ -23,5 +23,7 @@ if [ ! -x "$stage$bindir/postgres" ]; then
 fi
 make -C "$root" -s -j"$(nproc)" PG_CONFIG="$PG_CONFIG" ${WERROR:+WERROR=1} >&2
 make -C "$root" -s install PG_CONFIG="$PG_CONFIG" DESTDIR="$stage" >&2
+# test-only base scripts of earlier versions (TAP 050), never in a real install
+make -C "$root" -s install-upgrade-bases PG_CONFIG="$PG_CONFIG" DESTDIR="$stage" >&2
 chmod -R a+rX "$stage"
 echo "$stage$bindir"

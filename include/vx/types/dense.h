@@ -148,7 +148,8 @@ FormatDenseText(int dim, Get get)
 static inline int
 RecvDenseHeader(StringInfo buf, int32 typmod, const char *type_name, int max_dim)
 {
-	int16 dim = (int16)pq_getmsgint(buf, sizeof(int16));
+	/* unsigned, as pgvector 0.8.6 reads it: 0xFFFF is too many dimensions, not -1 */
+	int dim = (int)(uint16)pq_getmsgint(buf, sizeof(int16));
 	int16 unused = (int16)pq_getmsgint(buf, sizeof(int16));
 
 	CheckTypeDim(dim, typmod, type_name, max_dim);

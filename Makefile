@@ -11,7 +11,9 @@ EXTVERSION = 0.8.1
 MODULE_big = vector
 SRCS = $(sort $(wildcard src/*.cpp src/*/*.cpp))
 OBJS = $(SRCS:.cpp=.o)
-HEADERS = $(wildcard include/vx/types/*.h)
+# The C headers other extensions include to read our datums, installed (like
+# pgvector's) as $(includedir_server)/extension/vector/{vector,halfvec,sparsevec}.h
+HEADERS = include/extension/vector/vector.h include/extension/vector/halfvec.h include/extension/vector/sparsevec.h
 
 DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) sql/$(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql $(OBJS:.o=.d)

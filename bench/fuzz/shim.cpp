@@ -372,6 +372,21 @@ pq_sendfloat4(StringInfo buf, float4 f)
 
 /* --- misc ----------------------------------------------------------------- */
 
+/* bufpage.c's PageInit: an empty page with specialSize bytes of special space. */
+void
+PageInit(Page page, Size pageSize, Size specialSize)
+{
+	PageHeader p = (PageHeader) page;
+
+	specialSize = MAXALIGN(specialSize);
+	memset(p, 0, pageSize);
+	p->pd_flags = 0;
+	p->pd_lower = SizeOfPageHeaderData;
+	p->pd_upper = pageSize - specialSize;
+	p->pd_special = pageSize - specialSize;
+	PageSetPageSizeAndVersion(page, pageSize, PG_PAGE_LAYOUT_VERSION);
+}
+
 int
 pg_ltoa(int32 value, char *a)
 {

@@ -10,13 +10,16 @@
  * (every metapage read), and for each id of the first group whose slot lies
  * on the pages built: HnswAddressOf, HnswCheckPage on the graph and vector
  * pages (HnswViewPin), the record's neighbours up to min(nneighbors, 2m),
- * and HnswReadSlot over the slot's pages. Property: a clear ERROR, or no
+ * HnswReadSlot over the slot's pages, and for a written slot
+ * HnswCheckSlotDatum and (sparsevec, whose kernels follow the stored nnz)
+ * the distance kernel on the datum. Property: a clear ERROR, or no
  * access outside the pages (ASan), no UB, no division by zero.
  */
 #include "page_common.h"
 
 #include "vx/hnsw/hnsw.h"
 #include "vx/kernels/kernels.hpp"
+#include "vx/types/sparsevec.h"
 
 #define FUZZ_VECTOR_PAGES 12
 
@@ -50,6 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		Page pages[3 + FUZZ_VECTOR_PAGES];
 		int npages;
 		char *datum;
+		VxDistanceData dist;
 
 		HnswComputeGeometry(&geometry, kind, metric, dims, m, 64);
 		npages = 3 + (int) Min(geometry.vector_pages_per_group, (uint32) FUZZ_VECTOR_PAGES);
@@ -73,6 +77,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				/* a 4-byte varlena header, then the datum's bytes as the geometry sizes them */
 				datum = (char *) palloc0(geometry.vector_slot_size);
 				SET_VARSIZE(datum, geometry.vector_slot_size - HNSW_VECTOR_HEADER_SIZE);
+				if (kind == VX_ELEM_SPARSE) {
+					/* a real sparsevec: nnz non-zeros at indices 0.. */
+					SparseVector *sv = (SparseVector *) datum;
+
+					sv->dim = (int32) dims;
+					sv->nnz = (int32) Min(r % 7, dims);
+					for (int j = 0; j < sv->nnz; j++) {
+						sv->indices[j] = j;
+						SPARSEVEC_VALUES(sv)[j] = 1.0f + j;
+					}
+					SET_VARSIZE(datum, SPARSEVEC_SIZE(sv->nnz));
+				}
 				HnswWriteVectorSlot(&pages[a.vector_block], &geometry, a.vector_offset, version, datum, 0,
 									a.vector_pages);
 			}
@@ -81,6 +97,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FuzzDamage(pages, npages, data + 6, size - 6);
 
 		memcpy(&meta, HnswCheckMetaPage(rel, pages[0]), sizeof(meta));
+		VxInitDistance(&dist, (VxElemKind) meta.elem_kind, (VxMetric) meta.metric, meta.dimensions);
 		datum = (char *) palloc(meta.vector_slot_size);
 		for (uint32 id = 0; id < meta.records_per_page; id++) {
 			HnswAddress a = HnswAddressOf(&meta, id);
@@ -99,6 +116,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				HnswCheckPage(rel, pages[a.vector_block + p], HNSW_PAGE_VECTOR, a.vector_block + p);
 			HnswReadSlot(&pages[a.vector_block], &meta, a.vector_offset, &version, datum);
 			sink = sink + version + (uint8) datum[meta.vector_slot_size - HNSW_VECTOR_HEADER_SIZE - 1];
+			if (version == 0)
+				continue;
+			/* what HnswViewDistance does with a slot: check it, then the kernel reads it */
+			HnswCheckSlotDatum(rel, &meta, id, datum);
+			if (meta.elem_kind == VX_ELEM_SPARSE)
+				sink = sink + (dist.fn(&dist, datum, datum) != 0);
 		}
 	} else
 		vx_fuzz_check_error();

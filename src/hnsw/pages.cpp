@@ -436,6 +436,26 @@ HnswReadSlot(Page *pages, const HnswMetaPageData *meta, uint32 offset, uint32 *v
 }
 
 /*
+ * Error unless the datum of element id's slot is safe to hand to the
+ * distance functions. Dense and bit kernels read as many elements as the
+ * metapage's dimensions (what the slot is sized for), but sparse kernels
+ * follow the stored nnz: a damaged one must not send them past the slot.
+ */
+void
+HnswCheckSlotDatum(Relation index, const HnswMetaPageData *meta, HnswId id, const char *datum)
+{
+	const SparseVector *s = (const SparseVector *) datum;
+
+	if (meta->elem_kind != VX_ELEM_SPARSE)
+		return;
+	if (!VARATT_IS_4B_U(datum) || s->nnz < 0 || s->nnz > HNSW_MAX_SPARSE_NNZ || VARSIZE(datum) != SPARSEVEC_SIZE(s->nnz) ||
+		VARSIZE(datum) > meta->vector_slot_size - HNSW_VECTOR_HEADER_SIZE)
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+						errmsg("index \"%s\" has a damaged vector for element %u", RelationGetRelationName(index), id),
+						errhint("REINDEX the index.")));
+}
+
+/*
  * Write the vector slot at byte offset `offset` of its first page: version,
  * datum, zeros up to the slot size. Only the part on the slot's pages first
  * .. first + count - 1 (0: the page holding the version) is written, into

@@ -11,7 +11,9 @@ EXTVERSION = 0.8.6
 MODULE_big = vector
 SRCS = $(sort $(wildcard src/*.cpp src/*/*.cpp))
 OBJS = $(SRCS:.cpp=.o)
-HEADERS = $(wildcard include/vx/types/*.h)
+# The C headers other extensions include to read our datums, installed (like
+# pgvector's) as $(includedir_server)/extension/vector/{vector,halfvec,sparsevec}.h
+HEADERS = include/extension/vector/vector.h include/extension/vector/halfvec.h include/extension/vector/sparsevec.h
 
 # Every released version an existing database may carry: pgvector's releases
 # (0.1.2 is listed too: its tarball's control file named 0.1.1, fixed in

@@ -18,13 +18,36 @@
 /* Seed of the quantizer's rotation: a constant, so builds are reproducible. */
 #define DISKANN_ROTATION_SEED UINT64CONST(0x5658444953454544)
 
+/*
+ * Derive the geometry (code_bytes, center_pages, node_size, nodes_per_page)
+ * from what is indexed (code_dimensions, bits, label_capacity,
+ * num_neighbors); returns the node size, which the caller checks against a
+ * page. The one formula for a build and for checking a metapage.
+ */
+static Size
+DiskannDeriveGeometry(DiskannMetaPageData *meta)
+{
+	vx::core::Quantizer q;
+	Size node_size;
+
+	q.dims = meta->code_dimensions;
+	q.bits = (uint32_t) meta->bits;
+	meta->code_bytes = q.code_bytes();
+	meta->center_pages =
+		(uint32) (((Size) meta->code_dimensions * sizeof(float) + DISKANN_PAGE_CAPACITY - 1) / DISKANN_PAGE_CAPACITY);
+	node_size = DISKANN_NODE_HEADER_SIZE + meta->code_bytes + DiskannLabelBytes(meta) +
+				(Size) meta->num_neighbors * sizeof(DiskannId);
+	meta->node_size = (uint32) node_size;
+	meta->nodes_per_page = node_size <= DISKANN_PAGE_CAPACITY ? (uint32) (DISKANN_PAGE_CAPACITY / node_size) : 0;
+	return node_size;
+}
+
 /* Fill in what is indexed and the geometry (no I/O); errors for what cannot fit a page. */
 void
 DiskannComputeGeometry(DiskannMetaPageData *meta, VxElemKind kind, VxMetric metric, uint32 dimensions,
 					   uint32 code_dimensions, int num_neighbors, int search_list_size, double max_alpha, int layout,
 					   int bits, int label_capacity)
 {
-	vx::core::Quantizer q;
 	Size node_size;
 
 	MemSet(meta, 0, sizeof(*meta));
@@ -42,13 +65,7 @@ DiskannComputeGeometry(DiskannMetaPageData *meta, VxElemKind kind, VxMetric metr
 	meta->seed = DISKANN_ROTATION_SEED;
 	meta->label_capacity = (uint16) label_capacity;
 
-	q.dims = code_dimensions;
-	q.bits = (uint32_t) bits;
-	meta->code_bytes = q.code_bytes();
-	meta->center_pages = (uint32) ((code_dimensions * sizeof(float) + DISKANN_PAGE_CAPACITY - 1) / DISKANN_PAGE_CAPACITY);
-
-	node_size = DISKANN_NODE_HEADER_SIZE + meta->code_bytes + DiskannLabelBytes(meta) +
-				(Size) num_neighbors * sizeof(DiskannId);
+	node_size = DiskannDeriveGeometry(meta);
 	if (node_size > DISKANN_PAGE_CAPACITY)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -56,9 +73,6 @@ DiskannComputeGeometry(DiskannMetaPageData *meta, VxElemKind kind, VxMetric metr
 				 errdetail("A node holds the code of %u dimensions at %d bits each, %d labels and %d neighbours.",
 						   code_dimensions, bits, label_capacity, num_neighbors),
 				 errhint("Lower num_bits_per_dimension, num_neighbors or num_dimensions.")));
-	meta->node_size = (uint32) node_size;
-	meta->nodes_per_page = (uint32) (DISKANN_PAGE_CAPACITY / node_size);
-
 	meta->entry_id = DISKANN_INVALID_ID;
 	meta->next_id = 0;
 	meta->free_head = DISKANN_INVALID_ID;
@@ -95,13 +109,40 @@ DiskannWriteMetaPage(Page page, const DiskannMetaPageData *meta)
 	DiskannMetaSetLower(page);
 }
 
+/*
+ * Whether a metapage's parameters are in range and its geometry is the one
+ * they give (so every node record, code, label and neighbour array the
+ * readers address lies inside a node page). Damage that passes the magic
+ * and version checks must be refused here, never read.
+ */
+static bool
+DiskannMetaGeometryValid(const DiskannMetaPageData *meta)
+{
+	DiskannMetaPageData derived;
+
+	if (meta->elem_kind != VX_ELEM_F32 && meta->elem_kind != VX_ELEM_F16)
+		return false;
+	if (meta->metric != VX_METRIC_L2 && meta->metric != VX_METRIC_IP && meta->metric != VX_METRIC_COSINE)
+		return false;
+	if (meta->dimensions == 0 || meta->dimensions > DISKANN_MAX_DIM || meta->bits == 0 ||
+		meta->bits > DISKANN_MAX_BITS || meta->code_dimensions == 0 || meta->code_dimensions > meta->dimensions ||
+		meta->num_neighbors == 0 || meta->label_capacity > DISKANN_MAX_NODE_LABELS ||
+		meta->nlabel_entries > DISKANN_MAX_LABEL_ENTRIES)
+		return false;
+	memcpy(&derived, meta, sizeof(derived));
+	if (DiskannDeriveGeometry(&derived) > DISKANN_PAGE_CAPACITY)
+		return false;
+	return derived.code_bytes == meta->code_bytes && derived.center_pages == meta->center_pages &&
+		   derived.node_size == meta->node_size && derived.nodes_per_page == meta->nodes_per_page;
+}
+
 /* The metapage contents, or an error when the page is not a diskann metapage of this version. */
 DiskannMetaPage
 DiskannCheckMetaPage(Relation index, Page page)
 {
 	DiskannMetaPage meta = DiskannPageGetMeta(page);
 
-	if (PageIsNew(page) || PageGetSpecialSize(page) != MAXALIGN(sizeof(DiskannPageOpaqueData)) ||
+	if (PageIsNew(page) || ((PageHeader) page)->pd_special != BLCKSZ - MAXALIGN(sizeof(DiskannPageOpaqueData)) ||
 		DiskannPageGetOpaque(page)->page_id != DISKANN_PAGE_ID || meta->magic != DISKANN_MAGIC) {
 		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
 						errmsg("index \"%s\" is not a valid diskann index", RelationGetRelationName(index)),
@@ -113,11 +154,7 @@ DiskannCheckMetaPage(Relation index, Page page)
 						errmsg("index \"%s\" has diskann format version %u, this extension reads version %d",
 							   RelationGetRelationName(index), meta->version, DISKANN_VERSION),
 						errhint("REINDEX the index (REINDEX INDEX %s).", RelationGetRelationName(index))));
-	if (meta->nodes_per_page == 0 || meta->node_size < DISKANN_NODE_HEADER_SIZE ||
-		(Size) meta->nodes_per_page * meta->node_size > DISKANN_PAGE_CAPACITY || meta->bits == 0 ||
-		meta->bits > DISKANN_MAX_BITS || meta->code_dimensions == 0 || meta->code_dimensions > meta->dimensions ||
-		meta->num_neighbors == 0 || meta->label_capacity > DISKANN_MAX_NODE_LABELS ||
-		meta->nlabel_entries > DISKANN_MAX_LABEL_ENTRIES)
+	if (!DiskannMetaGeometryValid(meta))
 		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
 						errmsg("index \"%s\" has an invalid diskann metapage", RelationGetRelationName(index)),
 						errhint("REINDEX the index (REINDEX INDEX %s).", RelationGetRelationName(index))));
@@ -139,7 +176,7 @@ DiskannReadMeta(Relation index, DiskannMetaPageData *meta)
 void
 DiskannCheckPage(Relation index, Page page, uint16 page_type, BlockNumber blkno)
 {
-	if (PageIsNew(page) || PageGetSpecialSize(page) != MAXALIGN(sizeof(DiskannPageOpaqueData)) ||
+	if (PageIsNew(page) || ((PageHeader) page)->pd_special != BLCKSZ - MAXALIGN(sizeof(DiskannPageOpaqueData)) ||
 		DiskannPageGetOpaque(page)->page_id != DISKANN_PAGE_ID ||
 		DiskannPageGetOpaque(page)->page_type != page_type)
 		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),

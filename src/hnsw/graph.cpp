@@ -319,8 +319,10 @@ HnswViewDistance(HnswView view, HnswId id, const char *q, float *distance, uint3
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		slot = HnswVectorSlotAt(BufferGetPage(buf), a.vector_offset);
 		*version = slot->version;
-		if (slot->version != 0)
+		if (slot->version != 0) {
+			HnswCheckSlotDatum(view->index, &view->meta, id, HnswSlotDatum(slot));
 			*distance = view->dist->fn(view->dist, q, HnswSlotDatum(slot));
+		}
 		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 		return *version != 0;
 	}
@@ -332,6 +334,7 @@ HnswViewDistance(HnswView view, HnswId id, const char *q, float *distance, uint3
 	*version = HnswViewReadStraddling(view, &a, view->scratch);
 	if (*version == 0)
 		return false;
+	HnswCheckSlotDatum(view->index, &view->meta, id, view->scratch);
 	*distance = view->dist->fn(view->dist, q, view->scratch);
 	return true;
 }
@@ -359,6 +362,8 @@ HnswViewCopyVector(HnswView view, HnswId id, char *dest)
 		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 	} else
 		version = HnswViewReadStraddling(view, &a, dest);
+	if (version != 0)
+		HnswCheckSlotDatum(view->index, meta, id, dest);
 	return version;
 }
 

@@ -23,6 +23,7 @@
 #include "vx/pg.h"
 
 #include "vx/hnsw/hnsw.h"
+#include "vx/types/sparsevec.h"
 
 #include <cmath>
 
@@ -239,6 +240,57 @@ HnswWriteMetaPage(Page page, const HnswMetaPageData *meta)
 	((PageHeader) page)->pd_lower = (PageGetContents(page) - page) + sizeof(HnswMetaPageData);
 }
 
+/*
+ * Whether a metapage's parameters are in range and its geometry is the one
+ * HnswComputeGeometry derives from them, so that every address computed
+ * from an id (HnswAddressOf divides by records_per_page and slots_per_run)
+ * and every record, slot and upper list lies where the readers expect it.
+ * Damage behind a valid magic and version is refused here, never read.
+ */
+static bool
+HnswMetaGeometryValid(const HnswMetaPageData *meta)
+{
+	HnswMetaPageData derived;
+	uint32 max_dim;
+
+	switch (meta->elem_kind) {
+	case VX_ELEM_F32:
+	case VX_ELEM_F16:
+		max_dim = HNSW_MAX_DIM;
+		break;
+	case VX_ELEM_BIT:
+		max_dim = HNSW_MAX_BIT_DIM;
+		break;
+	case VX_ELEM_SPARSE:
+		max_dim = SPARSEVEC_MAX_DIM;
+		break;
+	default:
+		return false;
+	}
+	if (meta->metric < VX_METRIC_L2 || meta->metric > VX_METRIC_JACCARD || meta->dimensions < 1 ||
+		meta->dimensions > max_dim || meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M ||
+		meta->ef_construction < HNSW_MIN_EF_CONSTRUCTION || meta->ef_construction > HNSW_MAX_EF_CONSTRUCTION ||
+		meta->entry_level < -1 || meta->entry_level > HNSW_MAX_LEVEL)
+		return false;
+	HnswComputeGeometry(&derived, (VxElemKind) meta->elem_kind, (VxMetric) meta->metric, meta->dimensions, meta->m,
+						meta->ef_construction);
+	return derived.record_size == meta->record_size && derived.records_per_page == meta->records_per_page &&
+		   derived.vector_slot_size == meta->vector_slot_size && derived.slots_per_run == meta->slots_per_run &&
+		   derived.pages_per_run == meta->pages_per_run &&
+		   derived.vector_pages_per_group == meta->vector_pages_per_group &&
+		   derived.groups_per_extent == meta->groups_per_extent;
+}
+
+/*
+ * Whether the page's special space is where ours is: checked before the
+ * opaque is read, because a damaged pd_special would point it anywhere.
+ */
+static inline bool
+HnswSpecialValid(Page page)
+{
+	return ((PageHeader) page)->pd_special == BLCKSZ - MAXALIGN(sizeof(HnswPageOpaqueData));
+}
+
 /* Refuse a metapage we cannot read; return its contents otherwise. */
 HnswMetaPage
 HnswCheckMetaPage(Relation index, Page page)
@@ -256,7 +308,7 @@ HnswCheckMetaPage(Relation index, Page page)
 							   RelationGetRelationName(index)),
 						errhint("REINDEX the index to rebuild it in this extension's format.")));
 
-	if (meta->magic != HNSW_MAGIC || HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID ||
+	if (meta->magic != HNSW_MAGIC || !HnswSpecialValid(page) || HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID ||
 		HnswPageGetOpaque(page)->page_type != HNSW_PAGE_META)
 		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
 						errmsg("index \"%s\" is not a valid hnsw index", RelationGetRelationName(index)),
@@ -268,6 +320,11 @@ HnswCheckMetaPage(Relation index, Page page)
 						errmsg("index \"%s\" has hnsw format version %u, this extension reads version %u",
 							   RelationGetRelationName(index), meta->version, HNSW_VERSION),
 						errhint("REINDEX the index to rebuild it in this extension's format.")));
+
+	if (!HnswMetaGeometryValid(meta))
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+						errmsg("index \"%s\" has an invalid hnsw metapage", RelationGetRelationName(index)),
+						errhint("REINDEX the index.")));
 	return meta;
 }
 
@@ -304,9 +361,8 @@ HnswGetCachedMeta(Relation index)
 void
 HnswCheckPage(Relation index, Page page, uint16 page_type, BlockNumber blkno)
 {
-	HnswPageOpaque opaque = HnswPageGetOpaque(page);
-
-	if (unlikely(PageIsNew(page) || opaque->page_id != HNSW_PAGE_ID || opaque->page_type != page_type))
+	if (unlikely(PageIsNew(page) || !HnswSpecialValid(page) || HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID ||
+				 HnswPageGetOpaque(page)->page_type != page_type))
 		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
 						errmsg("index \"%s\" contains an unexpected page at block %u", RelationGetRelationName(index),
 							   blkno),
@@ -377,6 +433,26 @@ HnswReadSlot(Page *pages, const HnswMetaPageData *meta, uint32 offset, uint32 *v
 	HnswSlotBytes(pages, 0, offset, 0, sizeof(uint32), (char *) version, NULL, false);
 	HnswSlotBytes(pages, 0, offset, HNSW_VECTOR_HEADER_SIZE, meta->vector_slot_size - HNSW_VECTOR_HEADER_SIZE, datum,
 				  NULL, false);
+}
+
+/*
+ * Error unless the datum of element id's slot is safe to hand to the
+ * distance functions. Dense and bit kernels read as many elements as the
+ * metapage's dimensions (what the slot is sized for), but sparse kernels
+ * follow the stored nnz: a damaged one must not send them past the slot.
+ */
+void
+HnswCheckSlotDatum(Relation index, const HnswMetaPageData *meta, HnswId id, const char *datum)
+{
+	const SparseVector *s = (const SparseVector *) datum;
+
+	if (meta->elem_kind != VX_ELEM_SPARSE)
+		return;
+	if (!VARATT_IS_4B_U(datum) || s->nnz < 0 || s->nnz > HNSW_MAX_SPARSE_NNZ || VARSIZE(datum) != SPARSEVEC_SIZE(s->nnz) ||
+		VARSIZE(datum) > meta->vector_slot_size - HNSW_VECTOR_HEADER_SIZE)
+		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+						errmsg("index \"%s\" has a damaged vector for element %u", RelationGetRelationName(index), id),
+						errhint("REINDEX the index.")));
 }
 
 /*

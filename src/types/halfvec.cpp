@@ -25,6 +25,18 @@
 
 #include <cmath>
 
+/* A zeroed halfvec of dim elements (the caller checks dim); exported for other extensions. */
+HalfVector *
+InitHalfVector(int dim)
+{
+	Size size = HALFVEC_SIZE(dim);
+	HalfVector *result = (HalfVector *)palloc0(size);
+
+	SET_VARSIZE(result, size);
+	result->dim = dim;
+	return result;
+}
+
 /* Text input "[1,2,3]" with optional whitespace; see DenseIn. */
 VX_FUNCTION(halfvec_in) { PG_RETURN_HALFVEC_P(DenseIn<HalfVector>(PG_GETARG_CSTRING(0), PG_GETARG_INT32(2))); }
 

@@ -32,6 +32,19 @@
 #include <cmath>
 #include <cstdlib>
 
+/* A zeroed sparsevec of dim dimensions and nnz elements (not checked); exported for other extensions. */
+SparseVector *
+InitSparseVector(int dim, int nnz)
+{
+	Size size = SPARSEVEC_SIZE(nnz);
+	SparseVector *result = (SparseVector *)palloc0(size);
+
+	SET_VARSIZE(result, size);
+	result->dim = dim;
+	result->nnz = nnz;
+	return result;
+}
+
 /* One parsed element of the text form, sorted by index before storing. */
 typedef struct SparseInputElement
 {

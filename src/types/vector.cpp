@@ -23,6 +23,35 @@
 
 #include <cmath>
 
+/* A zeroed vector of dim elements (the caller checks dim); exported for other extensions. */
+Vector *
+InitVector(int dim)
+{
+	Size size = VECTOR_SIZE(dim);
+	Vector *result = (Vector *)palloc0(size);
+
+	SET_VARSIZE(result, size);
+	result->dim = dim;
+	return result;
+}
+
+/* Log "msg = [...]" at INFO; exported (pgvector's debugging aid). */
+void
+PrintVector(char *msg, Vector *vector)
+{
+	char *out = DenseOut(vector);
+
+	elog(INFO, "%s = %s", msg, out);
+	pfree(out);
+}
+
+/* The btree order (DenseCmp); exported for other extensions. */
+int
+vector_cmp_internal(Vector *a, Vector *b)
+{
+	return DenseCmp(a, b);
+}
+
 /* Text input "[1,2,3]" with optional whitespace; see DenseIn. */
 VX_FUNCTION(vector_in) { PG_RETURN_VECTOR_P(DenseIn<Vector>(PG_GETARG_CSTRING(0), PG_GETARG_INT32(2))); }
 

@@ -360,6 +360,7 @@ bool HnswUpperFits(Page page, int level, int m);
 void HnswCheckPage(Relation index, Page page, uint16 page_type, BlockNumber blkno);
 Size HnswVectorPageBytes(const HnswMetaPageData *meta, BlockNumber blkno);
 void HnswReadSlot(Page *pages, const HnswMetaPageData *meta, uint32 offset, uint32 *version, char *datum);
+void HnswCheckSlotDatum(Relation index, const HnswMetaPageData *meta, HnswId id, const char *datum);
 void HnswWriteVectorSlot(Page *pages, const HnswMetaPageData *meta, uint32 offset, uint32 version, const char *datum,
 						 uint32 first, uint32 count);
 

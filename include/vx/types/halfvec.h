@@ -1,49 +1,30 @@
 /*
- * halfvec.h -- the `halfvec` datum, byte-identical to pgvector's.
+ * halfvec.h -- the `halfvec` datum inside the extension.
+ *
+ * The struct, `half`, limits and macros are defined once, in the C header
+ * other extensions include (include/extension/vector/halfvec.h, installed
+ * like pgvector's); this file adds the layout checks:
  *
  *   int32 vl_len_; int16 dim; int16 unused; half x[dim]   (IEEE binary16)
  *
- * `half` is stored as its raw 16 bits (uint16) so that the PG zone never
+ * In C++ `half` is the raw 16 bits (uint16) so that the PG zone never
  * depends on compiler support for _Float16; conversions live in the kernels.
+ * InitHalfVector is defined in src/types/halfvec.cpp (exported, C linkage).
  */
 #ifndef VX_TYPES_HALFVEC_H
 #define VX_TYPES_HALFVEC_H
 
 #include "vx/pg.h"
 
+#include "extension/vector/halfvec.h"
+
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
-#define HALFVEC_MAX_DIM 16000
-
-typedef uint16_t half;
-
-#define HALFVEC_SIZE(_dim) (offsetof(HalfVector, x) + sizeof(half) * (_dim))
-#define DatumGetHalfVector(x) ((HalfVector *) PG_DETOAST_DATUM(x))
-#define PG_GETARG_HALFVEC_P(x) DatumGetHalfVector(PG_GETARG_DATUM(x))
-#define PG_RETURN_HALFVEC_P(x) PG_RETURN_POINTER(x)
-
-typedef struct HalfVector
-{
-	int32 vl_len_; /* varlena header (do not touch directly!) */
-	int16 dim;	   /* number of dimensions */
-	int16 unused;  /* reserved for future use, always zero */
-	half x[FLEXIBLE_ARRAY_MEMBER];
-} HalfVector;
-
+static_assert(std::is_same_v<half, uint16_t>, "the extension works on half's raw bits");
 static_assert(offsetof(HalfVector, dim) == 4, "halfvec layout must match pgvector");
 static_assert(offsetof(HalfVector, x) == 8, "halfvec layout must match pgvector");
-
-/* Allocate a zeroed halfvec of dim elements (palloc; caller checks dim). */
-static inline HalfVector *
-InitHalfVector(int dim)
-{
-	Size size = HALFVEC_SIZE(dim);
-	HalfVector *result = (HalfVector *) palloc0(size);
-
-	SET_VARSIZE(result, size);
-	result->dim = dim;
-	return result;
-}
+static_assert(sizeof(HalfVector) == 8, "halfvec layout must match pgvector");
 
 #endif /* VX_TYPES_HALFVEC_H */

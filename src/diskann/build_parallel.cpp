@@ -24,6 +24,7 @@
  */
 #include "vx/pg.h"
 
+#include "vx/am/parallel.h"
 #include "vx/diskann/build.h"
 
 /* Keys of the parallel context's table of contents */
@@ -127,17 +128,12 @@ DiskannParallelBegin(int nworkers, uint32 max_rows, uint32 dims, uint32 stride)
 	DiskannBuildShared layout;
 	DiskannBuildShared *shared;
 	Size bytes = DiskannSharedLayout(&layout, max_rows, dims, stride);
-	Size querylen = 0;
 
 	EnterParallelMode();
 	pcxt = CreateParallelContext("vector", "DiskannParallelBuildMain", nworkers);
 	shm_toc_estimate_chunk(&pcxt->estimator, bytes);
 	shm_toc_estimate_keys(&pcxt->estimator, 1);
-	if (debug_query_string != NULL) {
-		querylen = strlen(debug_query_string);
-		shm_toc_estimate_chunk(&pcxt->estimator, querylen + 1);
-		shm_toc_estimate_keys(&pcxt->estimator, 1);
-	}
+	VxParallelEstimateQueryText(pcxt);
 	InitializeParallelDSM(pcxt);
 	if (pcxt->seg == NULL) {
 		DestroyParallelContext(pcxt);
@@ -148,12 +144,7 @@ DiskannParallelBegin(int nworkers, uint32 max_rows, uint32 dims, uint32 stride)
 	shared = (DiskannBuildShared *) shm_toc_allocate(pcxt->toc, bytes);
 	memcpy(shared, &layout, sizeof(layout));
 	shm_toc_insert(pcxt->toc, DISKANN_KEY_SHARED, shared);
-	if (debug_query_string != NULL) {
-		char *query = (char *) shm_toc_allocate(pcxt->toc, querylen + 1);
-
-		memcpy(query, debug_query_string, querylen + 1);
-		shm_toc_insert(pcxt->toc, DISKANN_KEY_QUERY_TEXT, query);
-	}
+	VxParallelStoreQueryText(pcxt, DISKANN_KEY_QUERY_TEXT);
 
 	par = (DiskannParallelBuild *) palloc0(sizeof(DiskannParallelBuild));
 	par->pcxt = pcxt;
@@ -212,7 +203,6 @@ DiskannParallelEnd(DiskannParallelBuild *par)
 void
 DiskannParallelBuildMain(dsm_segment *seg, shm_toc *toc)
 {
-	debug_query_string = (const char *) shm_toc_lookup(toc, DISKANN_KEY_QUERY_TEXT, true);
-	pgstat_report_activity(STATE_RUNNING, debug_query_string);
+	VxParallelWorkerQueryText(toc, DISKANN_KEY_QUERY_TEXT);
 	DiskannSharedRun((DiskannBuildShared *) shm_toc_lookup(toc, DISKANN_KEY_SHARED, false), false);
 }

@@ -35,6 +35,7 @@
  */
 #include "vx/pg.h"
 
+#include "vx/am/parallel.h"
 #include "vx/hnsw/build.h"
 #include "vx/hnsw/hnsw.h"
 
@@ -118,7 +119,6 @@ HnswParallelBegin(HnswBuildState *bs, int nworkers, uint64 seed)
 	Size budget = HnswBuildBudget();
 	Size shared_bytes;
 	Size area_bytes;
-	Size querylen = 0;
 	char *area;
 	MemoryContext old;
 
@@ -136,11 +136,7 @@ HnswParallelBegin(HnswBuildState *bs, int nworkers, uint64 seed)
 	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(sizeof(WalUsage), pcxt->nworkers));
 	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(sizeof(BufferUsage), pcxt->nworkers));
 	shm_toc_estimate_keys(&pcxt->estimator, 4);
-	if (debug_query_string != NULL) {
-		querylen = strlen(debug_query_string);
-		shm_toc_estimate_chunk(&pcxt->estimator, querylen + 1);
-		shm_toc_estimate_keys(&pcxt->estimator, 1);
-	}
+	VxParallelEstimateQueryText(pcxt);
 
 	InitializeParallelDSM(pcxt);
 	if (pcxt->seg == NULL) {
@@ -178,12 +174,7 @@ HnswParallelBegin(HnswBuildState *bs, int nworkers, uint64 seed)
 	shm_toc_insert(pcxt->toc, HNSW_KEY_WAL_USAGE, par->walusage);
 	par->bufferusage = (BufferUsage *) shm_toc_allocate(pcxt->toc, mul_size(sizeof(BufferUsage), pcxt->nworkers));
 	shm_toc_insert(pcxt->toc, HNSW_KEY_BUFFER_USAGE, par->bufferusage);
-	if (debug_query_string != NULL) {
-		char *query = (char *) shm_toc_allocate(pcxt->toc, querylen + 1);
-
-		memcpy(query, debug_query_string, querylen + 1);
-		shm_toc_insert(pcxt->toc, HNSW_KEY_QUERY_TEXT, query);
-	}
+	VxParallelStoreQueryText(pcxt, HNSW_KEY_QUERY_TEXT);
 
 	LaunchParallelWorkers(pcxt);
 	par->pcxt = pcxt;
@@ -398,8 +389,7 @@ HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc)
 	LOCKMODE index_lockmode;
 	MemoryContext old;
 
-	debug_query_string = (const char *) shm_toc_lookup(toc, HNSW_KEY_QUERY_TEXT, true);
-	pgstat_report_activity(STATE_RUNNING, debug_query_string);
+	VxParallelWorkerQueryText(toc, HNSW_KEY_QUERY_TEXT);
 
 	shared = (HnswBuildShared *) shm_toc_lookup(toc, HNSW_KEY_SHARED, false);
 

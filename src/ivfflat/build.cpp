@@ -47,7 +47,8 @@ typedef struct IvfflatBuildState
 	float *samples;
 	uint32 nsamples;
 	uint32 capacity;
-	double seen;
+	double seen;	/* values offered to the reservoir */
+	double indexable; /* rows the assignment will index */
 	vx::core::SplitMix64 rng;
 	float *tmp; /* one value as floats */
 
@@ -110,6 +111,8 @@ IvfflatSampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnu
 		return;
 	old = MemoryContextSwitchTo(bs->tmp_ctx);
 	value = IvfflatPrepareValue(&bs->dist, values[0], true, &skip);
+	if (!skip)
+		bs->indexable += 1;
 	if (!skip && IvfflatToFloats(bs, DatumGetPointer(value), bs->tmp)) {
 		uint64 slot = UINT64_MAX;
 
@@ -359,6 +362,7 @@ IvfflatAssignCallback(Relation index, ItemPointer tid, Datum *values, bool *isnu
 		}
 		IvfflatAppendEntry(bs->index, bs->fork, &bs->insert[best], datum, tid, true);
 		bs->indtuples++;
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmp_ctx);
@@ -418,6 +422,9 @@ IvfflatBuildIndex(Relation heap, Relation index, IndexInfo *indexInfo, IvfflatBu
 
 	if (heap != NULL) {
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_IVFFLAT_PHASE_ASSIGN);
+		/* the sampling scan counted the rows to assign */
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, (int64) bs->indexable);
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
 		bs->reltuples =
 			table_index_build_scan(heap, index, indexInfo, true, true, IvfflatAssignCallback, (void *) bs, NULL);
 	}

@@ -178,7 +178,8 @@ IvfflatComputeCenters(IvfflatBuildState *bs, IndexInfo *indexInfo)
 {
 	uint32 dims = bs->meta.dimensions;
 	uint32 lists = bs->meta.lists;
-	Size per_sample = sizeof(float) * (Size) dims + 8; /* the value and kmeans' per-sample scratch */
+	/* a sample's floats and kmeans' per-sample scratch (assignment, two bounds) */
+	Size per_sample = sizeof(float) * (Size) dims + vx::core::kmeans_scratch_bytes(1, 1, 1) - vx::core::kmeans_scratch_bytes(0, 1, 1);
 	Size fixed = vx::core::kmeans_scratch_bytes(0, lists, dims) + sizeof(float) * (Size) lists * dims;
 	Size budget = (Size) maintenance_work_mem * 1024;
 	uint32 want = Max(lists * 50, 10000);

@@ -6,7 +6,8 @@ and uses `default_search` for the filtered and cold-cache runs. `graph_params` m
 suite's common graph parameters (M, ef_construction, also given to hnswlib and faiss) onto
 the method's WITH options so that all systems build comparable graphs. `memlimit_sweeps`
 adds settings the memlimit scenario also sweeps (e.g. diskann's rescore depth, which decides
-how many heap reads a query makes). A method whose access method is not in pg_am is skipped
+how many heap reads a query makes). `sized_options` derives options from the table's row
+count (ivfflat's lists). A method whose access method is not in pg_am is skipped
 with a notice, so entries may precede their code.
 
 The exact scan (no index) is not a method here: it always runs, as the recall-1.0 baseline.
@@ -29,12 +30,16 @@ class Method:
     # memlimit scenario: further settings swept, {guc: [values]}; each value is one more
     # curve over a few of search_values (the main curve leaves the setting at its default)
     memlimit_sweeps: dict = field(default_factory=dict)
+    # options that depend on the number of rows indexed: rows -> {option: value}
+    sized_options: object = None
     ddl: str = "CREATE INDEX {index} ON {table} USING {am} ({column} {opclass}){with}"
 
-    def with_options(self, graph):
-        """The WITH options for this build: defaults, overridden by the common graph
-        parameters the method understands."""
+    def with_options(self, graph, rows=None):
+        """The WITH options for this build: defaults, then those sized for `rows` rows,
+        overridden by the common graph parameters the method understands."""
         opts = dict(self.options)
+        if self.sized_options is not None and rows is not None:
+            opts.update(self.sized_options(rows))
         for common, option in self.graph_params.items():
             if common in graph:
                 opts[option] = graph[common]
@@ -56,6 +61,14 @@ def _literal(v):
 
 OPS = {"l2": "vector_l2_ops", "cosine": "vector_cosine_ops", "ip": "vector_ip_ops"}
 
+
+def ivfflat_lists(rows):
+    """pgvector's advice for lists: rows / 1000 up to 1M rows, sqrt(rows) above."""
+    if rows <= 1_000_000:
+        return {"lists": max(1, rows // 1000)}
+    return {"lists": int(rows ** 0.5)}
+
+
 METHODS = {
     "hnsw": Method(
         name="hnsw", am="hnsw", opclass=OPS,
@@ -71,5 +84,13 @@ METHODS = {
         search_guc="diskann.query_search_list_size", search_values=[10, 20, 40, 75, 100, 200, 400, 800],
         default_search=100,
         memlimit_sweeps={"diskann.query_rescore": [10, 50, 200]},
+    ),
+    "ivfflat": Method(
+        name="ivfflat", am="ivfflat", opclass=OPS,
+        options={"lists": 100},
+        sized_options=ivfflat_lists,
+        search_guc="ivfflat.probes", search_values=[1, 2, 4, 8, 16, 32, 64, 128],
+        default_search=10,
+        filter_gucs={"ivfflat.iterative_scan": "relaxed_order"},
     ),
 }

@@ -293,7 +293,7 @@ def _table_bytes(inst):
 
 def run_method(sc, inst, ds, qids, m, graph, args, checks):
     """One index method: builds, sweep, filtered, then the write phases."""
-    opts = m.with_options(graph)
+    opts = m.with_options(graph, ds.n)
     util.log(f"index method {m.name} {opts}")
     serial = sqlbench.build_index(inst, m, opts, ds.metric, 0)
     sqlbench.drop_index(inst)
@@ -360,7 +360,7 @@ def run_memlimit(sc, inst, ds, wanted, graph, limit, checks, notices):
             notices.append(msg)
             continue
         try:
-            opts = m.with_options(graph)
+            opts = m.with_options(graph, ds.n)
             util.log(f"index method {m.name} {opts}")
             b = sqlbench.build_index(inst, m, opts, ds.metric, workers)
             build = {"build_s": b["seconds"], "build_workers": workers, "index_bytes": b["index_bytes"],

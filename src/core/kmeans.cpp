@@ -1,12 +1,15 @@
 /*
- * kmeans.cpp -- k-means++ seeding and Lloyd iterations (kmeans.hpp).
+ * kmeans.cpp -- k-means++ seeding and Lloyd iterations with Hamerly's
+ * bounds (kmeans.hpp).
  *
  * Memory: everything lives in the caller's samples, centers and scratch
- * (per-center float sums and counts, per-sample assignment and distance to
- * its center); nothing is allocated, nothing throws.
+ * (per-center float sums, previous centers, counts, drifts and half
+ * separations; per-sample assignment and two bounds); nothing is
+ * allocated, nothing throws.
  */
 #include "vx/core/kmeans.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -71,8 +74,10 @@ gaussian(SplitMix64 &rng) noexcept
 size_t
 kmeans_scratch_bytes(uint32_t n, uint32_t k, uint32_t dim) noexcept
 {
-	return align8(sizeof(float) * (size_t) k * dim) + align8(sizeof(uint32_t) * (size_t) k) +
-		   align8(sizeof(uint32_t) * (size_t) n) + align8(sizeof(float) * (size_t) n);
+	/* sums, old centers; counts, drifts, half-separations; per sample: assignment, upper and lower bound */
+	return 2 * align8(sizeof(float) * (size_t) k * dim) + align8(sizeof(uint32_t) * (size_t) k) +
+		   2 * align8(sizeof(float) * (size_t) k) + align8(sizeof(uint32_t) * (size_t) n) +
+		   2 * align8(sizeof(float) * (size_t) n);
 }
 
 uint32_t
@@ -112,6 +117,60 @@ kmeans_nearest(const kernels::KernelTable &kt, const float *v, const float *cent
 	return best;
 }
 
+namespace {
+
+/* Nearest and second-nearest center of v by squared L2: index, and both Euclidean distances. */
+uint32_t
+nearest_two(const kernels::KernelTable &kt, const float *v, const float *centers, uint32_t k, uint32_t dim,
+			float *d1, float *d2) noexcept
+{
+	uint32_t best = 0;
+	float b1 = INFINITY;
+	float b2 = INFINITY;
+	uint32_t c = 0;
+
+	for (; c + 4 <= k; c += 4) {
+		const float *vs[4] = {centers + (size_t) c * dim, centers + (size_t) (c + 1) * dim,
+							  centers + (size_t) (c + 2) * dim, centers + (size_t) (c + 3) * dim};
+		float out[4];
+
+		kt.l2sq_f32_batch4(v, vs, dim, out);
+		for (uint32_t j = 0; j < 4; j++) {
+			if (out[j] < b1) {
+				b2 = b1;
+				b1 = out[j];
+				best = c + j;
+			} else if (out[j] < b2)
+				b2 = out[j];
+		}
+	}
+	for (; c < k; c++) {
+		float d = kt.l2sq_f32(v, centers + (size_t) c * dim, dim);
+		if (d < b1) {
+			b2 = b1;
+			b1 = d;
+			best = c;
+		} else if (d < b2)
+			b2 = d;
+	}
+	*d1 = std::sqrt(std::max(b1, 0.0f));
+	*d2 = std::isinf(b2) ? INFINITY : std::sqrt(std::max(b2, 0.0f));
+	return best;
+}
+
+} // namespace
+
+/*
+ * Lloyd passes with Hamerly's bounds: per sample an upper bound u on the
+ * distance to its center and a lower bound l on the distance to every
+ * other center; a sample whose u is below max(l, half the distance from
+ * its center to the nearest other center) cannot change cluster and costs
+ * no distance. Euclidean distances: for spherical k-means the centers are
+ * unit vectors, where the nearest by L2 is the largest inner product.
+ * Bounds move by the centers' drift after each update; the clustering is
+ * the one plain Lloyd passes give (up to float rounding in the bounds,
+ * which are kept conservative by a small slack).
+ */
 Status
 kmeans(const kernels::KernelTable &kt, const float *samples, uint32_t n, const KmeansParams &params, float *centers,
 	   void *scratch, const volatile int *interrupt, KmeansStats *stats) noexcept
@@ -122,20 +181,32 @@ kmeans(const kernels::KernelTable &kt, const float *samples, uint32_t n, const K
 	SplitMix64 rng{params.seed ^ 0x6b6d65616e73ull};
 	char *p = static_cast<char *>(scratch);
 	float *sums;
+	float *old;
 	uint32_t *counts;
+	float *drift;
+	float *half_sep;
 	uint32_t *assign;
-	float *mind;
+	float *upper;
+	float *lower;
 	KmeansStats local;
 
 	if (dim == 0 || k == 0 || centers == nullptr || scratch == nullptr || (n > 0 && samples == nullptr))
 		return Status::InvalidArgument;
 	sums = reinterpret_cast<float *>(p);
 	p += align8(sizeof(float) * (size_t) k * dim);
+	old = reinterpret_cast<float *>(p);
+	p += align8(sizeof(float) * (size_t) k * dim);
 	counts = reinterpret_cast<uint32_t *>(p);
 	p += align8(sizeof(uint32_t) * (size_t) k);
+	drift = reinterpret_cast<float *>(p);
+	p += align8(sizeof(float) * (size_t) k);
+	half_sep = reinterpret_cast<float *>(p);
+	p += align8(sizeof(float) * (size_t) k);
 	assign = reinterpret_cast<uint32_t *>(p);
 	p += align8(sizeof(uint32_t) * (size_t) n);
-	mind = reinterpret_cast<float *>(p);
+	upper = reinterpret_cast<float *>(p);
+	p += align8(sizeof(float) * (size_t) n);
+	lower = reinterpret_cast<float *>(p);
 
 	/* Fewer samples than centers: the samples, then random centers. */
 	if (n <= k) {
@@ -154,8 +225,9 @@ kmeans(const kernels::KernelTable &kt, const float *samples, uint32_t n, const K
 		return Status::Ok;
 	}
 
-	/* k-means++ seeding: each next center drawn with probability proportional to its spread. */
+	/* k-means++ seeding: each next center drawn with probability proportional to its spread (upper as scratch). */
 	{
+		float *mind = upper;
 		uint32_t first = (uint32_t) (rng.next() % n);
 		std::memcpy(centers, samples + (size_t) first * dim, sizeof(float) * dim);
 		if (spherical)
@@ -194,30 +266,23 @@ kmeans(const kernels::KernelTable &kt, const float *samples, uint32_t n, const K
 		}
 	}
 
-	/* Lloyd iterations. */
+	/* First assignment: exact bounds. */
+	if (interrupt != nullptr && *interrupt)
+		return Status::Interrupted;
 	for (uint32_t i = 0; i < n; i++)
-		assign[i] = UINT32_MAX;
+		assign[i] = nearest_two(kt, samples + (size_t) i * dim, centers, k, dim, &upper[i], &lower[i]);
+
 	for (uint32_t iter = 0; iter < params.max_iterations; iter++) {
 		uint32_t changed = 0;
+		bool reseeded = false;
+		float max1 = 0, max2 = 0;
+		uint32_t max1_c = 0;
 
 		if (interrupt != nullptr && *interrupt)
 			return Status::Interrupted;
-		local.inertia = 0;
-		for (uint32_t i = 0; i < n; i++) {
-			float d;
-			uint32_t c = kmeans_nearest(kt, samples + (size_t) i * dim, centers, k, dim, spherical, &d);
 
-			if (c != assign[i])
-				changed++;
-			assign[i] = c;
-			mind[i] = (float) spread(d, spherical);
-			local.inertia += mind[i];
-		}
-		local.iterations = iter + 1;
-		if (changed == 0)
-			break;
-
-		/* update: means of the members */
+		/* update: means of the members; empty clusters take the sample farthest from its center */
+		std::memcpy(old, centers, sizeof(float) * (size_t) k * dim);
 		std::memset(sums, 0, sizeof(float) * (size_t) k * dim);
 		std::memset(counts, 0, sizeof(uint32_t) * k);
 		for (uint32_t i = 0; i < n; i++) {
@@ -230,13 +295,13 @@ kmeans(const kernels::KernelTable &kt, const float *samples, uint32_t n, const K
 		for (uint32_t c = 0; c < k; c++) {
 			float *dst = centers + (size_t) c * dim;
 			if (counts[c] == 0) {
-				/* empty cluster: take the sample farthest from its center */
 				uint32_t far = 0;
 				for (uint32_t i = 1; i < n; i++)
-					if (mind[i] > mind[far])
+					if (upper[i] > upper[far])
 						far = i;
 				std::memcpy(dst, samples + (size_t) far * dim, sizeof(float) * dim);
-				mind[far] = 0;
+				upper[far] = 0;
+				reseeded = true;
 			} else {
 				const float *s = sums + (size_t) c * dim;
 				for (uint32_t j = 0; j < dim; j++)
@@ -244,10 +309,64 @@ kmeans(const kernels::KernelTable &kt, const float *samples, uint32_t n, const K
 			}
 			if (spherical)
 				normalize(dst, dim);
+			drift[c] = std::sqrt(std::max(kt.l2sq_f32(old + (size_t) c * dim, dst, dim), 0.0f));
+			if (drift[c] > max1) {
+				max2 = max1;
+				max1 = drift[c];
+				max1_c = c;
+			} else if (drift[c] > max2)
+				max2 = drift[c];
 		}
-		/* an early stop once fewer than 0.1% of the samples move */
-		if ((uint64_t) changed * 1000 < n)
+
+		/* bounds follow the drift (a reseed invalidates them: recompute everything) */
+		for (uint32_t i = 0; i < n; i++) {
+			if (reseeded) {
+				upper[i] = INFINITY;
+				lower[i] = 0;
+				continue;
+			}
+			upper[i] += drift[assign[i]] * 1.0001f + 1e-6f;
+			lower[i] -= (assign[i] == max1_c ? max2 : max1) * 1.0001f + 1e-6f;
+		}
+		/* half the distance from each center to its nearest other center */
+		for (uint32_t c = 0; c < k; c++) {
+			float best = INFINITY;
+			for (uint32_t o = 0; o < k; o++)
+				if (o != c) {
+					float d = kt.l2sq_f32(centers + (size_t) c * dim, centers + (size_t) o * dim, dim);
+					if (d < best)
+						best = d;
+				}
+			half_sep[c] = std::isinf(best) ? INFINITY : 0.5f * std::sqrt(std::max(best, 0.0f)) * 0.9999f;
+		}
+
+		/* assignment, skipping samples the bounds settle */
+		for (uint32_t i = 0; i < n; i++) {
+			const float *v = samples + (size_t) i * dim;
+			float bound = std::max(half_sep[assign[i]], lower[i]);
+			uint32_t c;
+
+			if (upper[i] <= bound)
+				continue;
+			upper[i] = std::sqrt(std::max(kt.l2sq_f32(v, centers + (size_t) assign[i] * dim, dim), 0.0f)) * 1.0001f;
+			if (upper[i] <= bound)
+				continue;
+			c = nearest_two(kt, v, centers, k, dim, &upper[i], &lower[i]);
+			if (c != assign[i]) {
+				changed++;
+				assign[i] = c;
+			}
+		}
+		local.iterations = iter + 1;
+		if (changed == 0 || (uint64_t) changed * 1000 < n)
 			break;
+	}
+
+	/* exact inertia of the final assignment */
+	local.inertia = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		float d = rule_distance(kt, samples + (size_t) i * dim, centers + (size_t) assign[i] * dim, dim, spherical);
+		local.inertia += spread(d, spherical);
 	}
 	if (stats != nullptr)
 		*stats = local;

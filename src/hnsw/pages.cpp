@@ -22,6 +22,7 @@
  */
 #include "vx/pg.h"
 
+#include "vx/am/meta.h"
 #include "vx/hnsw/hnsw.h"
 #include "vx/types/sparsevec.h"
 
@@ -296,30 +297,18 @@ HnswMetaPage
 HnswCheckMetaPage(Relation index, Page page)
 {
 	HnswMetaPage meta = HnswPageGetMeta(page);
+	VxMetaFormat f;
 
-	if (PageIsNew(page))
-		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-						errmsg("index \"%s\" has an uninitialized metapage", RelationGetRelationName(index)),
-						errhint("REINDEX the index.")));
-
-	if (meta->magic == HNSW_PGVECTOR_MAGIC)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("index \"%s\" was built by pgvector and cannot be read by this extension",
-							   RelationGetRelationName(index)),
-						errhint("REINDEX the index to rebuild it in this extension's format.")));
-
-	if (meta->magic != HNSW_MAGIC || !HnswSpecialValid(page) || HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID ||
-		HnswPageGetOpaque(page)->page_type != HNSW_PAGE_META)
-		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-						errmsg("index \"%s\" is not a valid hnsw index", RelationGetRelationName(index)),
-						errdetail("Magic number %08X, expected %08X.", meta->magic, HNSW_MAGIC),
-						errhint("REINDEX the index.")));
-
-	if (meta->version != HNSW_VERSION)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("index \"%s\" has hnsw format version %u, this extension reads version %u",
-							   RelationGetRelationName(index), meta->version, HNSW_VERSION),
-						errhint("REINDEX the index to rebuild it in this extension's format.")));
+	f.am_name = "hnsw";
+	f.magic = meta->magic;
+	f.version = meta->version;
+	/* the special pointer first: a damaged one must not send the opaque read off the page */
+	f.ours = HnswSpecialValid(page) && HnswPageGetOpaque(page)->page_id == HNSW_PAGE_ID &&
+			 HnswPageGetOpaque(page)->page_type == HNSW_PAGE_META;
+	f.expected_magic = HNSW_MAGIC;
+	f.expected_version = HNSW_VERSION;
+	f.pgvector_magic = HNSW_PGVECTOR_MAGIC;
+	VxCheckMetaFormat(index, page, &f);
 
 	if (!HnswMetaGeometryValid(meta))
 		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),

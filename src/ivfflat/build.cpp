@@ -18,11 +18,20 @@
  *    list's chain. No WAL: the whole relation is logged at the end
  *    (VxLogBuiltIndex; always for the init fork of an unlogged table).
  *
- * Serial: the k-means assignment is the costly part and runs at SIMD speed
- * on one core; a parallel heap scan for step 3 is left for later (XXX).
+ * Parallel: step 3's heap scan runs in PostgreSQL parallel workers when
+ * plan_create_index_workers() grants some (max_parallel_maintenance_workers,
+ * the table's size or parallel_workers). The leader writes the metapage and
+ * directory first; each worker reads the centers from there (shared
+ * buffers), scans its part of the heap and appends to the lists under the
+ * same page locks as inserts; the leader scans too, then follows every
+ * chain to its end to record the insert pages. Centers are the same either
+ * way, so a parallel build holds the same entries in each list as a serial
+ * one (only their order within a list differs). The k-means itself runs in
+ * the leader on the SIMD kernels (four centers per kernel call), no threads.
  */
 #include "vx/pg.h"
 
+#include "vx/am/parallel.h"
 #include "vx/am/writer.h"
 #include "vx/core/hnsw_algo.hpp" /* SplitMix64 */
 #include "vx/core/kmeans.hpp"
@@ -47,7 +56,8 @@ typedef struct IvfflatBuildState
 	float *samples;
 	uint32 nsamples;
 	uint32 capacity;
-	double seen;
+	double seen;	/* values offered to the reservoir */
+	double indexable; /* rows the assignment will index */
 	vx::core::SplitMix64 rng;
 	float *tmp; /* one value as floats */
 
@@ -60,7 +70,40 @@ typedef struct IvfflatBuildState
 	double reltuples;
 	double indtuples;
 	MemoryContext tmp_ctx;
+
+	/* parallel assignment (NULL: serial) */
+	struct IvfflatBuildShared *shared;
+	bool leader;
 } IvfflatBuildState;
+
+/* Keys of the parallel context's table of contents */
+#define IVFFLAT_KEY_SHARED UINT64CONST(0x5658495600000001)
+#define IVFFLAT_KEY_QUERY_TEXT UINT64CONST(0x5658495600000002)
+#define IVFFLAT_KEY_WAL_USAGE UINT64CONST(0x5658495600000003)
+#define IVFFLAT_KEY_BUFFER_USAGE UINT64CONST(0x5658495600000004)
+
+/* State shared by the participants of a parallel assignment (in the segment). */
+typedef struct IvfflatBuildShared
+{
+	/* set by the leader before launching workers */
+	Oid heaprelid;
+	Oid indexrelid;
+	bool isconcurrent;
+
+	slock_t mutex;
+	ConditionVariable cv; /* a participant finished its scan */
+	int nparticipantsdone;
+	double reltuples;
+	bool brokenhotchain;
+	pg_atomic_uint64 indtuples; /* rows assigned, all participants */
+
+	/* ParallelTableScanDescData follows */
+} IvfflatBuildShared;
+
+#define IvfflatSharedTableScan(shared) \
+	((ParallelTableScanDesc) ((char *) (shared) + BUFFERALIGN(sizeof(IvfflatBuildShared))))
+
+extern "C" PGDLLEXPORT void IvfflatParallelBuildMain(dsm_segment *seg, shm_toc *toc);
 
 /* The elements of a prepared datum as floats into out (bit: 0/1); false for a zero vector under a spherical k-means. */
 static bool
@@ -110,6 +153,8 @@ IvfflatSampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnu
 		return;
 	old = MemoryContextSwitchTo(bs->tmp_ctx);
 	value = IvfflatPrepareValue(&bs->dist, values[0], true, &skip);
+	if (!skip)
+		bs->indexable += 1;
 	if (!skip && IvfflatToFloats(bs, DatumGetPointer(value), bs->tmp)) {
 		uint64 slot = UINT64_MAX;
 
@@ -134,7 +179,8 @@ IvfflatComputeCenters(IvfflatBuildState *bs, IndexInfo *indexInfo)
 {
 	uint32 dims = bs->meta.dimensions;
 	uint32 lists = bs->meta.lists;
-	Size per_sample = sizeof(float) * (Size) dims + 8; /* the value and kmeans' per-sample scratch */
+	/* a sample's floats and kmeans' per-sample scratch (assignment, two bounds) */
+	Size per_sample = sizeof(float) * (Size) dims + vx::core::kmeans_scratch_bytes(1, 1, 1) - vx::core::kmeans_scratch_bytes(0, 1, 1);
 	Size fixed = vx::core::kmeans_scratch_bytes(0, lists, dims) + sizeof(float) * (Size) lists * dims;
 	Size budget = (Size) maintenance_work_mem * 1024;
 	uint32 want = Max(lists * 50, 10000);
@@ -287,9 +333,30 @@ IvfflatCreatePages(IvfflatBuildState *bs)
 	}
 }
 
-/* Point every directory item at its first and last entry pages (no WAL). */
+/* The last page of the chain through blkno (no other process writes it any more). */
+static BlockNumber
+IvfflatChainEnd(IvfflatBuildState *bs, BlockNumber blkno)
+{
+	for (;;) {
+		Buffer buf = ReadBufferExtended(bs->index, bs->fork, blkno, RBM_NORMAL, NULL);
+		BlockNumber next;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		next = IvfflatPageGetOpaque(BufferGetPage(buf))->next;
+		UnlockReleaseBuffer(buf);
+		if (next == InvalidBlockNumber)
+			return blkno;
+		blkno = next;
+	}
+}
+
+/*
+ * Point every directory item at its first and last entry pages (no WAL).
+ * After a parallel assignment the leader's last pages are only hints (the
+ * workers appended too): the chains are followed to their ends.
+ */
 static void
-IvfflatFinishDirectory(IvfflatBuildState *bs)
+IvfflatFinishDirectory(IvfflatBuildState *bs, bool parallel)
 {
 	Buffer buf = InvalidBuffer;
 
@@ -307,6 +374,8 @@ IvfflatFinishDirectory(IvfflatBuildState *bs)
 		}
 		page = BufferGetPage(buf);
 		list = (IvfflatList) PageGetItem(page, PageGetItemId(page, bs->locs[c].offno));
+		if (parallel)
+			bs->insert[c] = IvfflatChainEnd(bs, bs->insert[c]);
 		list->start = bs->start[c];
 		list->insert = bs->insert[c];
 	}
@@ -359,9 +428,213 @@ IvfflatAssignCallback(Relation index, ItemPointer tid, Datum *values, bool *isnu
 		}
 		IvfflatAppendEntry(bs->index, bs->fork, &bs->insert[best], datum, tid, true);
 		bs->indtuples++;
+		if (bs->shared != NULL) {
+			uint64 n = pg_atomic_add_fetch_u64(&bs->shared->indtuples, 1);
+
+			if (bs->leader)
+				pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) n);
+		} else
+			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmp_ctx);
+}
+
+
+/* One participant's part of the parallel heap scan; then count it done. */
+static void
+IvfflatParallelScan(IvfflatBuildState *bs, bool progress)
+{
+	IvfflatBuildShared *shared = bs->shared;
+	IndexInfo *index_info = BuildIndexInfo(bs->index);
+	TableScanDesc scan;
+	double reltuples;
+
+	index_info->ii_Concurrent = shared->isconcurrent;
+	scan = table_beginscan_parallel(bs->heap, IvfflatSharedTableScan(shared));
+	/* ends the scan */
+	reltuples = table_index_build_scan(bs->heap, bs->index, index_info, true, progress, IvfflatAssignCallback,
+									   (void *) bs, scan);
+	SpinLockAcquire(&shared->mutex);
+	shared->nparticipantsdone++;
+	shared->reltuples += reltuples;
+	if (index_info->ii_BrokenHotChain)
+		shared->brokenhotchain = true;
+	SpinLockRelease(&shared->mutex);
+	ConditionVariableBroadcast(&shared->cv);
+}
+
+/*
+ * Leader: assign the rows with nworkers parallel workers (each scans part
+ * of the heap and appends to the lists under the same page locks as
+ * inserts); false if no worker could be started (then nothing was done).
+ */
+static bool
+IvfflatParallelAssign(IvfflatBuildState *bs, IndexInfo *indexInfo, int nworkers)
+{
+	ParallelContext *pcxt;
+	IvfflatBuildShared *shared;
+	Snapshot snapshot;
+	bool isconcurrent = indexInfo->ii_Concurrent;
+	Size shared_bytes;
+	WalUsage *walusage;
+	BufferUsage *bufferusage;
+	int participants;
+
+	EnterParallelMode();
+	pcxt = CreateParallelContext("vector", "IvfflatParallelBuildMain", nworkers);
+	/* CREATE INDEX CONCURRENTLY scans with an MVCC snapshot, a plain build sees every tuple */
+	snapshot = isconcurrent ? RegisterSnapshot(GetTransactionSnapshot()) : SnapshotAny;
+	shared_bytes = add_size(BUFFERALIGN(sizeof(IvfflatBuildShared)), table_parallelscan_estimate(bs->heap, snapshot));
+	shm_toc_estimate_chunk(&pcxt->estimator, shared_bytes);
+	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(sizeof(WalUsage), pcxt->nworkers));
+	shm_toc_estimate_chunk(&pcxt->estimator, mul_size(sizeof(BufferUsage), pcxt->nworkers));
+	shm_toc_estimate_keys(&pcxt->estimator, 3);
+	VxParallelEstimateQueryText(pcxt);
+	InitializeParallelDSM(pcxt);
+	if (pcxt->seg == NULL) {
+		if (IsMVCCSnapshot(snapshot))
+			UnregisterSnapshot(snapshot);
+		DestroyParallelContext(pcxt);
+		ExitParallelMode();
+		return false;
+	}
+
+	shared = (IvfflatBuildShared *) shm_toc_allocate(pcxt->toc, shared_bytes);
+	shared->heaprelid = RelationGetRelid(bs->heap);
+	shared->indexrelid = RelationGetRelid(bs->index);
+	shared->isconcurrent = isconcurrent;
+	SpinLockInit(&shared->mutex);
+	ConditionVariableInit(&shared->cv);
+	shared->nparticipantsdone = 0;
+	shared->reltuples = 0;
+	shared->brokenhotchain = false;
+	pg_atomic_init_u64(&shared->indtuples, 0);
+	table_parallelscan_initialize(bs->heap, IvfflatSharedTableScan(shared), snapshot);
+	shm_toc_insert(pcxt->toc, IVFFLAT_KEY_SHARED, shared);
+	walusage = (WalUsage *) shm_toc_allocate(pcxt->toc, mul_size(sizeof(WalUsage), pcxt->nworkers));
+	shm_toc_insert(pcxt->toc, IVFFLAT_KEY_WAL_USAGE, walusage);
+	bufferusage = (BufferUsage *) shm_toc_allocate(pcxt->toc, mul_size(sizeof(BufferUsage), pcxt->nworkers));
+	shm_toc_insert(pcxt->toc, IVFFLAT_KEY_BUFFER_USAGE, bufferusage);
+	VxParallelStoreQueryText(pcxt, IVFFLAT_KEY_QUERY_TEXT);
+
+	/* the workers read the metapage and directory through shared buffers: they are written already */
+	LaunchParallelWorkers(pcxt);
+	if (pcxt->nworkers_launched == 0) {
+		WaitForParallelWorkersToFinish(pcxt);
+		if (IsMVCCSnapshot(snapshot))
+			UnregisterSnapshot(snapshot);
+		DestroyParallelContext(pcxt);
+		ExitParallelMode();
+		return false;
+	}
+	ereport(DEBUG1, (errmsg_internal("ivfflat build: %d parallel workers launched", pcxt->nworkers_launched)));
+
+	bs->shared = shared;
+	bs->leader = true;
+	participants = pcxt->nworkers_launched + 1;
+	IvfflatParallelScan(bs, true);
+	for (;;) {
+		bool done;
+
+		SpinLockAcquire(&shared->mutex);
+		done = shared->nparticipantsdone >= participants;
+		SpinLockRelease(&shared->mutex);
+		if (done)
+			break;
+		ConditionVariableSleep(&shared->cv, WAIT_EVENT_PARALLEL_CREATE_INDEX_SCAN);
+	}
+	ConditionVariableCancelSleep();
+	bs->reltuples = shared->reltuples;
+	bs->indtuples = (double) pg_atomic_read_u64(&shared->indtuples);
+	if (shared->brokenhotchain)
+		indexInfo->ii_BrokenHotChain = true;
+
+	WaitForParallelWorkersToFinish(pcxt);
+	for (int i = 0; i < pcxt->nworkers_launched; i++)
+		InstrAccumParallelQuery(&bufferusage[i], &walusage[i]);
+	if (IsMVCCSnapshot(snapshot))
+		UnregisterSnapshot(snapshot);
+	DestroyParallelContext(pcxt);
+	ExitParallelMode();
+	bs->shared = NULL;
+	return true;
+}
+
+/*
+ * Entry point of a parallel build worker (found by name in the "vector"
+ * library): the centers and each list's first page come from the metapage
+ * and directory the leader wrote, then its part of the heap is assigned.
+ */
+void
+IvfflatParallelBuildMain(dsm_segment *seg, shm_toc *toc)
+{
+	IvfflatBuildShared *shared;
+	IvfflatBuildState bs;
+	LOCKMODE heap_lockmode;
+	LOCKMODE index_lockmode;
+	BlockNumber blkno;
+	BlockNumber last_directory = InvalidBlockNumber;
+	uint32 c = 0;
+
+	VxParallelWorkerQueryText(toc, IVFFLAT_KEY_QUERY_TEXT);
+	shared = (IvfflatBuildShared *) shm_toc_lookup(toc, IVFFLAT_KEY_SHARED, false);
+
+	/* the lock modes index.c already holds in the leader */
+	if (!shared->isconcurrent) {
+		heap_lockmode = ShareLock;
+		index_lockmode = AccessExclusiveLock;
+	} else {
+		heap_lockmode = ShareUpdateExclusiveLock;
+		index_lockmode = RowExclusiveLock;
+	}
+
+	memset(&bs, 0, sizeof(bs));
+	bs.heap = table_open(shared->heaprelid, heap_lockmode);
+	bs.index = index_open(shared->indexrelid, index_lockmode);
+	bs.fork = MAIN_FORKNUM;
+	bs.shared = shared;
+	bs.leader = false;
+	IvfflatReadMeta(bs.index, &bs.meta);
+	IvfflatInitDistance(&bs.dist, &bs.meta);
+	bs.traits = VxElemTraitsOf((VxElemKind) bs.meta.elem_kind);
+	bs.tmp_ctx = AllocSetContextCreate(CurrentMemoryContext, "ivfflat build tuple", ALLOCSET_DEFAULT_SIZES);
+	bs.centers = (char *) MemoryContextAllocHuge(CurrentMemoryContext, (Size) bs.meta.center_size * bs.meta.lists);
+	bs.insert = palloc_array(BlockNumber, bs.meta.lists);
+	for (blkno = bs.meta.first_directory; blkno != InvalidBlockNumber;) {
+		Buffer buf = ReadBuffer(bs.index, blkno);
+		Page page;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		IvfflatCheckPage(bs.index, page, IVFFLAT_PAGE_DIRECTORY, blkno);
+		for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page) && c < bs.meta.lists; off++) {
+			IvfflatList list = (IvfflatList) PageGetItem(page, PageGetItemId(page, off));
+
+			memcpy(bs.centers + (Size) c * bs.meta.center_size, IVFFLAT_LIST_CENTER(list), bs.meta.center_size);
+			c++;
+		}
+		last_directory = blkno;
+		blkno = IvfflatPageGetOpaque(page)->next;
+		UnlockReleaseBuffer(buf);
+	}
+	if (c != bs.meta.lists)
+		elog(ERROR, "ivfflat parallel build: %u lists in the directory, expected %u", c, bs.meta.lists);
+	/* the first entry pages follow the last directory page, one per list in order (IvfflatCreatePages) */
+	{
+		BlockNumber first = last_directory + 1;
+
+		for (c = 0; c < bs.meta.lists; c++)
+			bs.insert[c] = first + c;
+	}
+
+	InstrStartParallelQuery();
+	IvfflatParallelScan(&bs, false);
+	InstrEndParallelQuery(&((BufferUsage *) shm_toc_lookup(toc, IVFFLAT_KEY_BUFFER_USAGE, false))[ParallelWorkerNumber],
+						  &((WalUsage *) shm_toc_lookup(toc, IVFFLAT_KEY_WAL_USAGE, false))[ParallelWorkerNumber]);
+
+	index_close(bs.index, index_lockmode);
+	table_close(bs.heap, heap_lockmode);
 }
 
 /* Build the index into fork (MAIN, or INIT for an unlogged table's empty index). */
@@ -369,6 +642,7 @@ static void
 IvfflatBuildIndex(Relation heap, Relation index, IndexInfo *indexInfo, IvfflatBuildState *bs, ForkNumber fork)
 {
 	const VxTypeInfo *info = IvfflatTypeInfo(index);
+	bool parallel = false;
 	int dimensions = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
 	VxMetric metric;
 
@@ -417,11 +691,20 @@ IvfflatBuildIndex(Relation heap, Relation index, IndexInfo *indexInfo, IvfflatBu
 	IvfflatCreatePages(bs);
 
 	if (heap != NULL) {
+		/* the planner's choice: max_parallel_maintenance_workers, the table's parallel_workers, its size */
+		int nworkers = plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
+
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_IVFFLAT_PHASE_ASSIGN);
-		bs->reltuples =
-			table_index_build_scan(heap, index, indexInfo, true, true, IvfflatAssignCallback, (void *) bs, NULL);
+		/* the sampling scan counted the rows to assign */
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, (int64) bs->indexable);
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
+		if (nworkers > 0 && IvfflatParallelAssign(bs, indexInfo, nworkers))
+			parallel = true;
+		else
+			bs->reltuples =
+				table_index_build_scan(heap, index, indexInfo, true, true, IvfflatAssignCallback, (void *) bs, NULL);
 	}
-	IvfflatFinishDirectory(bs);
+	IvfflatFinishDirectory(bs, parallel);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_IVFFLAT_PHASE_LOAD);
 	/* the pages were written without WAL; an unlogged table's init fork is always logged */

@@ -10,6 +10,7 @@
  */
 #include "vx/pg.h"
 
+#include "vx/am/meta.h"
 #include "vx/ivfflat/ivfflat.h"
 
 static const VxTypeInfo ivfflat_vector_type_info = {VX_ELEM_F32, IVFFLAT_MAX_DIM, "vector"};
@@ -53,28 +54,19 @@ IvfflatMetaPage
 IvfflatCheckMetaPage(Relation index, Page page)
 {
 	IvfflatMetaPage meta = IvfflatPageGetMeta(page);
+	VxMetaFormat f;
 
-	if (PageIsNew(page))
-		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-						errmsg("index \"%s\" has an uninitialized metapage", RelationGetRelationName(index)),
-						errhint("REINDEX the index.")));
-	if (meta->magic == IVFFLAT_PGVECTOR_MAGIC)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("index \"%s\" was built by pgvector and cannot be read by this extension",
-							   RelationGetRelationName(index)),
-						errhint("REINDEX the index to rebuild it in this extension's format.")));
-	if (meta->magic != IVFFLAT_MAGIC || PageGetSpecialSize(page) != MAXALIGN(sizeof(IvfflatPageOpaqueData)) ||
-		IvfflatPageGetOpaque(page)->page_id != IVFFLAT_PAGE_ID ||
-		IvfflatPageGetOpaque(page)->page_type != IVFFLAT_PAGE_META)
-		ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-						errmsg("index \"%s\" is not a valid ivfflat index", RelationGetRelationName(index)),
-						errdetail("Magic number %08X, expected %08X.", meta->magic, IVFFLAT_MAGIC),
-						errhint("REINDEX the index.")));
-	if (meta->version != IVFFLAT_VERSION)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("index \"%s\" has ivfflat format version %u, this extension reads version %u",
-							   RelationGetRelationName(index), meta->version, IVFFLAT_VERSION),
-						errhint("REINDEX the index to rebuild it in this extension's format.")));
+	f.am_name = "ivfflat";
+	f.magic = meta->magic;
+	f.version = meta->version;
+	f.ours = PageGetSpecialSize(page) == MAXALIGN(sizeof(IvfflatPageOpaqueData)) &&
+			 IvfflatPageGetOpaque(page)->page_id == IVFFLAT_PAGE_ID &&
+			 IvfflatPageGetOpaque(page)->page_type == IVFFLAT_PAGE_META;
+	f.expected_magic = IVFFLAT_MAGIC;
+	f.expected_version = IVFFLAT_VERSION;
+	f.pgvector_magic = IVFFLAT_PGVECTOR_MAGIC;
+	VxCheckMetaFormat(index, page, &f);
+
 	if (meta->lists < IVFFLAT_MIN_LISTS || meta->lists > IVFFLAT_MAX_LISTS || meta->dimensions == 0 ||
 		!VxDistanceSupported((VxElemKind) meta->elem_kind, (VxMetric) meta->metric) ||
 		IVFFLAT_LIST_SIZE(meta->center_size) > IVFFLAT_MAX_ITEM_SIZE)

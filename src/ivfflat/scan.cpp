@@ -153,6 +153,9 @@ IvfflatReadList(Relation index, IvfflatScanOpaque so, BlockNumber blkno, BlockNu
 		OffsetNumber maxoff;
 		OffsetNumber off;
 
+		/* a concurrent insert may have extended the index since nblocks was read */
+		if (blkno >= nblocks)
+			nblocks = RelationGetNumberOfBlocks(index);
 		if (blkno >= nblocks || ++steps > nblocks)
 			ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
 							errmsg("index \"%s\" has a broken list chain at block %u", RelationGetRelationName(index),

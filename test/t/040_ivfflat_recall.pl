@@ -4,8 +4,9 @@
 #
 # 3000 rows of 32 dimensions in 20 clusters (VxDiskann.pm's generator),
 # 20 lists, 30 queries. At each stage: probes = lists must give recall 1
-# (every list is read, so the result is exact) and return every row exactly
-# once; probes = 5 must reach the opclass's minimum (VxIvfflat.pm); probes
+# (every list is read, so the result is exact; 0.99 for halfvec cosine,
+# whose stored normalized values are rounded, see VxIvfflat.pm) and return
+# every row exactly once; probes = 5 must reach the opclass's minimum (VxIvfflat.pm); probes
 # = 1 is reported; vx_ivfflat_verify finds nothing. An iterative scan
 # (relaxed_order) under a selective filter must return the full LIMIT where
 # a plain one-probe scan cannot.

@@ -2,8 +2,10 @@
  * kmeans_test.cpp -- GoogleTest for vx/core/kmeans.hpp: known, well
  * separated clusters are found; the nearest-center rule matches a scalar
  * brute force; the SIMD level and the scalar reference give the same
- * clustering; spherical centers are unit vectors; fewer samples than
- * centers; bad arguments and interrupts.
+ * clustering; the result is a fixed point of a plain (brute-force) Lloyd
+ * step, so the bounds that let samples skip distances never keep a sample
+ * in the wrong cluster; spherical centers are unit vectors; fewer samples
+ * than centers; bad arguments and interrupts.
  */
 #include "vx/core/kmeans.hpp"
 #include "vx/kernels/kernels.hpp"
@@ -103,6 +105,70 @@ TEST(Kmeans, NearestMatchesScalarBruteForce)
 					EXPECT_NEAR(got_d, want_d, 1e-3 * (1 + std::fabs(want_d)));
 			}
 		}
+}
+
+/* One brute-force Lloyd step (scalar, double sums) from centers c; returns the largest center move. */
+double
+lloyd_step_move(const std::vector<float> &x, uint32_t n, uint32_t dim, uint32_t k, const std::vector<float> &c,
+				bool spherical)
+{
+	std::vector<double> sums((size_t) k * dim, 0.0);
+	std::vector<uint32_t> counts(k, 0);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t best = 0;
+		double best_d = INFINITY;
+		for (uint32_t j = 0; j < k; j++) {
+			double d = 0;
+			for (uint32_t t = 0; t < dim; t++) {
+				double a = x[(size_t) i * dim + t], b = c[(size_t) j * dim + t];
+				d += spherical ? -a * b : (a - b) * (a - b);
+			}
+			if (d < best_d) {
+				best_d = d;
+				best = j;
+			}
+		}
+		counts[best]++;
+		for (uint32_t t = 0; t < dim; t++)
+			sums[(size_t) best * dim + t] += x[(size_t) i * dim + t];
+	}
+	double worst = 0;
+	for (uint32_t j = 0; j < k; j++) {
+		if (counts[j] == 0)
+			return INFINITY;
+		std::vector<double> m(dim);
+		double norm = 0;
+		for (uint32_t t = 0; t < dim; t++) {
+			m[t] = sums[(size_t) j * dim + t] / counts[j];
+			norm += m[t] * m[t];
+		}
+		double move = 0;
+		for (uint32_t t = 0; t < dim; t++) {
+			double v = spherical ? m[t] / std::sqrt(norm) : m[t];
+			move += (v - c[(size_t) j * dim + t]) * (v - c[(size_t) j * dim + t]);
+		}
+		worst = std::max(worst, std::sqrt(move));
+	}
+	return worst;
+}
+
+TEST(Kmeans, ConvergesToALloydFixedPoint)
+{
+	/* n < 1000: the 0.1% early stop only fires when no sample moved, i.e. at convergence */
+	const uint32_t n = 900, dim = 12, k = 15;
+	for (bool spherical : {false, true}) {
+		std::vector<float> x = test::gaussian_clusters(n, dim, 6, 17 + spherical);
+		std::vector<float> c;
+		KmeansParams p;
+		p.dim = dim;
+		p.k = k;
+		p.spherical = spherical;
+		p.max_iterations = 200;
+		KmeansStats st;
+		ASSERT_EQ(run(test::algo_kernels(), x, n, p, c, &st), Status::Ok);
+		EXPECT_LT(st.iterations, p.max_iterations) << "spherical " << spherical;
+		EXPECT_LT(lloyd_step_move(x, n, dim, k, c, spherical), 1e-4) << "spherical " << spherical;
+	}
 }
 
 TEST(Kmeans, SimdLevelMatchesScalarReference)

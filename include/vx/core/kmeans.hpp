@@ -2,7 +2,9 @@
  * kmeans.hpp -- k-means clustering of float vectors for the ivfflat index
  * (the centers of its inverted lists).
  *
- * Lloyd's algorithm after a k-means++ seeding (D^2 sampling), on caller
+ * Lloyd's algorithm after a k-means++ seeding (D^2 sampling), with
+ * Hamerly's bounds so that samples that cannot change cluster cost no
+ * distance computation (the result is plain Lloyd's), on caller
  * memory: samples (n x dim floats), centers (k x dim, the result) and a
  * scratch area of kmeans_scratch_bytes(n, k, dim) bytes. Distances go
  * through the given kernel table (squared L2, or inner product for

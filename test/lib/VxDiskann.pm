@@ -21,6 +21,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 use Test::More;
+use VxTest;
 
 our @EXPORT = qw(diskann_setup_sql da_items_sql da_fill_sql da_queries_sql @DISKANN_INDEXES da_index_sql
   da_check_index_scan da_recall da_check_recall da_check_verify da_check_order da_all_knn);
@@ -39,7 +40,7 @@ our @DISKANN_INDEXES = (
 # Extension, generators and the recall function.
 sub diskann_setup_sql
 {
-	return q{
+	return recall_function_sql() . q{
 CREATE EXTENSION vector;
 -- uniform in [0, 1) from (i, j, salt)
 CREATE FUNCTION vx_u(i bigint, j int, salt int) RETURNS float8
@@ -55,38 +56,9 @@ CREATE FUNCTION vx_cvec(i bigint, d int, nc int) RETURNS real[]
 -- among the rows of tab matching filter
 CREATE FUNCTION vx_da_recall(tab text, col text, op text, qtab text, k int, list int, rescore int,
 	filter text DEFAULT 'true') RETURNS float8
-	LANGUAGE plpgsql AS $$
-DECLARE
-	q text;
-	approx float8[];
-	exact float8[];
-	hits bigint := 0;
-	total bigint := 0;
-	typ text := (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
-		WHERE attrelid = tab::regclass AND attname = col);
-	knn text := format('SELECT array_agg(d ORDER BY n) FROM (SELECT %I %s $1::%s AS d, row_number() OVER () AS n FROM '
-		'(SELECT %I FROM %I WHERE %s ORDER BY %I %s $1::%s LIMIT %s) s) s', col, op, typ, col, tab, filter, col, op, typ, k);
-BEGIN
-	PERFORM set_config('diskann.query_search_list_size', list::text, true);
-	PERFORM set_config('diskann.query_rescore', rescore::text, true);
-	-- query values as text: one plan for every column type
-	FOR q IN EXECUTE format('SELECT %I::text FROM %I ORDER BY id', col, qtab) LOOP
-		PERFORM set_config('enable_seqscan', 'off', true);
-		PERFORM set_config('enable_indexscan', 'on', true);
-		EXECUTE knn INTO approx USING q;
-		PERFORM set_config('enable_seqscan', 'on', true);
-		PERFORM set_config('enable_indexscan', 'off', true);
-		EXECUTE knn INTO exact USING q;
-		total := total + coalesce(cardinality(exact), 0);
-		IF approx IS NOT NULL AND exact IS NOT NULL THEN
-			hits := hits + (SELECT count(*) FROM unnest(approx) a
-				WHERE a <= exact[cardinality(exact)] + 1e-6 * (1 + abs(exact[cardinality(exact)])));
-		END IF;
-	END LOOP;
-	PERFORM set_config('enable_seqscan', 'on', true);
-	PERFORM set_config('enable_indexscan', 'on', true);
-	RETURN CASE WHEN total = 0 THEN 1 ELSE hits::float8 / total END;
-END $$;
+	LANGUAGE sql AS $$
+	SELECT vx_knn_recall(tab, col, op, qtab, k,
+		format('diskann.query_search_list_size=%s,diskann.query_rescore=%s', list, rescore), filter) $$;
 };
 }
 

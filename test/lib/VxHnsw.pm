@@ -24,6 +24,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 use Test::More;
+use VxTest;
 
 our @EXPORT = qw(hnsw_setup_sql items_sql fill_items_sql queries_sql @HNSW_INDEXES index_sql
   check_recall check_verify check_index_scan check_order knn_ids @WIDE_TABLES wide_sql fill_wide_sql);
@@ -50,7 +51,7 @@ our @WIDE_TABLES = ([ 'w256', 256, 300 ], [ 'w2040', 2040, 60 ], [ 'wide', 2500,
 # Extension, generators and the recall function.
 sub hnsw_setup_sql
 {
-	return q{
+	return recall_function_sql() . q{
 CREATE EXTENSION vector;
 -- uniform in [0, 1) from (i, j, salt)
 CREATE FUNCTION vx_u(i bigint, j int, salt int) RETURNS float8
@@ -72,37 +73,7 @@ CREATE FUNCTION vx_cbits(i bigint, d int, nc int) RETURNS text
 
 -- recall@k of the index on (col, op) over every row of qtab, at ef_search ef
 CREATE FUNCTION vx_recall(tab text, col text, op text, qtab text, k int, ef int) RETURNS float8
-	LANGUAGE plpgsql AS $$
-DECLARE
-	q text;
-	approx float8[];
-	exact float8[];
-	hits bigint := 0;
-	total bigint := 0;
-	typ text := (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
-		WHERE attrelid = tab::regclass AND attname = col);
-	knn text := format('SELECT array_agg(d ORDER BY n) FROM (SELECT %I %s $1::%s AS d, row_number() OVER () AS n FROM '
-		'(SELECT %I FROM %I ORDER BY %I %s $1::%s LIMIT %s) s) s', col, op, typ, col, tab, col, op, typ, k);
-BEGIN
-	PERFORM set_config('hnsw.ef_search', ef::text, true);
-	-- query values as text: one plan for every column type
-	FOR q IN EXECUTE format('SELECT %I::text FROM %I', col, qtab) LOOP
-		PERFORM set_config('enable_seqscan', 'off', true);
-		PERFORM set_config('enable_indexscan', 'on', true);
-		EXECUTE knn INTO approx USING q;
-		PERFORM set_config('enable_seqscan', 'on', true);
-		PERFORM set_config('enable_indexscan', 'off', true);
-		EXECUTE knn INTO exact USING q;
-		total := total + coalesce(cardinality(exact), 0);
-		IF approx IS NOT NULL AND exact IS NOT NULL THEN
-			hits := hits + (SELECT count(*) FROM unnest(approx) a
-				WHERE a <= exact[cardinality(exact)] + 1e-6 * (1 + abs(exact[cardinality(exact)])));
-		END IF;
-	END LOOP;
-	PERFORM set_config('enable_seqscan', 'on', true);
-	PERFORM set_config('enable_indexscan', 'on', true);
-	RETURN CASE WHEN total = 0 THEN 1 ELSE hits::float8 / total END;
-END $$;
+	LANGUAGE sql AS $$ SELECT vx_knn_recall(tab, col, op, qtab, k, format('hnsw.ef_search=%s', ef)) $$;
 };
 }
 

@@ -33,7 +33,7 @@ our @IVFFLAT_INDEXES = (
 # Extension, generators and the recall function.
 sub ivfflat_setup_sql
 {
-	return diskann_setup_sql() . recall_function_sql();
+	return diskann_setup_sql();
 }
 
 # The items table: id, a vector, a halfvec and a bit of dimension $d.

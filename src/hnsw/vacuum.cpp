@@ -11,11 +11,13 @@
  *   2. repair: every live element with a deleted neighbour on some level, or
  *      one below that level (a stale link, see below), gets that list
  *      recomputed with the vx::core heuristic over its live neighbours of the
- *      level plus the live neighbours of its deleted ones (at most
- *      ef_construction candidates), and written like an insert's back-link:
- *      read under a share lock, computed unlocked, replaced under an
- *      exclusive lock only if unchanged (else retried, then given up: recall
- *      only).
+ *      level, the nearest live elements a search of the level from the
+ *      element finds (through deleted elements, which keep their links until
+ *      pass 4) and the live neighbours of its deleted ones, and written like
+ *      an insert's back-link: read under a share lock, computed unlocked,
+ *      replaced under an exclusive lock only if unchanged (else retried, then
+ *      given up: recall only). 2b: each repaired element gets a back-link
+ *      from each of its new neighbours, written the same way.
  *   3. entry point: if it is deleted, the live element of the highest level
  *      seen in pass 1 replaces it (under the heavyweight update lock that
  *      inserts changing the entry point also take).
@@ -41,6 +43,7 @@
  */
 #include "vx/pg.h"
 
+#include "vx/am/visited.h"
 #include "vx/am/writer.h"
 #include "vx/core/hnsw_algo.hpp"
 #include "vx/hnsw/hnsw.h"
@@ -78,6 +81,15 @@ typedef struct HnswVacuumState
 	HnswId *list;
 	HnswId *other;
 	HnswId *new_list;
+
+	/* the repair's search around an element (live results only) */
+	vx::core::VisitedSet *visited;
+	bool visited_cached;
+	vx::core::SearchScratch scratch;
+	Candidate *found;
+	uint32 search_ef;
+	char *datum; /* the repaired element's vector */
+	uint8 *repaired; /* bitmap over ids: some list of the element was replaced in pass 2 */
 } HnswVacuumState;
 
 /* Is id marked deleted in the bitmap? */
@@ -206,9 +218,31 @@ HnswRepairList(HnswVacuumState *vs, HnswId e, int level)
 		if (!any_bad)
 			return;
 
-		/* candidates: live neighbours first, then the live neighbours of deleted ones */
+		/*
+		 * candidates: the live neighbours, then the nearest live elements a
+		 * search of the level from e itself finds, through deleted elements
+		 * too (they keep their links until pass 4). Only the live neighbours
+		 * of deleted ones (one hop) were too few once most of a sparse
+		 * graph's elements are deleted: recall fell well below a fresh
+		 * build's (pgvector searches from the entry point instead).
+		 */
 		for (int i = 0; i < n; i++)
 			HnswAddCandidate(vs, e, vs->list[i], level, vs->new_list, &nc);
+		if (HnswViewCopyVector(&vs->view, e, vs->datum) == info.version) {
+			HnswPageGraph graph{&vs->view, vs->meta.next_id, HNSW_INVALID_ID};
+			HnswPageDistance dist{&vs->view, vs->datum};
+			Candidate start{0.0f, e};
+			uint32 nfound;
+
+			vs->visited->reset();
+			nfound = vx::core::search_layer_accepting(graph, dist, &start, 1, level, vs->search_ef, *vs->visited,
+													  vs->scratch, vs->found, [vs, e, level](uint32_t id) {
+														  return id != e && !HnswIsDeleted(vs, id) &&
+																 !HnswIsBelow(vs, id, level);
+													  });
+			for (uint32 i = 0; i < nfound; i++)
+				HnswAddCandidate(vs, e, vs->found[i].id, level, vs->new_list, &nc);
+		}
 		for (int i = 0; i < n && nc < vs->cap; i++) {
 			HnswRecordInfo dinfo;
 			int dn;
@@ -228,7 +262,51 @@ HnswRepairList(HnswVacuumState *vs, HnswId e, int level)
 		for (int i = 0; i < k; i++)
 			vs->new_list[i] = vs->out[i].id;
 
-		if (HnswReplaceList(vs->index, &vs->meta, e, level, &info, vs->list, n, vs->new_list, k, false))
+		if (HnswReplaceList(vs->index, &vs->meta, e, level, &info, vs->list, n, vs->new_list, k, false)) {
+			vs->repaired[e / 8] |= 1 << (e % 8);
+			return;
+		}
+	}
+}
+
+/*
+ * Pass 2b for one link: add e to nb's list on level (nb is one of e's new
+ * neighbours), by the heuristic from nb when the list is full; written like
+ * a back-link (optimistic, three attempts). Without it the elements whose
+ * incoming links all came from deleted ones stay unreachable: a repaired
+ * list points out of an element, never into it.
+ */
+static void
+HnswVacuumBackLink(HnswVacuumState *vs, HnswId nb, HnswId e, int level)
+{
+	int cap = level == 0 ? 2 * vs->meta.m : vs->meta.m;
+
+	for (int attempt = 0; attempt < HNSW_REPAIR_RETRIES; attempt++) {
+		HnswRecordInfo info;
+		int n = HnswViewRecord(&vs->view, nb, level, vs->list, &info);
+		uint32 nc = 0;
+		int k;
+
+		if (n < 0 || !(info.flags & HNSW_RECORD_LIVE) || level > info.level || HnswListHas(vs->list, n, e))
+			return;
+		for (int i = 0; i < n; i++)
+			HnswAddCandidate(vs, nb, vs->list[i], level, vs->new_list, &nc);
+		HnswAddCandidate(vs, nb, e, level, vs->new_list, &nc);
+		if (!HnswListHas(vs->new_list, (int) nc, e))
+			return;
+		k = (int) nc;
+		if (k > cap) {
+			vs->pair.clear();
+			for (uint32 i = 0; i < nc; i++)
+				vs->cand[i] = Candidate{vs->pair(nb, vs->new_list[i]), vs->new_list[i]};
+			vx::core::sort_candidates(vs->cand, nc, nb);
+			k = (int) vx::core::select_neighbors_heuristic(vs->cand, nc, cap, true, vs->pair, vs->out, vs->pruned);
+			for (int i = 0; i < k; i++)
+				vs->new_list[i] = vs->out[i].id;
+			if (!HnswListHas(vs->new_list, k, e))
+				return; /* e did not make it */
+		}
+		if (HnswReplaceList(vs->index, &vs->meta, nb, level, &info, vs->list, n, vs->new_list, k, false))
 			return;
 	}
 }
@@ -240,10 +318,24 @@ HnswVacuumRepair(HnswVacuumState *vs)
 	const HnswMetaPageData *meta = &vs->meta;
 	uint32 m0 = 2 * meta->m;
 
-	vs->cap = Max((uint32) meta->ef_construction, m0);
+	/* the live neighbours (up to 2m) and the search's 2 * ef_construction nearest */
+	vs->cap = 2 * (uint32) meta->ef_construction + m0;
+	vs->search_ef = 2 * meta->ef_construction;
 	HnswInitDistance(&vs->dist, meta);
 	HnswViewInit(&vs->view, vs->index, meta, &vs->dist);
 	HnswPairDistanceInit(&vs->pair, &vs->view, vs->cap + 1);
+	{
+		/* a frontier four times the usual: most of what the search meets may be deleted */
+		uint32 max_ef = 4 * vs->search_ef;
+		size_t bytes = vx::core::SearchScratch::bytes_needed(max_ef, m0);
+
+		if (!vx::core::SearchScratch::carve(palloc(bytes), bytes, max_ef, m0, &vs->scratch))
+			elog(ERROR, "could not set up hnsw vacuum search scratch");
+		vs->found = palloc_array(Candidate, max_ef);
+		vs->datum = (char *) palloc(meta->vector_slot_size);
+		vs->visited = VxVisitedAcquire(meta->next_id, &vs->visited_cached);
+		vs->repaired = (uint8 *) palloc0(meta->next_id / 8 + 1);
+	}
 	vs->cand = palloc_array(Candidate, vs->cap);
 	vs->out = palloc_array(Candidate, vs->cap);
 	vs->pruned = palloc_array(Candidate, vs->cap);
@@ -262,7 +354,29 @@ HnswVacuumRepair(HnswVacuumState *vs)
 		for (int l = info.level; l >= 0; l--)
 			HnswRepairList(vs, id, l);
 	}
+
+	/* 2b: links back to the repaired elements from their new neighbours */
+	for (HnswId id = 0; id < meta->next_id; id++) {
+		HnswRecordInfo info;
+
+		if (!(vs->repaired[id / 8] & (1 << (id % 8))))
+			continue;
+		if (id % meta->records_per_page == 0)
+			vacuum_delay_point();
+		if (HnswViewRecord(&vs->view, id, 0, NULL, &info) < 0 || !(info.flags & HNSW_RECORD_LIVE))
+			continue;
+		for (int l = info.level; l >= 0; l--) {
+			HnswId *nbs = vs->other;
+			int n = HnswViewRecord(&vs->view, id, l, nbs, &info);
+
+			for (int i = 0; i < n; i++)
+				if (!HnswIsDeleted(vs, nbs[i]) && !HnswIsBelow(vs, nbs[i], l) && nbs[i] < meta->next_id)
+					HnswVacuumBackLink(vs, nbs[i], id, l);
+		}
+	}
 	HnswViewReleasePins(&vs->view);
+	VxVisitedRelease(vs->visited, vs->visited_cached);
+	vs->visited = NULL;
 }
 
 /* Pass 3: replace a deleted entry point by the live element of the highest level. */

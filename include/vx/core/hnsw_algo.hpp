@@ -400,6 +400,68 @@ search_layer(const View &view, const Dist &dist, const Candidate *eps, uint32_t 
 }
 
 /*
+ * Beam search of one level where only candidates accept(id) admits may
+ * become results: the others are traversed (their neighbours read when they
+ * are nearer than the worst result, or while the results are not full) but
+ * never returned. VACUUM's repair searches this way around an element whose
+ * neighbours were deleted: the deleted ones still connect the live ones.
+ * Otherwise as search_layer (up to ef results, nearest first, to out; the
+ * frontier holds at most s.candidate_capacity candidates, a candidate that
+ * finds it full is dropped).
+ */
+template <GraphView View, QueryDistance Dist, VisitedTracker Visited, class Accept>
+uint32_t
+search_layer_accepting(const View &view, const Dist &dist, const Candidate *eps, uint32_t n_eps, int level,
+					   uint32_t ef, Visited &visited, SearchScratch &s, Candidate *out, const Accept &accept)
+{
+	assert(view.max_degree() <= s.max_degree && ef >= 1 && ef <= s.max_ef);
+	MinHeap frontier(s.candidates, s.candidate_capacity);
+	MaxHeap results(s.results, ef < s.max_ef ? ef : s.max_ef);
+	uint64_t ndist = 0, nexp = 0;
+
+	for (uint32_t i = 0; i < n_eps; i++) {
+		if (visited.test_and_set(eps[i].id))
+			continue;
+		if (accept(eps[i].id))
+			results.push_bounded(eps[i]);
+		if (!frontier.full())
+			frontier.push(eps[i]);
+	}
+
+	while (!frontier.empty()) {
+		Candidate c = frontier.top();
+		if (results.full() && c.dist > results.top().dist)
+			break; /* nothing left can improve the results */
+		frontier.pop();
+
+		std::span<const uint32_t> nb = view.neighbors(c.id, level, s.neighbor_buf);
+		nexp++;
+		uint32_t npending = take_unvisited(nb, visited, dist, s.pending);
+		ndist += npending;
+
+		for (uint32_t i = 0; i < npending; i++) {
+			uint32_t id = s.pending[i];
+			float d = dist(id);
+			if (results.full() && !(d < results.top().dist))
+				continue;
+			Candidate nc{d, id};
+			if (accept(id))
+				results.push_bounded(nc);
+			if (frontier.full() && results.full())
+				frontier.remove_farther_than(results.top().dist); /* they can never be expanded */
+			if (!frontier.full())
+				frontier.push(nc);
+		}
+	}
+
+	if (s.stats) {
+		s.stats->distances += ndist;
+		s.stats->expansions += nexp;
+	}
+	return results.drain_sorted(out);
+}
+
+/*
  * Full k-NN search: greedy descent from the entry point to level 1, then a
  * beam search of width ef on level 0. Writes up to ef results, nearest first,
  * to out (room for ef) and returns their count; the caller takes the first k.

@@ -74,7 +74,9 @@ typedef struct HnswVacuumState
 	VxDistanceData dist;
 	HnswViewData view;
 	HnswPairDistance pair;
-	uint32 cap; /* candidates per repaired list */
+	uint32 cap;		  /* candidates the current stage of a repair may reach */
+	uint32 hop_cap;	  /* one hop: max(ef_construction, 2m) */
+	uint32 max_cap;	  /* with the search's: hop_cap + search_ef (array sizes) */
 	Candidate *cand;
 	Candidate *out;
 	Candidate *pruned;
@@ -208,41 +210,34 @@ HnswRepairList(HnswVacuumState *vs, HnswId e, int level)
 		HnswRecordInfo info;
 		int n = HnswViewRecord(&vs->view, e, level, vs->list, &info);
 		bool any_bad = false;
+		bool searched = false;
+		int ndeleted = 0;
 		uint32 nc = 0;
 		int k;
 
 		if (n < 0 || !(info.flags & HNSW_RECORD_LIVE) || level > info.level)
 			return;
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
+			ndeleted += HnswIsDeleted(vs, vs->list[i]) ? 1 : 0;
 			any_bad = any_bad || HnswIsDeleted(vs, vs->list[i]) || HnswIsBelow(vs, vs->list[i], level);
+		}
 		if (!any_bad)
 			return;
 
 		/*
-		 * candidates: the live neighbours, then the nearest live elements a
-		 * search of the level from e itself finds, through deleted elements
-		 * too (they keep their links until pass 4). Only the live neighbours
-		 * of deleted ones (one hop) were too few once most of a sparse
-		 * graph's elements are deleted: recall fell well below a fresh
-		 * build's (pgvector searches from the entry point instead).
+		 * candidates: the live neighbours, then the live neighbours of the
+		 * deleted ones (one hop); if that makes fewer than ef_construction or
+		 * more than half the list was deleted (most of the neighbourhood is
+		 * gone, as when most of a sparse graph is deleted), also the nearest live elements a search of the level
+		 * from e itself finds, through deleted elements too (they keep their
+		 * links until pass 4). One hop alone then left recall well below a
+		 * fresh build's; searching for every repaired list made a VACUUM
+		 * after a few deletes cost a rebuild (pgvector searches from the
+		 * entry point for every one).
 		 */
+		vs->cap = vs->hop_cap;
 		for (int i = 0; i < n; i++)
 			HnswAddCandidate(vs, e, vs->list[i], level, vs->new_list, &nc);
-		if (HnswViewCopyVector(&vs->view, e, vs->datum) == info.version) {
-			HnswPageGraph graph{&vs->view, vs->meta.next_id, HNSW_INVALID_ID};
-			HnswPageDistance dist{&vs->view, vs->datum};
-			Candidate start{0.0f, e};
-			uint32 nfound;
-
-			vs->visited->reset();
-			nfound = vx::core::search_layer_accepting(graph, dist, &start, 1, level, vs->search_ef, *vs->visited,
-													  vs->scratch, vs->found, [vs, e, level](uint32_t id) {
-														  return id != e && !HnswIsDeleted(vs, id) &&
-																 !HnswIsBelow(vs, id, level);
-													  });
-			for (uint32 i = 0; i < nfound; i++)
-				HnswAddCandidate(vs, e, vs->found[i].id, level, vs->new_list, &nc);
-		}
 		for (int i = 0; i < n && nc < vs->cap; i++) {
 			HnswRecordInfo dinfo;
 			int dn;
@@ -252,6 +247,39 @@ HnswRepairList(HnswVacuumState *vs, HnswId e, int level)
 			dn = HnswViewRecord(&vs->view, vs->list[i], level, vs->other, &dinfo);
 			for (int j = 0; j < dn; j++)
 				HnswAddCandidate(vs, e, vs->other[j], level, vs->new_list, &nc);
+		}
+		if ((nc < (uint32) vs->meta.ef_construction || 2 * ndeleted > n) &&
+			HnswViewCopyVector(&vs->view, e, vs->datum) == info.version) {
+			HnswPageGraph graph{&vs->view, vs->meta.next_id, HNSW_INVALID_ID};
+			HnswPageDistance dist{&vs->view, vs->datum};
+			Candidate start[2] = {{0.0f, e}, {0.0f, e}};
+			uint32 nstart = 1;
+			uint32 nfound;
+
+			/*
+			 * Also from where a search from the entry point arrives (as an
+			 * insert's): around e alone the search stays in e's cluster, and
+			 * links between clusters that deleted elements held are not
+			 * replaced.
+			 */
+			if (vs->meta.entry_id != HNSW_INVALID_ID && vs->meta.entry_id != e && vs->meta.entry_level > level) {
+				Candidate cur{dist(vs->meta.entry_id), vs->meta.entry_id};
+
+				for (int l = vs->meta.entry_level; l > level; l--)
+					cur = vx::core::greedy_search_layer(graph, dist, cur, l, vs->scratch);
+				if (cur.id != e)
+					start[nstart++] = cur;
+			}
+			vs->cap = vs->max_cap;
+			vs->visited->reset();
+			nfound = vx::core::search_layer_accepting(graph, dist, start, nstart, level, vs->search_ef, *vs->visited,
+													  vs->scratch, vs->found, [vs, e, level](uint32_t id) {
+														  return id != e && !HnswIsDeleted(vs, id) &&
+																 !HnswIsBelow(vs, id, level);
+													  });
+			for (uint32 i = 0; i < nfound; i++)
+				HnswAddCandidate(vs, e, vs->found[i].id, level, vs->new_list, &nc);
+			searched = true;
 		}
 
 		vs->pair.clear();
@@ -263,7 +291,9 @@ HnswRepairList(HnswVacuumState *vs, HnswId e, int level)
 			vs->new_list[i] = vs->out[i].id;
 
 		if (HnswReplaceList(vs->index, &vs->meta, e, level, &info, vs->list, n, vs->new_list, k, false)) {
-			vs->repaired[e / 8] |= 1 << (e % 8);
+			/* back-links (2b) only where most of the neighbourhood went: there in-links were lost too */
+			if (searched)
+				vs->repaired[e / 8] |= 1 << (e % 8);
 			return;
 		}
 	}
@@ -318,12 +348,14 @@ HnswVacuumRepair(HnswVacuumState *vs)
 	const HnswMetaPageData *meta = &vs->meta;
 	uint32 m0 = 2 * meta->m;
 
-	/* the live neighbours (up to 2m) and the search's 2 * ef_construction nearest */
-	vs->cap = 2 * (uint32) meta->ef_construction + m0;
+	/* one hop gives fewer than ef_construction when the search runs, which adds its 2 * ef_construction */
 	vs->search_ef = 2 * meta->ef_construction;
+	vs->hop_cap = Max((uint32) meta->ef_construction, m0);
+	vs->max_cap = vs->hop_cap + vs->search_ef;
+	vs->cap = vs->max_cap;
 	HnswInitDistance(&vs->dist, meta);
 	HnswViewInit(&vs->view, vs->index, meta, &vs->dist);
-	HnswPairDistanceInit(&vs->pair, &vs->view, vs->cap + 1);
+	HnswPairDistanceInit(&vs->pair, &vs->view, vs->max_cap + 1);
 	{
 		/* a frontier four times the usual: most of what the search meets may be deleted */
 		uint32 max_ef = 4 * vs->search_ef;
@@ -336,12 +368,12 @@ HnswVacuumRepair(HnswVacuumState *vs)
 		vs->visited = VxVisitedAcquire(meta->next_id, &vs->visited_cached);
 		vs->repaired = (uint8 *) palloc0(meta->next_id / 8 + 1);
 	}
-	vs->cand = palloc_array(Candidate, vs->cap);
-	vs->out = palloc_array(Candidate, vs->cap);
-	vs->pruned = palloc_array(Candidate, vs->cap);
+	vs->cand = palloc_array(Candidate, vs->max_cap);
+	vs->out = palloc_array(Candidate, vs->max_cap);
+	vs->pruned = palloc_array(Candidate, vs->max_cap);
 	vs->list = palloc_array(HnswId, m0);
 	vs->other = palloc_array(HnswId, m0);
-	vs->new_list = palloc_array(HnswId, vs->cap);
+	vs->new_list = palloc_array(HnswId, vs->max_cap);
 
 	for (HnswId id = 0; id < meta->next_id; id++) {
 		HnswRecordInfo info;
@@ -356,6 +388,7 @@ HnswVacuumRepair(HnswVacuumState *vs)
 	}
 
 	/* 2b: links back to the repaired elements from their new neighbours */
+	vs->cap = vs->max_cap;
 	for (HnswId id = 0; id < meta->next_id; id++) {
 		HnswRecordInfo info;
 

@@ -16,8 +16,10 @@
  *      pass 4) and the live neighbours of its deleted ones, and written like
  *      an insert's back-link: read under a share lock, computed unlocked,
  *      replaced under an exclusive lock only if unchanged (else retried, then
- *      given up: recall only). 2b: each repaired element gets a back-link
- *      from each of its new neighbours, written the same way.
+ *      given up: recall only). 2b: each element repaired with a search gets a
+ *      back-link from each of its new neighbours, written the same way. 2c:
+ *      the elements inserted since pass 1 get their lists that name deleted
+ *      elements repaired too (one hop), in rounds until no more came.
  *   3. entry point: if it is deleted, the live element of the highest level
  *      seen in pass 1 replaces it (under the heavyweight update lock that
  *      inserts changing the entry point also take).
@@ -92,6 +94,7 @@ typedef struct HnswVacuumState
 	uint32 search_ef;
 	char *datum; /* the repaired element's vector */
 	uint8 *repaired; /* bitmap over ids: some list of the element was replaced in pass 2 */
+	HnswId limit;	 /* ids below this may be candidates: meta.next_id, later the current one */
 } HnswVacuumState;
 
 /* Is id marked deleted in the bitmap? */
@@ -195,7 +198,7 @@ static inline void
 HnswAddCandidate(HnswVacuumState *vs, HnswId self, HnswId id, int level, HnswId *ids, uint32 *n)
 {
 	if (*n >= vs->cap || id == self || HnswIsDeleted(vs, id) || HnswIsBelow(vs, id, level) ||
-		id >= vs->meta.next_id || HnswListHas(ids, (int) *n, id))
+		id >= vs->limit || HnswListHas(ids, (int) *n, id))
 		return;
 	ids[(*n)++] = id;
 }
@@ -248,7 +251,8 @@ HnswRepairList(HnswVacuumState *vs, HnswId e, int level)
 			for (int j = 0; j < dn; j++)
 				HnswAddCandidate(vs, e, vs->other[j], level, vs->new_list, &nc);
 		}
-		if ((nc < (uint32) vs->meta.ef_construction || 2 * ndeleted > n) &&
+		/* (elements allocated since pass 1 are beyond the visited set: one hop only) */
+		if ((nc < (uint32) vs->meta.ef_construction || 2 * ndeleted > n) && e < vs->meta.next_id &&
 			HnswViewCopyVector(&vs->view, e, vs->datum) == info.version) {
 			HnswPageGraph graph{&vs->view, vs->meta.next_id, HNSW_INVALID_ID};
 			HnswPageDistance dist{&vs->view, vs->datum};
@@ -341,6 +345,23 @@ HnswVacuumBackLink(HnswVacuumState *vs, HnswId nb, HnswId e, int level)
 	}
 }
 
+/* Pass 2 over ids [from, to): repair the live elements' lists that name deleted elements. */
+static void
+HnswVacuumRepairRange(HnswVacuumState *vs, HnswId from, HnswId to)
+{
+	for (HnswId id = from; id < to; id++) {
+		HnswRecordInfo info;
+
+		if (id % vs->meta.records_per_page == 0)
+			vacuum_delay_point();
+		if (HnswIsDeleted(vs, id) || HnswViewRecord(&vs->view, id, 0, NULL, &info) < 0 ||
+			!(info.flags & HNSW_RECORD_LIVE))
+			continue;
+		for (int l = info.level; l >= 0; l--)
+			HnswRepairList(vs, id, l);
+	}
+}
+
 /* Pass 2: repair every live element's lists that name deleted elements. */
 static void
 HnswVacuumRepair(HnswVacuumState *vs)
@@ -375,17 +396,8 @@ HnswVacuumRepair(HnswVacuumState *vs)
 	vs->other = palloc_array(HnswId, m0);
 	vs->new_list = palloc_array(HnswId, vs->max_cap);
 
-	for (HnswId id = 0; id < meta->next_id; id++) {
-		HnswRecordInfo info;
-
-		if (id % meta->records_per_page == 0)
-			vacuum_delay_point();
-		if (HnswIsDeleted(vs, id) || HnswViewRecord(&vs->view, id, 0, NULL, &info) < 0 ||
-			!(info.flags & HNSW_RECORD_LIVE))
-			continue;
-		for (int l = info.level; l >= 0; l--)
-			HnswRepairList(vs, id, l);
-	}
+	vs->limit = meta->next_id;
+	HnswVacuumRepairRange(vs, 0, meta->next_id);
 
 	/* 2b: links back to the repaired elements from their new neighbours */
 	vs->cap = vs->max_cap;
@@ -405,6 +417,29 @@ HnswVacuumRepair(HnswVacuumState *vs)
 			for (int i = 0; i < n; i++)
 				if (!HnswIsDeleted(vs, nbs[i]) && !HnswIsBelow(vs, nbs[i], l) && nbs[i] < meta->next_id)
 					HnswVacuumBackLink(vs, nbs[i], id, l);
+		}
+	}
+
+	/*
+	 * 2c: elements inserted since pass 1 may link to elements it marked (an
+	 * insert's search traverses them like any other): repair their lists
+	 * too, until no more elements came meanwhile (a few rounds at most: each
+	 * takes less time than the last), or pass 4 would leave them links to
+	 * freed ids. An insert still running after the last round can leave
+	 * such a link: an odd edge to an UNUSED record, never a dangling one
+	 * (see the file comment).
+	 */
+	for (int round = 0; round < 8; round++) {
+		HnswMetaPageData now;
+
+		HnswReadMeta(vs->index, &now);
+		if (now.next_id <= vs->limit)
+			break;
+		{
+			HnswId from = vs->limit;
+
+			vs->limit = now.next_id;
+			HnswVacuumRepairRange(vs, from, now.next_id);
 		}
 	}
 	HnswViewReleasePins(&vs->view);

@@ -18,8 +18,9 @@
  *      replaced under an exclusive lock only if unchanged (else retried, then
  *      given up: recall only). 2b: each element repaired with a search gets a
  *      back-link from each of its new neighbours, written the same way. 2c:
- *      the elements inserted since pass 1 get their lists that name deleted
- *      elements repaired too (one hop), in rounds until no more came.
+ *      the elements inserted since pass 1 (new ids, and freed ids reused)
+ *      get their lists that name deleted elements repaired too (one hop), in
+ *      rounds until no more came.
  *   3. entry point: if it is deleted, the live element of the highest level
  *      seen in pass 1 replaces it (under the heavyweight update lock that
  *      inserts changing the entry point also take).
@@ -345,15 +346,21 @@ HnswVacuumBackLink(HnswVacuumState *vs, HnswId nb, HnswId e, int level)
 	}
 }
 
-/* Pass 2 over ids [from, to): repair the live elements' lists that name deleted elements. */
+/*
+ * Pass 2 over ids [from, to): repair the live elements' lists that name
+ * deleted elements. only_since_mark: of the ids pass 1 saw, only those that
+ * were not LIVE then (an insert may have reused a freed one since).
+ */
 static void
-HnswVacuumRepairRange(HnswVacuumState *vs, HnswId from, HnswId to)
+HnswVacuumRepairRange(HnswVacuumState *vs, HnswId from, HnswId to, bool only_since_mark)
 {
 	for (HnswId id = from; id < to; id++) {
 		HnswRecordInfo info;
 
 		if (id % vs->meta.records_per_page == 0)
 			vacuum_delay_point();
+		if (only_since_mark && id < vs->meta.next_id && vs->levels[id] != HNSW_LEVEL_UNKNOWN)
+			continue;
 		if (HnswIsDeleted(vs, id) || HnswViewRecord(&vs->view, id, 0, NULL, &info) < 0 ||
 			!(info.flags & HNSW_RECORD_LIVE))
 			continue;
@@ -397,7 +404,7 @@ HnswVacuumRepair(HnswVacuumState *vs)
 	vs->new_list = palloc_array(HnswId, vs->max_cap);
 
 	vs->limit = meta->next_id;
-	HnswVacuumRepairRange(vs, 0, meta->next_id);
+	HnswVacuumRepairRange(vs, 0, meta->next_id, false);
 
 	/* 2b: links back to the repaired elements from their new neighbours */
 	vs->cap = vs->max_cap;
@@ -431,16 +438,14 @@ HnswVacuumRepair(HnswVacuumState *vs)
 	 */
 	for (int round = 0; round < 8; round++) {
 		HnswMetaPageData now;
+		bool grew;
 
 		HnswReadMeta(vs->index, &now);
-		if (now.next_id <= vs->limit)
+		grew = now.next_id > vs->limit;
+		if (round > 0 && !grew)
 			break;
-		{
-			HnswId from = vs->limit;
-
-			vs->limit = now.next_id;
-			HnswVacuumRepairRange(vs, from, now.next_id);
-		}
+		vs->limit = Max(vs->limit, now.next_id);
+		HnswVacuumRepairRange(vs, 0, vs->limit, true);
 	}
 	HnswViewReleasePins(&vs->view);
 	VxVisitedRelease(vs->visited, vs->visited_cached);

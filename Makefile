@@ -31,7 +31,7 @@ EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPTS) $(OBJS:.o=.
 
 
 REGRESS = vector_input vector_functions vector_binary halfvec sparsevec bit cast aggregate btree simd_level \
-	hnsw_vector hnsw_halfvec hnsw_sparsevec hnsw_bit hnsw_options hnsw_verify hnsw_ddl hnsw_limits hnsw_pack \
+	hnsw_vector hnsw_halfvec hnsw_sparsevec hnsw_bit hnsw_options hnsw_verify hnsw_ddl hnsw_limits hnsw_pack hnsw_cost \
 	diskann_vector diskann_options diskann_labels \
 	ivfflat_vector ivfflat_halfvec ivfflat_bit ivfflat_options
 REGRESS_OPTS = --load-extension=$(EXTENSION)

@@ -189,8 +189,9 @@ HnswParallelBegin(HnswBuildState *bs, int nworkers, uint64 seed)
 		HnswParallelEnd(bs);
 		return false;
 	}
-	ereport(DEBUG1, (errmsg_internal("hnsw build: %d parallel workers launched, leader %s", pcxt->nworkers_launched,
-									 leader_scans ? "scans too" : "only waits")));
+	/* pgvector's message; whether the leader scans as well goes in the detail */
+	ereport(DEBUG1, (errmsg("using %d parallel workers", pcxt->nworkers_launched),
+					 errdetail_internal("The leader %s.", leader_scans ? "scans too" : "only waits")));
 
 	old = MemoryContextSwitchTo(bs->graph_ctx);
 	HnswBuildGraphAttach(&bs->graph, area, &bs->meta, &bs->dist, true);

@@ -79,6 +79,7 @@ typedef struct HnswScanOpaqueData
 
 	/* current batch */
 	Candidate *results;
+	Candidate *ties; /* room for the search's ties (ef * (HNSW_HEAPTIDS - 1)) */
 	uint32 nresults;
 	uint32 next;
 	uint32 ef;
@@ -138,7 +139,9 @@ HnswScanReserve(HnswScanOpaque so, uint32 ef)
 	if (!vx::core::SearchScratch::carve(MemoryContextAllocHuge(so->scan_ctx, bytes), bytes, ef, degree, &so->scratch))
 		elog(ERROR, "could not set up hnsw search scratch");
 	so->scratch.stats = &so->stats;
-	so->results = (Candidate *) MemoryContextAllocHuge(so->scan_ctx, sizeof(Candidate) * ef);
+	/* results: ef, then the ties with the worst of them (see HnswScanBegin) */
+	so->results = (Candidate *) MemoryContextAllocHuge(so->scan_ctx, sizeof(Candidate) * (Size) ef * HNSW_HEAPTIDS);
+	so->ties = (Candidate *) MemoryContextAllocHuge(so->scan_ctx, sizeof(Candidate) * (Size) ef * (HNSW_HEAPTIDS - 1));
 	so->scratch_ef = ef;
 }
 
@@ -236,8 +239,19 @@ HnswScanBegin(IndexScanDesc scan)
 			so->budget = (Size) ((double) work_mem * 1024.0 * hnsw_scan_mem_multiplier);
 			HnswScanResumable(so);
 		} else {
+			/*
+			 * Ties with the worst result are returned too, up to
+			 * HNSW_HEAPTIDS - 1 per result: identical vectors are separate
+			 * elements here, and pgvector returns up to HNSW_HEAPTIDS heap
+			 * TIDs of one element, so ef_search = 1 over 20 copies of one
+			 * vector gives 10 rows there and at least as many here.
+			 */
+			so->scratch.ties = so->ties;
+			so->scratch.max_ties = so->ef * (HNSW_HEAPTIDS - 1);
 			so->nresults =
 				vx::core::search_layer(graph, dist, &cur, 1, 0, so->ef, *so->visited, so->scratch, so->results);
+			so->scratch.ties = NULL;
+			so->scratch.max_ties = 0;
 			so->next = 0;
 		}
 	}

@@ -11,11 +11,16 @@
  *   2. repair: every live element with a deleted neighbour on some level, or
  *      one below that level (a stale link, see below), gets that list
  *      recomputed with the vx::core heuristic over its live neighbours of the
- *      level plus the live neighbours of its deleted ones (at most
- *      ef_construction candidates), and written like an insert's back-link:
- *      read under a share lock, computed unlocked, replaced under an
- *      exclusive lock only if unchanged (else retried, then given up: recall
- *      only).
+ *      level, the nearest live elements a search of the level from the
+ *      element finds (through deleted elements, which keep their links until
+ *      pass 4) and the live neighbours of its deleted ones, and written like
+ *      an insert's back-link: read under a share lock, computed unlocked,
+ *      replaced under an exclusive lock only if unchanged (else retried, then
+ *      given up: recall only). 2b: each element repaired with a search gets a
+ *      back-link from each of its new neighbours, written the same way. 2c:
+ *      the elements inserted since pass 1 (new ids, and freed ids reused)
+ *      get their lists that name deleted elements repaired too (one hop), in
+ *      rounds until no more came.
  *   3. entry point: if it is deleted, the live element of the highest level
  *      seen in pass 1 replaces it (under the heavyweight update lock that
  *      inserts changing the entry point also take).
@@ -41,6 +46,7 @@
  */
 #include "vx/pg.h"
 
+#include "vx/am/visited.h"
 #include "vx/am/writer.h"
 #include "vx/core/hnsw_algo.hpp"
 #include "vx/hnsw/hnsw.h"
@@ -71,13 +77,25 @@ typedef struct HnswVacuumState
 	VxDistanceData dist;
 	HnswViewData view;
 	HnswPairDistance pair;
-	uint32 cap; /* candidates per repaired list */
+	uint32 cap;		  /* candidates the current stage of a repair may reach */
+	uint32 hop_cap;	  /* one hop: max(ef_construction, 2m) */
+	uint32 max_cap;	  /* with the search's: hop_cap + search_ef (array sizes) */
 	Candidate *cand;
 	Candidate *out;
 	Candidate *pruned;
 	HnswId *list;
 	HnswId *other;
 	HnswId *new_list;
+
+	/* the repair's search around an element (live results only) */
+	vx::core::VisitedSet *visited;
+	bool visited_cached;
+	vx::core::SearchScratch scratch;
+	Candidate *found;
+	uint32 search_ef;
+	char *datum; /* the repaired element's vector */
+	uint8 *repaired; /* bitmap over ids: some list of the element was replaced in pass 2 */
+	HnswId limit;	 /* ids below this may be candidates: meta.next_id, later the current one */
 } HnswVacuumState;
 
 /* Is id marked deleted in the bitmap? */
@@ -181,7 +199,7 @@ static inline void
 HnswAddCandidate(HnswVacuumState *vs, HnswId self, HnswId id, int level, HnswId *ids, uint32 *n)
 {
 	if (*n >= vs->cap || id == self || HnswIsDeleted(vs, id) || HnswIsBelow(vs, id, level) ||
-		id >= vs->meta.next_id || HnswListHas(ids, (int) *n, id))
+		id >= vs->limit || HnswListHas(ids, (int) *n, id))
 		return;
 	ids[(*n)++] = id;
 }
@@ -196,17 +214,32 @@ HnswRepairList(HnswVacuumState *vs, HnswId e, int level)
 		HnswRecordInfo info;
 		int n = HnswViewRecord(&vs->view, e, level, vs->list, &info);
 		bool any_bad = false;
+		bool searched = false;
+		int ndeleted = 0;
 		uint32 nc = 0;
 		int k;
 
 		if (n < 0 || !(info.flags & HNSW_RECORD_LIVE) || level > info.level)
 			return;
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
+			ndeleted += HnswIsDeleted(vs, vs->list[i]) ? 1 : 0;
 			any_bad = any_bad || HnswIsDeleted(vs, vs->list[i]) || HnswIsBelow(vs, vs->list[i], level);
+		}
 		if (!any_bad)
 			return;
 
-		/* candidates: live neighbours first, then the live neighbours of deleted ones */
+		/*
+		 * candidates: the live neighbours, then the live neighbours of the
+		 * deleted ones (one hop); if that makes fewer than ef_construction or
+		 * more than half the list was deleted (most of the neighbourhood is
+		 * gone, as when most of a sparse graph is deleted), also the nearest live elements a search of the level
+		 * from e itself finds, through deleted elements too (they keep their
+		 * links until pass 4). One hop alone then left recall well below a
+		 * fresh build's; searching for every repaired list made a VACUUM
+		 * after a few deletes cost a rebuild (pgvector searches from the
+		 * entry point for every one).
+		 */
+		vs->cap = vs->hop_cap;
 		for (int i = 0; i < n; i++)
 			HnswAddCandidate(vs, e, vs->list[i], level, vs->new_list, &nc);
 		for (int i = 0; i < n && nc < vs->cap; i++) {
@@ -219,6 +252,40 @@ HnswRepairList(HnswVacuumState *vs, HnswId e, int level)
 			for (int j = 0; j < dn; j++)
 				HnswAddCandidate(vs, e, vs->other[j], level, vs->new_list, &nc);
 		}
+		/* (elements allocated since pass 1 are beyond the visited set: one hop only) */
+		if ((nc < (uint32) vs->meta.ef_construction || 2 * ndeleted > n) && e < vs->meta.next_id &&
+			HnswViewCopyVector(&vs->view, e, vs->datum) == info.version) {
+			HnswPageGraph graph{&vs->view, vs->meta.next_id, HNSW_INVALID_ID};
+			HnswPageDistance dist{&vs->view, vs->datum};
+			Candidate start[2] = {{0.0f, e}, {0.0f, e}};
+			uint32 nstart = 1;
+			uint32 nfound;
+
+			/*
+			 * Also from where a search from the entry point arrives (as an
+			 * insert's): around e alone the search stays in e's cluster, and
+			 * links between clusters that deleted elements held are not
+			 * replaced.
+			 */
+			if (vs->meta.entry_id != HNSW_INVALID_ID && vs->meta.entry_id != e && vs->meta.entry_level > level) {
+				Candidate cur{dist(vs->meta.entry_id), vs->meta.entry_id};
+
+				for (int l = vs->meta.entry_level; l > level; l--)
+					cur = vx::core::greedy_search_layer(graph, dist, cur, l, vs->scratch);
+				if (cur.id != e)
+					start[nstart++] = cur;
+			}
+			vs->cap = vs->max_cap;
+			vs->visited->reset();
+			nfound = vx::core::search_layer_accepting(graph, dist, start, nstart, level, vs->search_ef, *vs->visited,
+													  vs->scratch, vs->found, [vs, e, level](uint32_t id) {
+														  return id != e && !HnswIsDeleted(vs, id) &&
+																 !HnswIsBelow(vs, id, level);
+													  });
+			for (uint32 i = 0; i < nfound; i++)
+				HnswAddCandidate(vs, e, vs->found[i].id, level, vs->new_list, &nc);
+			searched = true;
+		}
 
 		vs->pair.clear();
 		for (uint32 i = 0; i < nc; i++)
@@ -228,8 +295,77 @@ HnswRepairList(HnswVacuumState *vs, HnswId e, int level)
 		for (int i = 0; i < k; i++)
 			vs->new_list[i] = vs->out[i].id;
 
-		if (HnswReplaceList(vs->index, &vs->meta, e, level, &info, vs->list, n, vs->new_list, k, false))
+		if (HnswReplaceList(vs->index, &vs->meta, e, level, &info, vs->list, n, vs->new_list, k, false)) {
+			/* back-links (2b) only where most of the neighbourhood went: there in-links were lost too */
+			if (searched)
+				vs->repaired[e / 8] |= 1 << (e % 8);
 			return;
+		}
+	}
+}
+
+/*
+ * Pass 2b for one link: add e to nb's list on level (nb is one of e's new
+ * neighbours), by the heuristic from nb when the list is full; written like
+ * a back-link (optimistic, three attempts). Without it the elements whose
+ * incoming links all came from deleted ones stay unreachable: a repaired
+ * list points out of an element, never into it.
+ */
+static void
+HnswVacuumBackLink(HnswVacuumState *vs, HnswId nb, HnswId e, int level)
+{
+	int cap = level == 0 ? 2 * vs->meta.m : vs->meta.m;
+
+	for (int attempt = 0; attempt < HNSW_REPAIR_RETRIES; attempt++) {
+		HnswRecordInfo info;
+		int n = HnswViewRecord(&vs->view, nb, level, vs->list, &info);
+		uint32 nc = 0;
+		int k;
+
+		if (n < 0 || !(info.flags & HNSW_RECORD_LIVE) || level > info.level || HnswListHas(vs->list, n, e))
+			return;
+		for (int i = 0; i < n; i++)
+			HnswAddCandidate(vs, nb, vs->list[i], level, vs->new_list, &nc);
+		HnswAddCandidate(vs, nb, e, level, vs->new_list, &nc);
+		if (!HnswListHas(vs->new_list, (int) nc, e))
+			return;
+		k = (int) nc;
+		if (k > cap) {
+			vs->pair.clear();
+			for (uint32 i = 0; i < nc; i++)
+				vs->cand[i] = Candidate{vs->pair(nb, vs->new_list[i]), vs->new_list[i]};
+			vx::core::sort_candidates(vs->cand, nc, nb);
+			k = (int) vx::core::select_neighbors_heuristic(vs->cand, nc, cap, true, vs->pair, vs->out, vs->pruned);
+			for (int i = 0; i < k; i++)
+				vs->new_list[i] = vs->out[i].id;
+			if (!HnswListHas(vs->new_list, k, e))
+				return; /* e did not make it */
+		}
+		if (HnswReplaceList(vs->index, &vs->meta, nb, level, &info, vs->list, n, vs->new_list, k, false))
+			return;
+	}
+}
+
+/*
+ * Pass 2 over ids [from, to): repair the live elements' lists that name
+ * deleted elements. only_since_mark: of the ids pass 1 saw, only those that
+ * were not LIVE then (an insert may have reused a freed one since).
+ */
+static void
+HnswVacuumRepairRange(HnswVacuumState *vs, HnswId from, HnswId to, bool only_since_mark)
+{
+	for (HnswId id = from; id < to; id++) {
+		HnswRecordInfo info;
+
+		if (id % vs->meta.records_per_page == 0)
+			vacuum_delay_point();
+		if (only_since_mark && id < vs->meta.next_id && vs->levels[id] != HNSW_LEVEL_UNKNOWN)
+			continue;
+		if (HnswIsDeleted(vs, id) || HnswViewRecord(&vs->view, id, 0, NULL, &info) < 0 ||
+			!(info.flags & HNSW_RECORD_LIVE))
+			continue;
+		for (int l = info.level; l >= 0; l--)
+			HnswRepairList(vs, id, l);
 	}
 }
 
@@ -240,29 +376,80 @@ HnswVacuumRepair(HnswVacuumState *vs)
 	const HnswMetaPageData *meta = &vs->meta;
 	uint32 m0 = 2 * meta->m;
 
-	vs->cap = Max((uint32) meta->ef_construction, m0);
+	/* one hop gives fewer than ef_construction when the search runs, which adds its 2 * ef_construction */
+	vs->search_ef = 2 * meta->ef_construction;
+	vs->hop_cap = Max((uint32) meta->ef_construction, m0);
+	vs->max_cap = vs->hop_cap + vs->search_ef;
+	vs->cap = vs->max_cap;
 	HnswInitDistance(&vs->dist, meta);
 	HnswViewInit(&vs->view, vs->index, meta, &vs->dist);
-	HnswPairDistanceInit(&vs->pair, &vs->view, vs->cap + 1);
-	vs->cand = palloc_array(Candidate, vs->cap);
-	vs->out = palloc_array(Candidate, vs->cap);
-	vs->pruned = palloc_array(Candidate, vs->cap);
+	HnswPairDistanceInit(&vs->pair, &vs->view, vs->max_cap + 1);
+	{
+		/* a frontier four times the usual: most of what the search meets may be deleted */
+		uint32 max_ef = 4 * vs->search_ef;
+		size_t bytes = vx::core::SearchScratch::bytes_needed(max_ef, m0);
+
+		if (!vx::core::SearchScratch::carve(palloc(bytes), bytes, max_ef, m0, &vs->scratch))
+			elog(ERROR, "could not set up hnsw vacuum search scratch");
+		vs->found = palloc_array(Candidate, max_ef);
+		vs->datum = (char *) palloc(meta->vector_slot_size);
+		vs->visited = VxVisitedAcquire(meta->next_id, &vs->visited_cached);
+		vs->repaired = (uint8 *) palloc0(meta->next_id / 8 + 1);
+	}
+	vs->cand = palloc_array(Candidate, vs->max_cap);
+	vs->out = palloc_array(Candidate, vs->max_cap);
+	vs->pruned = palloc_array(Candidate, vs->max_cap);
 	vs->list = palloc_array(HnswId, m0);
 	vs->other = palloc_array(HnswId, m0);
-	vs->new_list = palloc_array(HnswId, vs->cap);
+	vs->new_list = palloc_array(HnswId, vs->max_cap);
 
+	vs->limit = meta->next_id;
+	HnswVacuumRepairRange(vs, 0, meta->next_id, false);
+
+	/* 2b: links back to the repaired elements from their new neighbours */
+	vs->cap = vs->max_cap;
 	for (HnswId id = 0; id < meta->next_id; id++) {
 		HnswRecordInfo info;
 
+		if (!(vs->repaired[id / 8] & (1 << (id % 8))))
+			continue;
 		if (id % meta->records_per_page == 0)
 			vacuum_delay_point();
-		if (HnswIsDeleted(vs, id) || HnswViewRecord(&vs->view, id, 0, NULL, &info) < 0 ||
-			!(info.flags & HNSW_RECORD_LIVE))
+		if (HnswViewRecord(&vs->view, id, 0, NULL, &info) < 0 || !(info.flags & HNSW_RECORD_LIVE))
 			continue;
-		for (int l = info.level; l >= 0; l--)
-			HnswRepairList(vs, id, l);
+		for (int l = info.level; l >= 0; l--) {
+			HnswId *nbs = vs->other;
+			int n = HnswViewRecord(&vs->view, id, l, nbs, &info);
+
+			for (int i = 0; i < n; i++)
+				if (!HnswIsDeleted(vs, nbs[i]) && !HnswIsBelow(vs, nbs[i], l) && nbs[i] < meta->next_id)
+					HnswVacuumBackLink(vs, nbs[i], id, l);
+		}
+	}
+
+	/*
+	 * 2c: elements inserted since pass 1 may link to elements it marked (an
+	 * insert's search traverses them like any other): repair their lists
+	 * too, until no more elements came meanwhile (a few rounds at most: each
+	 * takes less time than the last), or pass 4 would leave them links to
+	 * freed ids. An insert still running after the last round can leave
+	 * such a link: an odd edge to an UNUSED record, never a dangling one
+	 * (see the file comment).
+	 */
+	for (int round = 0; round < 8; round++) {
+		HnswMetaPageData now;
+		bool grew;
+
+		HnswReadMeta(vs->index, &now);
+		grew = now.next_id > vs->limit;
+		if (round > 0 && !grew)
+			break;
+		vs->limit = Max(vs->limit, now.next_id);
+		HnswVacuumRepairRange(vs, 0, vs->limit, true);
 	}
 	HnswViewReleasePins(&vs->view);
+	VxVisitedRelease(vs->visited, vs->visited_cached);
+	vs->visited = NULL;
 }
 
 /* Pass 3: replace a deleted entry point by the live element of the highest level. */

@@ -50,8 +50,8 @@ CREATE TABLE mem_queries AS SELECT i AS id, vx_cvec(i, 128, 50)::vector(128) AS 
 my ($ret, $out, $err) = $node->psql('postgres', q{SET maintenance_work_mem = '1MB';
 CREATE INDEX mem_v_l2 ON mem USING hnsw (v vector_l2_ops);});
 is($ret, 0, 'build with maintenance_work_mem = 1MB succeeds');
-like($err, qr/NOTICE:  hnsw graph no longer fits into maintenance_work_mem after \d+ tuples/,
-	'the build says the graph no longer fits in memory');
+like($err, qr/NOTICE:  hnsw graph no longer fits into maintenance_work_mem after \d+ tuples\nDETAIL:  Building will take significantly more time\.\nHINT:  Increase maintenance_work_mem to speed up builds\./,
+	'the build says the graph no longer fits in memory (pgvector\'s NOTICE, DETAIL and HINT)');
 like($node->safe_psql('postgres', q{SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT id FROM mem ORDER BY v <-> (SELECT v FROM mem_queries LIMIT 1) LIMIT 10}),
 	qr/Index Scan using mem_v_l2 on mem/, 'memory-bounded build: the index is used');

@@ -56,7 +56,7 @@ sub low_ef_recall
 	cmp_ok($r, '>=', 0.85, "$label: recall\@10 of vector_l2_ops at ef_search 10 is $r (>= 0.85)");
 }
 
-my $launched = qr/DEBUG:  hnsw build: 2 parallel workers launched, leader scans too/;
+my $launched = qr/DEBUG:  using 2 parallel workers\nDETAIL:  The leader scans too\./;
 my $notice = qr/NOTICE:  hnsw graph no longer fits into maintenance_work_mem after \d+ tuples/;
 
 # --- every opclass family, built in parallel
@@ -79,7 +79,7 @@ $node->safe_psql('postgres', 'DROP INDEX items_v_l2');
 my ($ret, $err, $r);
 ($ret, $err) = build(index_sql('items', $HNSW_INDEXES[0]), 'SET max_parallel_maintenance_workers = 0;');
 is($ret, 0, 'serial build succeeds');
-unlike($err, qr/parallel workers launched/, 'max_parallel_maintenance_workers = 0: no parallel build');
+unlike($err, qr/using \d+ parallel workers/, 'max_parallel_maintenance_workers = 0: no parallel build');
 check_recall($node, 'items', 'serial build', [ $HNSW_INDEXES[0] ]);
 
 # --- CREATE INDEX CONCURRENTLY in parallel (an MVCC snapshot for the scan)
@@ -135,7 +135,7 @@ $node->safe_psql('postgres', 'DROP INDEX spill_v_l2');
 ($ret, $err) = build(index_sql('spill', $HNSW_INDEXES[0], 'm = 48, ef_construction = 96'),
 	q{SET maintenance_work_mem = '1MB'; SET parallel_leader_participation = off;});
 is($ret, 0, 'spilling parallel build without leader participation succeeds');
-like($err, qr/DEBUG:  hnsw build: 2 parallel workers launched, leader only waits/, 'the leader did not scan');
+like($err, qr/DEBUG:  using 2 parallel workers\nDETAIL:  The leader only waits\./, 'the leader did not scan');
 like($err, $notice, 'the graph outgrew maintenance_work_mem');
 check_recall($node, 'spill', 'leader only waits', [ $HNSW_INDEXES[0] ]);
 low_ef_recall('spill', 'leader only waits');

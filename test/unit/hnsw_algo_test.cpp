@@ -536,6 +536,76 @@ TEST(Search, PreMarkedIdsAreSkipped)
 	EXPECT_EQ(srch.out[2].id, 7u);
 }
 
+/* Ids 10..19 are copies of one point (the query's); the others lie farther the farther from 15. */
+struct CopiesDist
+{
+	float operator()(uint32_t id) const
+	{
+		return id >= 10 && id < 20 ? 0.0f : 1.0f + std::fabs(static_cast<float>(id) - 15.0f);
+	}
+	void prefetch(uint32_t) const {}
+};
+
+TEST(Search, TiesWithTheWorstResultAreKept)
+{
+	PathView view(40);
+	Searcher srch(40, 4, 2);
+	CopiesDist d;
+	Candidate ep{d(0), 0};
+
+	/* without ties: ef = 1 gives one copy */
+	srch.visited.reset();
+	EXPECT_EQ(search_layer(view, d, &ep, 1, 0, 1, srch.visited, srch.s, srch.out.data()), 1u);
+	EXPECT_EQ(srch.out[0].dist, 0.0f);
+
+	/* with room for 9 ties: all 10 copies, nearest first, nothing else */
+	std::vector<Candidate> ties(9), out(10);
+	srch.s.ties = ties.data();
+	srch.s.max_ties = 9;
+	srch.visited.reset();
+	uint32_t got = search_layer(view, d, &ep, 1, 0, 1, srch.visited, srch.s, out.data());
+	ASSERT_EQ(got, 10u);
+	std::vector<uint32_t> ids;
+	for (uint32_t i = 0; i < got; i++) {
+		EXPECT_EQ(out[i].dist, 0.0f);
+		ids.push_back(out[i].id);
+	}
+	std::sort(ids.begin(), ids.end());
+	for (uint32_t i = 0; i < 10; i++)
+		EXPECT_EQ(ids[i], 10 + i);
+
+	/* ties with a result that a nearer one later evicts are dropped: ef = 2 from far away */
+	srch.s.max_ties = 2;
+	srch.visited.reset();
+	got = search_layer(view, d, &ep, 1, 0, 2, srch.visited, srch.s, out.data());
+	ASSERT_GE(got, 2u);
+	ASSERT_LE(got, 4u);
+	for (uint32_t i = 0; i < got; i++)
+		EXPECT_EQ(out[i].dist, 0.0f) << "only copies may be returned";
+}
+
+TEST(Search, AcceptingTraversesRejectedElements)
+{
+	/* 28..32 are rejected (deleted): the search starts among them and still finds 27 and 33 */
+	PathView view(50);
+	Searcher srch(50, 8, 2);
+	PathDist d{30.0f};
+	Candidate ep{0.0f, 30};
+	auto accept = [](uint32_t id) { return id < 28 || id > 32; };
+	srch.visited.reset();
+	uint32_t got = search_layer_accepting(view, d, &ep, 1, 0, 4, srch.visited, srch.s, srch.out.data(), accept);
+	ASSERT_EQ(got, 4u);
+	std::vector<uint32_t> ids;
+	for (uint32_t i = 0; i < got; i++)
+		ids.push_back(srch.out[i].id);
+	std::sort(ids.begin(), ids.end());
+	EXPECT_EQ(ids, (std::vector<uint32_t>{26, 27, 33, 34}));
+	/* the plain search would return the rejected ones */
+	srch.visited.reset();
+	got = search_layer(view, d, &ep, 1, 0, 4, srch.visited, srch.s, srch.out.data());
+	EXPECT_EQ(srch.out[0].id, 30u);
+}
+
 TEST(Search, InsertNeverPicksItsOwnId)
 {
 	/* The on-page case: id 10 was freed by vacuum and popped again by the insert searching now;

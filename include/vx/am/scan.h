@@ -20,7 +20,8 @@
  * result is false. Else costs gets genericcostestimate's figures, *needed
  * the rows the index must produce (LIMIT over the selectivity of the
  * table's other restrictions, at most every tuple) and *selectivity that
- * selectivity.
+ * selectivity. A bound on an ORDER BY distance (`v <-> q < r`) does not
+ * count: rows come nearest first, so it only cuts rows after the LIMIT's.
  */
 bool VxCostBegin(PlannerInfo *root, IndexPath *path, double loop_count, GenericCosts *costs, double *needed,
 				 double *selectivity, Cost *indexStartupCost, Cost *indexTotalCost, Selectivity *indexSelectivity,

@@ -237,6 +237,17 @@ struct SearchScratch
 	uint32_t *pending = nullptr;	  /* unvisited neighbours of one expansion */
 	uint32_t max_degree = 0;
 	SearchStats *stats = nullptr; /* may be null */
+	/*
+	 * Ties (set by the caller, 0 by default): up to max_ties candidates at
+	 * exactly the distance of the worst result when the results are full are
+	 * kept in ties[] instead of being dropped, and those still at the final
+	 * worst distance are returned after the ef results (the output stays
+	 * sorted). Identical vectors are separate elements here, so a narrow
+	 * beam would otherwise return one of many copies (pgvector returns up
+	 * to 10 heap TIDs of one element).
+	 */
+	Candidate *ties = nullptr;
+	uint32_t max_ties = 0;
 
 	/* Bytes needed for searches with ef <= max_ef over views with max_degree() <= max_degree. */
 	static size_t bytes_needed(uint32_t max_ef, uint32_t max_degree) noexcept;
@@ -301,8 +312,8 @@ take_unvisited(std::span<const uint32_t> nb, Visited &visited, const Dist &dist,
 
 /*
  * Beam search of one level from the entry points eps[0..n_eps) (distances
- * filled in). Writes up to ef results, nearest first, to out (room for ef;
- * may alias eps) and returns their count. Ids already marked in visited are
+ * filled in). Writes up to ef results, nearest first, to out (room for ef,
+ * plus s.max_ties when ties are kept; may alias eps) and returns their count. Ids already marked in visited are
  * skipped, so the caller resets it (or pre-marks ids to exclude). ef must be
  * in 1..s.max_ef. on_expand(c) sees every candidate whose neighbours are
  * read, in that order (Vamana's build prunes over them); it must be
@@ -317,6 +328,7 @@ search_layer_observed(const View &view, const Dist &dist, const Candidate *eps, 
 	MinHeap frontier(s.candidates, s.candidate_capacity);
 	MaxHeap results(s.results, ef < s.max_ef ? ef : s.max_ef);
 	uint64_t ndist = 0, nexp = 0;
+	uint32_t nties = 0;
 
 	for (uint32_t i = 0; i < n_eps; i++) {
 		if (visited.test_and_set(eps[i].id))
@@ -343,8 +355,16 @@ search_layer_observed(const View &view, const Dist &dist, const Candidate *eps, 
 		for (uint32_t i = 0; i < npending; i++) {
 			uint32_t id = s.pending[i];
 			float d = dist(id);
-			if (results.full() && !(d < results.top().dist))
+			if (results.full() && !(d < results.top().dist)) {
+				if (d == results.top().dist && nties < s.max_ties) {
+					/* a tie with the worst result: kept aside, and expanded (its copies may follow) */
+					Candidate tc{d, id};
+					s.ties[nties++] = tc;
+					if (!frontier.full())
+						frontier.push(tc);
+				}
 				continue;
+			}
 			Candidate nc{d, id};
 			results.push_bounded(nc);
 			if (frontier.full())
@@ -358,7 +378,16 @@ search_layer_observed(const View &view, const Dist &dist, const Candidate *eps, 
 		s.stats->distances += ndist;
 		s.stats->expansions += nexp;
 	}
-	return results.drain_sorted(out);
+	if (nties == 0)
+		return results.drain_sorted(out);
+
+	/* ties still at the worst distance follow the results (out has room for ef + max_ties) */
+	uint32_t nout = results.drain_sorted(out);
+	float worst = nout > 0 ? out[nout - 1].dist : 0.0f;
+	for (uint32_t i = 0; i < nties; i++)
+		if (s.ties[i].dist == worst)
+			out[nout++] = s.ties[i];
+	return nout;
 }
 
 /* search_layer_observed without an observer: the beam search of HNSW. */
@@ -368,6 +397,68 @@ search_layer(const View &view, const Dist &dist, const Candidate *eps, uint32_t 
 			 Visited &visited, SearchScratch &s, Candidate *out)
 {
 	return search_layer_observed(view, dist, eps, n_eps, level, ef, visited, s, out, [](const Candidate &) {});
+}
+
+/*
+ * Beam search of one level where only candidates accept(id) admits may
+ * become results: the others are traversed (their neighbours read when they
+ * are nearer than the worst result, or while the results are not full) but
+ * never returned. VACUUM's repair searches this way around an element whose
+ * neighbours were deleted: the deleted ones still connect the live ones.
+ * Otherwise as search_layer (up to ef results, nearest first, to out; the
+ * frontier holds at most s.candidate_capacity candidates, a candidate that
+ * finds it full is dropped).
+ */
+template <GraphView View, QueryDistance Dist, VisitedTracker Visited, class Accept>
+uint32_t
+search_layer_accepting(const View &view, const Dist &dist, const Candidate *eps, uint32_t n_eps, int level,
+					   uint32_t ef, Visited &visited, SearchScratch &s, Candidate *out, const Accept &accept)
+{
+	assert(view.max_degree() <= s.max_degree && ef >= 1 && ef <= s.max_ef);
+	MinHeap frontier(s.candidates, s.candidate_capacity);
+	MaxHeap results(s.results, ef < s.max_ef ? ef : s.max_ef);
+	uint64_t ndist = 0, nexp = 0;
+
+	for (uint32_t i = 0; i < n_eps; i++) {
+		if (visited.test_and_set(eps[i].id))
+			continue;
+		if (accept(eps[i].id))
+			results.push_bounded(eps[i]);
+		if (!frontier.full())
+			frontier.push(eps[i]);
+	}
+
+	while (!frontier.empty()) {
+		Candidate c = frontier.top();
+		if (results.full() && c.dist > results.top().dist)
+			break; /* nothing left can improve the results */
+		frontier.pop();
+
+		std::span<const uint32_t> nb = view.neighbors(c.id, level, s.neighbor_buf);
+		nexp++;
+		uint32_t npending = take_unvisited(nb, visited, dist, s.pending);
+		ndist += npending;
+
+		for (uint32_t i = 0; i < npending; i++) {
+			uint32_t id = s.pending[i];
+			float d = dist(id);
+			if (results.full() && !(d < results.top().dist))
+				continue;
+			Candidate nc{d, id};
+			if (accept(id))
+				results.push_bounded(nc);
+			if (frontier.full() && results.full())
+				frontier.remove_farther_than(results.top().dist); /* they can never be expanded */
+			if (!frontier.full())
+				frontier.push(nc);
+		}
+	}
+
+	if (s.stats) {
+		s.stats->distances += ndist;
+		s.stats->expansions += nexp;
+	}
+	return results.drain_sorted(out);
 }
 
 /*

@@ -65,6 +65,13 @@
 #define HNSW_MAX_EF_SEARCH 10000 /* pgvector stops at 1000; widening is allowed */
 #define HNSW_MAX_LEVEL 15
 
+/*
+ * pgvector keeps up to this many heap TIDs per element (identical vectors
+ * share one); here each copy is an element, and a non-iterative scan returns
+ * up to HNSW_HEAPTIDS - 1 ties per result so it returns no fewer rows.
+ */
+#define HNSW_HEAPTIDS 10
+
 /* Dimension limits of what can be indexed */
 #define HNSW_MAX_DIM 16000		/* vector and halfvec */
 #define HNSW_MAX_BIT_DIM 64000	/* bit */

@@ -36,36 +36,13 @@
 #include <thread>
 #include <vector>
 
+#include "vecs_file.hpp"
+
 namespace {
 
 using namespace vx::core;
-
-/* Rows of an fvecs/ivecs file (int32 count, then count 4-byte values per row). */
-template <class T>
-std::vector<T>
-read_vecs(const std::string &path, uint32_t *dim, uint32_t *rows)
-{
-	FILE *f = std::fopen(path.c_str(), "rb");
-	if (!f) {
-		std::fprintf(stderr, "cannot open %s\n", path.c_str());
-		std::exit(1);
-	}
-	std::vector<T> out;
-	int32_t d;
-	*rows = 0;
-	while (std::fread(&d, sizeof(d), 1, f) == 1) {
-		size_t old = out.size();
-		out.resize(old + static_cast<size_t>(d));
-		if (std::fread(out.data() + old, sizeof(T), static_cast<size_t>(d), f) != static_cast<size_t>(d)) {
-			std::fprintf(stderr, "short read in %s\n", path.c_str());
-			std::exit(1);
-		}
-		*dim = static_cast<uint32_t>(d);
-		(*rows)++;
-	}
-	std::fclose(f);
-	return out;
-}
+using vx::bench::parse_list;
+using vx::bench::read_vecs;
 
 /* Distance computations of the calling thread (build statistics). */
 thread_local uint64_t t_distances = 0;
@@ -83,19 +60,6 @@ struct Counted
 		return inner(a, b);
 	}
 };
-
-/* Comma-separated unsigned list. */
-std::vector<uint32_t>
-parse_list(const char *s)
-{
-	std::vector<uint32_t> out;
-	for (const char *p = s; *p;) {
-		out.push_back(static_cast<uint32_t>(std::strtoul(p, const_cast<char **>(&p), 10)));
-		if (*p == ',')
-			p++;
-	}
-	return out;
-}
 
 /* Seconds since an arbitrary origin. */
 double

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "vx/core/hnsw_algo.hpp" /* SplitMix64 */
 
@@ -107,6 +108,85 @@ lattice_cosine(const float *r, uint32_t n, double t, uint32_t top) noexcept
 	return yr / std::sqrt(yy);
 }
 
+/* The best t of kScaleGrid values up to kScaleRange t_max, or 0 (the sign code): codes of many bits. */
+double
+best_scale_grid(const float *r, uint32_t n, uint32_t top, double max_abs) noexcept
+{
+	double t = 0.0, best = lattice_cosine(r, n, 0.0, top);
+	double t_hi = kScaleRange * top / max_abs; /* on r's scale: t o_i = (t norm) r_i / norm */
+	for (uint32_t m = 1; m <= kScaleGrid; m++) {
+		double tm = t_hi * m / kScaleGrid;
+		double c = lattice_cosine(r, n, tm, top);
+		if (c > best) {
+			best = c;
+			t = tm;
+		}
+	}
+	return t;
+}
+
+/*
+ * The t of largest cos(y, r) over all t > 0, by walking its breakpoints (extended RaBitQ's exact
+ * search): |y_i| = 1 + 2 min(floor(t |r_i| / 2), (top - 1) / 2), so |y_i| steps from 2j - 1 to 2j + 1
+ * at t = 2j / |r_i|, adding 2 |r_i| to <y, r> and 8j to |y|^2. With the |r_i| sorted largest first
+ * (n floats of work), the breakpoints of each step j come in increasing order, and merging the
+ * (top - 1) / 2 runs visits all of them in order. cos is constant between breakpoints, so the answer
+ * is the middle of the best interval (0 when the sign code is best). cos^2 = <y, r>^2 / |y|^2 is
+ * compared (<y, r> >= 0).
+ */
+double
+best_scale_walk(const float *r, uint32_t n, uint32_t top, float *sorted) noexcept
+{
+	constexpr uint32_t kMaxSteps = ((1u << kMaxWalkBits) - 2) / 2;
+	const uint32_t steps = (top - 1) / 2;
+	double yr = 0, yy = n;
+	for (uint32_t i = 0; i < n; i++) {
+		sorted[i] = std::fabs(r[i]);
+		yr += sorted[i];
+	}
+	std::sort(sorted, sorted + n, [](float x, float y) { return x > y; });
+
+	/* run j (step j + 1): next[j] indexes its next breakpoint head[j] = 2 (j + 1) / sorted[next[j]] */
+	uint32_t next[kMaxSteps] = {};
+	float head[kMaxSteps];
+	auto advance = [&](uint32_t j) {
+		head[j] = next[j] < n ? 2.0f * static_cast<float>(j + 1) / sorted[next[j]]
+							  : std::numeric_limits<float>::infinity();
+	};
+	for (uint32_t j = 0; j < steps; j++)
+		advance(j);
+	double best = yr * yr / yy, best_t = 0.0;
+	bool best_open = false; /* the best interval has no upper breakpoint yet */
+	for (;;) {
+		float t = head[0];
+		for (uint32_t j = 1; j < steps; j++)
+			t = std::min(t, head[j]);
+		if (!std::isfinite(t)) /* done; a coordinate too small to ever step stays at +-1 */
+			break;
+		if (best_open) {
+			best_t = 0.5 * (best_t + static_cast<double>(t));
+			best_open = false;
+		}
+		/* every breakpoint at t, then the interval that starts there */
+		for (uint32_t j = 0; j < steps; j++)
+			while (head[j] == t) {
+				yr += 2.0 * sorted[next[j]];
+				yy += 8.0 * (j + 1);
+				next[j]++;
+				advance(j);
+			}
+		double c = yr * yr / yy;
+		if (c > best) {
+			best = c;
+			best_t = t;
+			best_open = true;
+		}
+	}
+	if (best_open)
+		best_t *= 2.0; /* past the last breakpoint: every coordinate at the top level */
+	return best_t;
+}
+
 /* Sum of c_i * v_i in double (0 without a center). */
 double
 center_dot(const float *c, const float *v, uint32_t n) noexcept
@@ -152,21 +232,11 @@ Quantizer::encode(const float *x, uint8_t *code, CodeFactors *f, float *work) co
 		max_abs = std::max(max_abs, std::fabs(static_cast<double>(r[i])));
 	}
 
-	/* the lattice scale: the sign code, or the best of the grid by cos(y, r) */
+	/* the lattice scale: the sign code, or the t that maximizes cos(y, r) */
 	const uint32_t top = (1u << bits) - 1; /* L - 1 */
 	double t = 0.0;
-	if (bits > 1 && max_abs > 0) {
-		double best = lattice_cosine(r, dims, 0.0, top);
-		double t_hi = kScaleRange * top / max_abs; /* on r's scale: t o_i = (t norm) r_i / norm */
-		for (uint32_t m = 1; m <= kScaleGrid; m++) {
-			double tm = t_hi * m / kScaleGrid;
-			double c = lattice_cosine(r, dims, tm, top);
-			if (c > best) {
-				best = c;
-				t = tm;
-			}
-		}
-	}
+	if (bits > 1 && max_abs > 0)
+		t = bits <= kMaxWalkBits ? best_scale_walk(r, dims, top, work + dims) : best_scale_grid(r, dims, top, max_abs);
 
 	std::memset(code, 0, code_bytes());
 	int64_t sum_y = 0;

@@ -5,12 +5,13 @@
  *   1. load: scan the heap; each non-NULL value is detoasted, normalized for
  *      cosine (zero vectors are not indexed, as with hnsw) and its quantized
  *      part (num_dimensions, or all) kept as float32 in memory with its TID;
- *   2. graph: the quantizer's center is the mean of the loaded vectors, the
- *      entry point the medoid (the vector nearest to the mean), and the
- *      graph is vx::core's Vamana (two passes, alpha 1 then max_alpha,
- *      robust prune) over exact squared L2 distances;
+ *   2. graph: the quantizer's center is the mean of the loaded vectors, every
+ *      row is encoded, the entry point is the medoid (the vector nearest to
+ *      the mean), and the graph is vx::core's Vamana (two passes, alpha 1
+ *      then max_alpha, robust prune): searches estimate from the codes,
+ *      pruning compares exact squared L2 distances;
  *   3. write: metapage, center pages and node pages in block order through
- *      the buffer manager without WAL (codes computed here), then the whole
+ *      the buffer manager without WAL, then the whole
  *      relation is WAL-logged with log_newpage_range when it needs WAL (and
  *      always for an unlogged table's init fork).
  *
@@ -146,9 +147,10 @@ DiskannBuildInit(DiskannBuildState *bs, Relation heap, Relation index, ForkNumbe
 						   DISKANN_LAYOUT_MEMORY_OPTIMIZED, bits, bs->has_labels ? DISKANN_MIN_NODE_LABELS : 0);
 	VxInitDistance(&bs->dist, typeinfo->kind, metric, (uint32) dimensions);
 
-	/* per row in memory: the vector, its TID, its labels, its neighbour list (with the build's slack) and count,
-	 * the visited tag */
-	per_row = (Size) code_dimensions * sizeof(float) + sizeof(ItemPointerData) +
+	/* per row in memory: the vector, its code, its TID, its labels, its neighbour list (with the build's slack) and
+	 * count, the visited tag */
+	per_row = (Size) code_dimensions * sizeof(float) + bs->meta.code_bytes + sizeof(vx::core::CodeFactors) +
+			  sizeof(ItemPointerData) +
 			  (bs->has_labels ? sizeof(DiskannLabels) : 0) +
 			  ((Size) vx::core::vamana_capacity_for(bs->meta.num_neighbors) + 1) * sizeof(uint32) + 2 * sizeof(uint16);
 	bs->capacity = (uint32) Min((Size) Max((Size) maintenance_work_mem * 1024, (Size) 1024 * 1024) / per_row,
@@ -216,16 +218,35 @@ DiskannBuildScratch(const vx::core::VamanaGraph &graph, const vx::core::VamanaBu
 	return scratch;
 }
 
+/* A participant's build distances over the rows in memory and their codes (query scratch palloc'd here). */
+DiskannBuildPair
+DiskannMakeBuildPair(const float *vectors, uint32 dims, const DiskannBuildCodes *codes)
+{
+	DiskannBuildPair pair;
+
+	static_cast<DiskannBuildPairL2 &>(pair) = DiskannBuildPairL2{vectors, dims, vx::kernels::active().l2sq_f32};
+	pair.quantizer = codes->quantizer;
+	pair.codes = codes->codes;
+	pair.factors = codes->factors;
+	pair.rows = vectors;
+	pair.row_floats = dims;
+	pair.query = (vx::core::QueryCode *) palloc0(sizeof(vx::core::QueryCode));
+	pair.query->planes = (uint8_t *) palloc(codes->quantizer->query_bytes());
+	pair.work = (float *) palloc(sizeof(float) * Max(codes->quantizer->work_floats(), (size_t) 1));
+	return pair;
+}
+
 /*
- * The Vamana graph over the rows in memory; returns the medoid. Its lists
- * are in *ids and *counts: arrays of the caller's (serial) or of the
- * parallel build's segment.
+ * The Vamana graph over the rows in memory and their codes; returns the
+ * medoid. Its lists are in *ids and *counts: arrays of the caller's (serial)
+ * or of the parallel build's segment.
  */
 static uint32
-DiskannBuildGraph(DiskannBuildState *bs, const float *center, uint32 **ids, uint32 **counts)
+DiskannBuildGraph(DiskannBuildState *bs, const DiskannBuildCodes *codes, uint32 **ids, uint32 **counts)
 {
 	const vx::kernels::KernelTable &kt = vx::kernels::active();
 	uint32 dims = bs->meta.code_dimensions;
+	const float *center = codes->quantizer->center;
 	vx::core::VamanaGraph graph{};
 	vx::core::VamanaBuildParams params{};
 
@@ -239,6 +260,7 @@ DiskannBuildGraph(DiskannBuildState *bs, const float *center, uint32 **ids, uint
 	params.max_alpha = bs->meta.max_alpha;
 	params.seed = DISKANN_BUILD_SEED;
 	params.two_pass = true;
+	params.first_pass_L = vx::core::vamana_first_pass_width(params.L);
 
 	/* progress counts the build's steps (insertions over both passes, then trims) */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_DISKANN_PHASE_GRAPH);
@@ -246,10 +268,10 @@ DiskannBuildGraph(DiskannBuildState *bs, const float *center, uint32 **ids, uint
 								 (int64) vx::core::vamana_build_steps(bs->count, params.two_pass));
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
 	if (bs->parallel != NULL)
-		DiskannParallelGraph(bs->parallel, &graph, &params);
+		DiskannParallelGraph(bs->parallel, &graph, &params, &bs->meta);
 	else {
 		MemoryContext old = MemoryContextSwitchTo(bs->build_ctx);
-		DiskannBuildPairL2 pair{bs->vectors, dims, kt.l2sq_f32};
+		DiskannBuildPair pair = DiskannMakeBuildPair(bs->vectors, dims, codes);
 		vx::core::VamanaScratch scratch = DiskannBuildScratch(graph, params);
 
 		MemoryContextSwitchTo(old);
@@ -376,24 +398,47 @@ DiskannBuildLabelStarts(DiskannBuildState *bs, DiskannMetaPageData *meta)
 	pfree(freq);
 }
 
-/* Phases 2 and 3 for the rows in memory: center, graph, pages. */
+/* Phases 2 and 3 for the rows in memory: center, codes, graph, pages. */
 static void
 DiskannBuildWrite(DiskannBuildState *bs)
 {
 	DiskannMetaPageData *meta = &bs->meta;
 	uint32 dims = meta->code_dimensions;
-	float *center = (float *) palloc(sizeof(float) * dims);
+	float *center;
+	uint8 *codes;
+	vx::core::CodeFactors *factors;
+	vx::core::Quantizer quantizer;
+	DiskannBuildCodes built;
 	uint32 *ids = NULL;
 	uint32 *counts = NULL;
 	uint32 medoid = 0;
 	uint32 stride = vx::core::vamana_capacity_for(meta->num_neighbors); /* the in-memory graph's list room */
-	DiskannIndexData di;
 	uint32 npages;
 
-	DiskannBuildCenter(bs, center);
-	if (bs->count > 0) {
-		medoid = DiskannBuildGraph(bs, center, &ids, &counts);
+	/* the codes: in the parallel build's segment (its workers search with them), else here */
+	if (bs->parallel != NULL)
+		DiskannParallelCodeSpace(bs->parallel, &center, &codes, &factors);
+	else {
+		center = (float *) palloc(sizeof(float) * dims);
+		codes = (uint8 *) MemoryContextAllocHuge(bs->build_ctx, (Size) Max(bs->count, 1) * meta->code_bytes);
+		factors = (vx::core::CodeFactors *) MemoryContextAllocHuge(
+			bs->build_ctx, (Size) Max(bs->count, 1) * sizeof(vx::core::CodeFactors));
 	}
+	DiskannBuildCenter(bs, center);
+	quantizer = DiskannQuantizerFor(meta, center);
+	{
+		float *work = (float *) palloc(sizeof(float) * Max(quantizer.work_floats(), (size_t) 1));
+
+		for (uint32 i = 0; i < bs->count; i++) {
+			quantizer.encode(bs->vectors + (Size) i * dims, codes + (Size) i * meta->code_bytes, &factors[i], work);
+			if (i % 1024 == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		pfree(work);
+	}
+	built = DiskannBuildCodes{&quantizer, codes, factors};
+	if (bs->count > 0)
+		medoid = DiskannBuildGraph(bs, &built, &ids, &counts);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, PROGRESS_DISKANN_PHASE_WRITE);
 	if (bs->has_labels) {
@@ -411,17 +456,6 @@ DiskannBuildWrite(DiskannBuildState *bs)
 		DiskannBuildLabelStarts(bs, meta);
 	DiskannBuildWriteMeta(bs->index, bs->fork, meta, false);
 	DiskannWriteCenter(bs->index, bs->fork, meta, center);
-
-	/* a quantizer bound to the center, to encode the nodes */
-	MemSet(&di, 0, sizeof(di));
-	di.meta = *meta;
-	di.center = center;
-	di.quantizer.dims = dims;
-	di.quantizer.bits = meta->bits;
-	di.quantizer.seed = meta->seed;
-	di.quantizer.set_center(center);
-	di.quantizer.bitplane_dot = vx::kernels::active().bitplane_dot;
-	di.work = (float *) palloc(sizeof(float) * Max(di.quantizer.work_floats(), (size_t) 1));
 
 	npages = (bs->count + meta->nodes_per_page - 1) / meta->nodes_per_page;
 	for (uint32 p = 0; p < npages; p++) {
@@ -443,8 +477,8 @@ DiskannBuildWrite(DiskannBuildState *bs)
 			node->nneighbors = (uint16) counts[i];
 			memcpy(DiskannNodeNeighbors(node, meta), ids + (Size) i * stride,
 				   sizeof(uint32) * counts[i]);
-			di.quantizer.encode(bs->vectors + (Size) i * dims, DiskannNodeCode(node),
-								(vx::core::CodeFactors *) node->factors, di.work);
+			memcpy(DiskannNodeCode(node), codes + (Size) i * meta->code_bytes, meta->code_bytes);
+			memcpy(node->factors, &factors[i], sizeof(vx::core::CodeFactors));
 			if (bs->has_labels)
 				DiskannStoreLabels(node, meta, &bs->labels[i]);
 		}
@@ -455,12 +489,15 @@ DiskannBuildWrite(DiskannBuildState *bs)
 	}
 
 	/* the rows are on pages now: free the memory phase (a parallel build's segment goes with its context) */
-	if (ids != NULL && bs->parallel == NULL) {
-		pfree(ids);
-		pfree(counts);
+	if (bs->parallel == NULL) {
+		if (ids != NULL) {
+			pfree(ids);
+			pfree(counts);
+		}
+		pfree(codes);
+		pfree(factors);
+		pfree(center);
 	}
-	pfree(di.work);
-	pfree(center);
 }
 
 /* Switch to on-page inserts for the remaining rows. */
@@ -572,7 +609,7 @@ DiskannBuildBeginParallel(DiskannBuildState *bs)
 	estimate_rel_size(bs->heap, NULL, &pages, &tuples, &allvisfrac);
 	rows = (uint32) Min((double) bs->capacity, tuples * 1.2 + 1000);
 	bs->parallel = DiskannParallelBegin(nworkers, rows, bs->meta.code_dimensions,
-										vx::core::vamana_capacity_for(bs->meta.num_neighbors));
+										vx::core::vamana_capacity_for(bs->meta.num_neighbors), bs->meta.code_bytes);
 	if (bs->parallel == NULL)
 		return;
 	bs->room = rows;

@@ -9,8 +9,9 @@
  *   - DiskannBuildShared: the geometry, the build's parameters and the
  *     core's VamanaShared step counters;
  *   - the rows' vectors (the leader loads them straight there, so they are
- *     not copied), the neighbour lists with the build's slack, their counts
- *     and one lock byte per row.
+ *     not copied), the quantizer's center and the rows' codes (the leader
+ *     encodes them; the searches estimate with them), the neighbour lists
+ *     with the build's slack, their counts and one lock byte per row.
  * The segment is sized for the rows maintenance_work_mem allows and the
  * table is estimated to hold (with a margin; rows beyond it are inserted on
  * pages, as when memory runs out). Once the rows are loaded, the center and
@@ -38,7 +39,11 @@ typedef struct DiskannBuildShared
 	uint32 max_rows;
 	uint32 dims;   /* floats per vector */
 	uint32 stride; /* ids per neighbour list */
+	uint32 code_bytes;
 	Size vectors_offset;
+	Size center_offset;
+	Size codes_offset;
+	Size factors_offset;
 	Size ids_offset;
 	Size counts_offset;
 	Size locks_offset;
@@ -50,7 +55,9 @@ typedef struct DiskannBuildShared
 	uint32 L;
 	float max_alpha;
 	bool two_pass;
+	uint32 first_pass_L;
 	uint64 seed;
+	DiskannMetaPageData meta; /* what the quantizer needs: code_dimensions, bits, seed */
 	vx::core::VamanaShared vamana;
 } DiskannBuildShared;
 
@@ -62,15 +69,22 @@ struct DiskannParallelBuild
 
 /* Lay out the segment's arrays after the header (64-byte aligned); returns the total size. */
 static Size
-DiskannSharedLayout(DiskannBuildShared *shared, uint32 max_rows, uint32 dims, uint32 stride)
+DiskannSharedLayout(DiskannBuildShared *shared, uint32 max_rows, uint32 dims, uint32 stride, uint32 code_bytes)
 {
 	Size offset = TYPEALIGN(64, sizeof(DiskannBuildShared));
 
 	shared->max_rows = max_rows;
 	shared->dims = dims;
 	shared->stride = stride;
+	shared->code_bytes = code_bytes;
 	shared->vectors_offset = offset;
 	offset = TYPEALIGN(64, add_size(offset, mul_size(mul_size(max_rows, dims), sizeof(float))));
+	shared->center_offset = offset;
+	offset = TYPEALIGN(64, add_size(offset, mul_size(dims, sizeof(float))));
+	shared->codes_offset = offset;
+	offset = TYPEALIGN(64, add_size(offset, mul_size(max_rows, code_bytes)));
+	shared->factors_offset = offset;
+	offset = TYPEALIGN(64, add_size(offset, mul_size(max_rows, sizeof(vx::core::CodeFactors))));
 	shared->ids_offset = offset;
 	offset = TYPEALIGN(64, add_size(offset, mul_size(mul_size(max_rows, stride), sizeof(uint32))));
 	shared->counts_offset = offset;
@@ -99,10 +113,15 @@ static void
 DiskannSharedRun(DiskannBuildShared *shared, bool leader)
 {
 	vx::core::VamanaGraph graph = DiskannSharedGraph(shared);
-	vx::core::VamanaBuildParams params{shared->R, shared->L, shared->max_alpha, shared->seed, shared->two_pass};
+	vx::core::VamanaBuildParams params{shared->R,		 shared->L,		   shared->max_alpha,
+									   shared->seed,	 shared->two_pass, shared->first_pass_L};
 	vx::core::VamanaScratch scratch = DiskannBuildScratch(graph, params);
-	DiskannBuildPairL2 pair{(const float *) ((char *) shared + shared->vectors_offset), shared->dims,
-							vx::kernels::active().l2sq_f32};
+	vx::core::Quantizer quantizer =
+		DiskannQuantizerFor(&shared->meta, (const float *) ((char *) shared + shared->center_offset));
+	DiskannBuildCodes codes{&quantizer, (const uint8 *) ((char *) shared + shared->codes_offset),
+							(const vx::core::CodeFactors *) ((char *) shared + shared->factors_offset)};
+	DiskannBuildPair pair =
+		DiskannMakeBuildPair((const float *) ((char *) shared + shared->vectors_offset), shared->dims, &codes);
 	vx::core::VamanaNodeLocks locks{(uint8_t *) ((char *) shared + shared->locks_offset)};
 
 	DiskannRunBuild([&](const volatile sig_atomic_t *interrupt) {
@@ -121,13 +140,13 @@ DiskannSharedRun(DiskannBuildShared *shared, bool leader)
  * NULL when no segment could be had: the caller builds serially.
  */
 DiskannParallelBuild *
-DiskannParallelBegin(int nworkers, uint32 max_rows, uint32 dims, uint32 stride)
+DiskannParallelBegin(int nworkers, uint32 max_rows, uint32 dims, uint32 stride, uint32 code_bytes)
 {
 	ParallelContext *pcxt;
 	DiskannParallelBuild *par;
 	DiskannBuildShared layout;
 	DiskannBuildShared *shared;
-	Size bytes = DiskannSharedLayout(&layout, max_rows, dims, stride);
+	Size bytes = DiskannSharedLayout(&layout, max_rows, dims, stride, code_bytes);
 
 	EnterParallelMode();
 	pcxt = CreateParallelContext("vector", "DiskannParallelBuildMain", nworkers);
@@ -159,13 +178,25 @@ DiskannParallelVectors(DiskannParallelBuild *par)
 	return (float *) ((char *) par->shared + par->shared->vectors_offset);
 }
 
+/* Where the leader puts the quantizer's center and the rows' codes (room for the segment's rows). */
+void
+DiskannParallelCodeSpace(DiskannParallelBuild *par, float **center, uint8 **codes, vx::core::CodeFactors **factors)
+{
+	char *base = (char *) par->shared;
+
+	*center = (float *) (base + par->shared->center_offset);
+	*codes = (uint8 *) (base + par->shared->codes_offset);
+	*factors = (vx::core::CodeFactors *) (base + par->shared->factors_offset);
+}
+
 /*
- * Leader: link graph->n loaded rows with the workers (graph's medoid, R and
- * cap set; its arrays are pointed at the segment's) and wait for them.
+ * Leader: link graph->n loaded and encoded rows with the workers (graph's
+ * medoid, R and cap set; its arrays are pointed at the segment's; meta says
+ * how the rows were encoded) and wait for them.
  */
 void
 DiskannParallelGraph(DiskannParallelBuild *par, vx::core::VamanaGraph *graph,
-					 const vx::core::VamanaBuildParams *params)
+					 const vx::core::VamanaBuildParams *params, const DiskannMetaPageData *meta)
 {
 	DiskannBuildShared *shared = par->shared;
 
@@ -176,7 +207,10 @@ DiskannParallelGraph(DiskannParallelBuild *par, vx::core::VamanaGraph *graph,
 	shared->L = params->L;
 	shared->max_alpha = params->max_alpha;
 	shared->two_pass = params->two_pass;
+	shared->first_pass_L = params->first_pass_L;
 	shared->seed = params->seed;
+	shared->meta = *meta;
+	Assert(meta->code_bytes == shared->code_bytes);
 	MemSet(&shared->vamana, 0, sizeof(shared->vamana));
 	MemSet((char *) shared + shared->counts_offset, 0, sizeof(uint32) * (Size) graph->n);
 	MemSet((char *) shared + shared->locks_offset, 0, graph->n);

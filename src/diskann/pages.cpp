@@ -272,15 +272,25 @@ DiskannSetCenter(DiskannIndex di, const float *center, bool building)
 	di->center_of_empty = false;
 }
 
-/* Bind the quantizer of di to its meta and center, on the active kernels. */
+/* The quantizer of an index with meta and center, on the active kernels (center is referenced, not copied). */
+vx::core::Quantizer
+DiskannQuantizerFor(const DiskannMetaPageData *meta, const float *center)
+{
+	vx::core::Quantizer q;
+
+	q.dims = meta->code_dimensions;
+	q.bits = meta->bits;
+	q.seed = meta->seed;
+	q.set_center(center);
+	q.bitplane_dot = vx::kernels::active().bitplane_dot;
+	return q;
+}
+
+/* Bind the quantizer of di to its meta and center. */
 static void
 DiskannBindQuantizer(DiskannIndex di)
 {
-	di->quantizer.dims = di->meta.code_dimensions;
-	di->quantizer.bits = di->meta.bits;
-	di->quantizer.seed = di->meta.seed;
-	di->quantizer.set_center(di->center);
-	di->quantizer.bitplane_dot = vx::kernels::active().bitplane_dot;
+	di->quantizer = DiskannQuantizerFor(&di->meta, di->center);
 	di->est_metric = di->meta.metric == VX_METRIC_L2 ? vx::core::EstimateMetric::L2sq : vx::core::EstimateMetric::NegIp;
 }
 

@@ -36,6 +36,19 @@ struct DiskannBuildPairL2
 	}
 };
 
+/* A participant's build distances: exact between rows, searches estimated from the rows' codes. */
+typedef vx::core::CodedSearchPair<DiskannBuildPairL2> DiskannBuildPair;
+
+/* The rows' codes, the graph's input besides the rows: code_bytes and one CodeFactors per row. */
+typedef struct DiskannBuildCodes
+{
+	const vx::core::Quantizer *quantizer;
+	const uint8 *codes;
+	const vx::core::CodeFactors *factors;
+} DiskannBuildCodes;
+
+DiskannBuildPair DiskannMakeBuildPair(const float *vectors, uint32 dims, const DiskannBuildCodes *codes);
+
 /*
  * Run a Vamana build step function run(interrupt) -> Status until it is done:
  * it stops at any interrupt, and one that does not cancel (a barrier, a
@@ -69,10 +82,13 @@ vx::core::VamanaScratch DiskannBuildScratch(const vx::core::VamanaGraph &graph,
 /* build_parallel.cpp: the build's rows and graph in a parallel context's shared memory */
 typedef struct DiskannParallelBuild DiskannParallelBuild;
 
-DiskannParallelBuild *DiskannParallelBegin(int nworkers, uint32 max_rows, uint32 dims, uint32 stride);
+DiskannParallelBuild *DiskannParallelBegin(int nworkers, uint32 max_rows, uint32 dims, uint32 stride,
+										   uint32 code_bytes);
 float *DiskannParallelVectors(DiskannParallelBuild *par);
+void DiskannParallelCodeSpace(DiskannParallelBuild *par, float **center, uint8 **codes,
+							  vx::core::CodeFactors **factors);
 void DiskannParallelGraph(DiskannParallelBuild *par, vx::core::VamanaGraph *graph,
-						  const vx::core::VamanaBuildParams *params);
+						  const vx::core::VamanaBuildParams *params, const DiskannMetaPageData *meta);
 void DiskannParallelEnd(DiskannParallelBuild *par);
 
 extern "C" PGDLLEXPORT void DiskannParallelBuildMain(dsm_segment *seg, shm_toc *toc);

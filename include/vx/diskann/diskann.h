@@ -319,6 +319,7 @@ DiskannMetaPage DiskannCheckMetaPage(Relation index, Page page);
 void DiskannReadMeta(Relation index, DiskannMetaPageData *meta);
 void DiskannCheckPage(Relation index, Page page, uint16 page_type, BlockNumber blkno);
 void DiskannWriteCenter(Relation index, ForkNumber fork, const DiskannMetaPageData *meta, const float *center);
+vx::core::Quantizer DiskannQuantizerFor(const DiskannMetaPageData *meta, const float *center);
 void DiskannOpenIndex(DiskannIndex di, Relation index);
 Buffer DiskannPinNodePage(DiskannIndex di, BlockNumber blkno);
 void DiskannPrefetchNode(DiskannIndex di, DiskannId id);

@@ -125,12 +125,27 @@ bench_batch4(benchmark::State &state, void (*fn)(const T *, const T *const *, si
 	set_per_distance(state, 4);
 }
 
+/* Benchmark bitplane_dot: a code of a_bits planes against a 4-bit query, for n dimensions (diskann's estimate). */
+void
+bench_bitplane(benchmark::State &state, const KernelTable *t, uint32_t a_bits, size_t n)
+{
+	const size_t plane = (n + 63) / 64 * 8;
+	Data<uint8_t> d(plane * 4);
+	size_t i = 0;
+	for (auto _ : state) {
+		uint64_t r = t->bitplane_dot(d.v[i].data(), a_bits, d.q.data(), 4, plane);
+		benchmark::DoNotOptimize(r);
+		i = (i + 1) % kVectors;
+	}
+	set_per_distance(state, 1);
+}
+
 /* Register every kernel at every dim for one table. */
 void
 register_level(const KernelTable *t)
 {
 	const std::string level = t->name;
-	for (size_t n : {128, 768, 1536}) {
+	for (size_t n : {128, 256, 768, 1536}) {
 		/* register fn as kernel/level/n */
 		auto add = [&](const char *kernel, auto fn) {
 			std::string name = std::string(kernel) + "/" + level + "/" + std::to_string(n);
@@ -150,6 +165,8 @@ register_level(const KernelTable *t)
 		add("jaccard", [t, n](S &s) { bench_pair<uint8_t>(s, t->jaccard, n / 8); });
 		add("l2sq_f32_batch4", [t, n](S &s) { bench_batch4<float>(s, t->l2sq_f32_batch4, n); });
 		add("ip_f16_batch4", [t, n](S &s) { bench_batch4<uint16_t>(s, t->ip_f16_batch4, n); });
+		add("bitplane_1x4", [t, n](S &s) { bench_bitplane(s, t, 1, n); });
+		add("bitplane_2x4", [t, n](S &s) { bench_bitplane(s, t, 2, n); });
 	}
 }
 

@@ -275,11 +275,17 @@ struct CodeDistance
 								   metric);
 	}
 
+	/* every cache line of the code and the factors (a 64-byte code at an unaligned address spans two) */
 	void
 	prefetch(uint32_t id) const noexcept
 	{
-		__builtin_prefetch(codes + static_cast<size_t>(id) * quantizer->code_bytes());
+		const size_t bytes = quantizer->code_bytes();
+		const uint8_t *code = codes + static_cast<size_t>(id) * bytes;
+		for (size_t off = 0; off < bytes; off += 64)
+			__builtin_prefetch(code + off);
+		__builtin_prefetch(code + bytes - 1);
 		__builtin_prefetch(factors + id);
+		__builtin_prefetch(reinterpret_cast<const uint8_t *>(factors + id + 1) - 1);
 	}
 };
 

@@ -246,7 +246,8 @@ DiskannWriteNode(DiskannIndex di, DiskannId id, uint32 version, ItemPointer tid,
 
 /*
  * Add a back-link to id on neighbour nb (WAL record 3): append when there is
- * room, else re-prune the list plus id. new_node: id's header and code; qc:
+ * room, else re-prune the list plus id, written only when id is kept (a list
+ * that rejects id stays as it was: no page write and no WAL). new_node: id's header and code; qc:
  * its exact values as a query. With force, id replaces the last entry of a
  * full list instead (the orphan guard of DiskannInsertValue). Returns
  * whether nb's list names id afterwards.
@@ -318,6 +319,11 @@ DiskannAddBackLink(DiskannIndex di, DiskannId nb, DiskannId id, const char *new_
 				ncand++;
 			}
 			new_n = DiskannPrune(di, cand, ncand, nodes, cand_ids, exact, qc, new_ids);
+			bool kept = false;
+			for (int i = 0; i < new_n && !kept; i++)
+				kept = new_ids[i] == id;
+			if (!kept)
+				break; /* the list stays as it was (a valid pruned list): no page write, no WAL */
 		}
 		if (DiskannReplaceNeighbors(di, nb, version, ids, n, new_ids, new_n, building)) {
 			for (int i = 0; i < new_n && !linked; i++)

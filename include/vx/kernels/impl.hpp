@@ -791,6 +791,11 @@ struct Kernels
 	static VX_FLATTEN uint64_t
 	bitplane_dot(const uint8_t *a, uint32_t a_bits, const uint8_t *b, uint32_t b_bits, size_t plane_bytes) noexcept
 	{
+		/* diskann's estimates (codes of 1 or 2 bits against 4-bit queries) with their plane loops unrolled */
+		if (b_bits == 4 && a_bits == 1)
+			return bitplane_dot_impl<A>(a, 1, b, 4, plane_bytes);
+		if (b_bits == 4 && a_bits == 2)
+			return bitplane_dot_impl<A>(a, 2, b, 4, plane_bytes);
 		return bitplane_dot_impl<A>(a, a_bits, b, b_bits, plane_bytes);
 	}
 

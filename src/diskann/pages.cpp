@@ -334,7 +334,8 @@ DiskannPinNodePage(DiskannIndex di, BlockNumber blkno)
 
 /*
  * Start fetching node id: when its page was seen recently, the buffer
- * descriptor and the record's first cache lines (no pin, no lock: a hint);
+ * descriptor and the lines of the record's header and code (no pin, no
+ * lock: a hint);
  * else a read of the block (PrefetchBuffer: the OS reads it ahead when it is
  * not in shared buffers), so the nodes of one hop are fetched together.
  */
@@ -346,10 +347,12 @@ DiskannPrefetchNode(DiskannIndex di, DiskannId id)
 
 	if (BufferIsValid(buf) && !BufferIsLocal(buf)) {
 		const char *p = (const char *) DiskannNodeOf(BufferGetPage(buf), &di->meta, id);
+		const char *end = p + DISKANN_NODE_HEADER_SIZE + di->meta.code_bytes; /* what an estimate reads */
 
 		__builtin_prefetch(GetBufferDescriptor(buf - 1), 1, 3);
-		__builtin_prefetch(p, 0, 3);
-		__builtin_prefetch(p + 64, 0, 3);
+		for (; p < end; p += 64)
+			__builtin_prefetch(p, 0, 3);
+		__builtin_prefetch(end - 1, 0, 3);
 	} else
 		PrefetchBuffer(di->index, MAIN_FORKNUM, blkno);
 }

@@ -426,13 +426,12 @@ DiskannBuildWrite(DiskannBuildState *bs)
 	}
 	DiskannBuildCenter(bs, center);
 	quantizer = DiskannQuantizerFor(meta, center);
-	{
+	if (bs->parallel == NULL) { /* a parallel build's participants encode the rows first */
 		float *work = (float *) palloc(sizeof(float) * Max(quantizer.work_floats(), (size_t) 1));
 
-		for (uint32 i = 0; i < bs->count; i++) {
-			quantizer.encode(bs->vectors + (Size) i * dims, codes + (Size) i * meta->code_bytes, &factors[i], work);
-			if (i % 1024 == 0)
-				CHECK_FOR_INTERRUPTS();
+		for (uint32 i = 0; i < bs->count; i += 1024) {
+			DiskannEncodeRows(&quantizer, bs->vectors, i, Min(i + 1024, bs->count), codes, factors, work);
+			CHECK_FOR_INTERRUPTS();
 		}
 		pfree(work);
 	}

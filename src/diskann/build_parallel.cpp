@@ -9,15 +9,17 @@
  *   - DiskannBuildShared: the geometry, the build's parameters and the
  *     core's VamanaShared step counters;
  *   - the rows' vectors (the leader loads them straight there, so they are
- *     not copied), the quantizer's center and the rows' codes (the leader
- *     encodes them; the searches estimate with them), the neighbour lists
- *     with the build's slack, their counts and one lock byte per row.
+ *     not copied), the quantizer's center and the rows' codes (the searches
+ *     estimate with them), the neighbour lists with the build's slack, their
+ *     counts and one lock byte per row.
  * The segment is sized for the rows maintenance_work_mem allows and the
  * table is estimated to hold (with a margin; rows beyond it are inserted on
  * pages, as when memory runs out). Once the rows are loaded, the center and
  * the medoid chosen, the leader launches the workers, and every participant
- * runs vx::core::vamana_build_shared with its own scratch: steps are handed
- * out one at a time, lists are read and written under their node's lock.
+ * encodes chunks of rows claimed from a shared counter, waits until every
+ * chunk is encoded, then runs vx::core::vamana_build_shared with its own
+ * scratch: steps are handed out one at a time, lists are read and written
+ * under their node's lock.
  * The leader then waits for the workers and writes the pages from the
  * segment as a serial build does. Workers touch no relation and no buffer:
  * they only need the segment. Errors in workers reach the leader through the
@@ -58,8 +60,13 @@ typedef struct DiskannBuildShared
 	uint32 first_pass_L;
 	uint64 seed;
 	DiskannMetaPageData meta; /* what the quantizer needs: code_dimensions, bits, seed */
+	pg_atomic_uint32 encode_next; /* the next chunk of DISKANN_ENCODE_CHUNK rows to encode */
+	pg_atomic_uint32 encode_done; /* chunks encoded */
 	vx::core::VamanaShared vamana;
 } DiskannBuildShared;
+
+/* Rows a participant encodes at a time. */
+#define DISKANN_ENCODE_CHUNK 512
 
 struct DiskannParallelBuild
 {
@@ -118,10 +125,27 @@ DiskannSharedRun(DiskannBuildShared *shared, bool leader)
 	vx::core::VamanaScratch scratch = DiskannBuildScratch(graph, params);
 	vx::core::Quantizer quantizer =
 		DiskannQuantizerFor(&shared->meta, (const float *) ((char *) shared + shared->center_offset));
-	DiskannBuildCodes codes{&quantizer, (const uint8 *) ((char *) shared + shared->codes_offset),
-							(const vx::core::CodeFactors *) ((char *) shared + shared->factors_offset)};
-	DiskannBuildPair pair =
-		DiskannMakeBuildPair((const float *) ((char *) shared + shared->vectors_offset), shared->dims, &codes);
+	uint8 *code_space = (uint8 *) ((char *) shared + shared->codes_offset);
+	vx::core::CodeFactors *factor_space = (vx::core::CodeFactors *) ((char *) shared + shared->factors_offset);
+	DiskannBuildCodes codes{&quantizer, code_space, factor_space};
+	const float *vectors = (const float *) ((char *) shared + shared->vectors_offset);
+	DiskannBuildPair pair = DiskannMakeBuildPair(vectors, shared->dims, &codes);
+	uint32 nchunks = (shared->nrows + DISKANN_ENCODE_CHUNK - 1) / DISKANN_ENCODE_CHUNK;
+	uint32 chunk;
+
+	/* the codes first: the graph's searches read them (a failed participant's error reaches the others) */
+	while ((chunk = pg_atomic_fetch_add_u32(&shared->encode_next, 1)) < nchunks) {
+		uint32 first = chunk * DISKANN_ENCODE_CHUNK;
+
+		DiskannEncodeRows(&quantizer, vectors, first, Min(first + DISKANN_ENCODE_CHUNK, shared->nrows),
+						  code_space, factor_space, pair.work);
+		pg_atomic_fetch_add_u32(&shared->encode_done, 1);
+		CHECK_FOR_INTERRUPTS();
+	}
+	while (pg_atomic_read_u32(&shared->encode_done) < nchunks) {
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(100);
+	}
 	vx::core::VamanaNodeLocks locks{(uint8_t *) ((char *) shared + shared->locks_offset)};
 
 	DiskannRunBuild([&](const volatile sig_atomic_t *interrupt) {
@@ -211,6 +235,8 @@ DiskannParallelGraph(DiskannParallelBuild *par, vx::core::VamanaGraph *graph,
 	shared->seed = params->seed;
 	shared->meta = *meta;
 	Assert(meta->code_bytes == shared->code_bytes);
+	pg_atomic_init_u32(&shared->encode_next, 0);
+	pg_atomic_init_u32(&shared->encode_done, 0);
 	MemSet(&shared->vamana, 0, sizeof(shared->vamana));
 	MemSet((char *) shared + shared->counts_offset, 0, sizeof(uint32) * (Size) graph->n);
 	MemSet((char *) shared + shared->locks_offset, 0, graph->n);

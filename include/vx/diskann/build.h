@@ -49,6 +49,16 @@ typedef struct DiskannBuildCodes
 
 DiskannBuildPair DiskannMakeBuildPair(const float *vectors, uint32 dims, const DiskannBuildCodes *codes);
 
+/* Encode rows [first, last) of vectors (dims floats each) into codes and factors; work: work_floats(). */
+static inline void
+DiskannEncodeRows(const vx::core::Quantizer *quantizer, const float *vectors, uint32 first, uint32 last, uint8 *codes,
+				  vx::core::CodeFactors *factors, float *work)
+{
+	for (uint32 i = first; i < last; i++)
+		quantizer->encode(vectors + (Size) i * quantizer->dims, codes + (Size) i * quantizer->code_bytes(), &factors[i],
+						  work);
+}
+
 /*
  * Run a Vamana build step function run(interrupt) -> Status until it is done:
  * it stops at any interrupt, and one that does not cancel (a barrier, a

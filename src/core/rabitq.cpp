@@ -73,14 +73,24 @@ fwht_normalized(float *v, uint32_t k) noexcept
 		v[i] *= scale;
 }
 
-/* Write value's low `bits` bits for dimension i into the planes (zeroed by the caller). */
-inline void
-set_planes(uint8_t *planes, uint32_t plane_bytes, uint32_t bits, uint32_t i, uint32_t value) noexcept
+/*
+ * Write the low `bits` bits of values[0..n) as bit planes of plane_bytes
+ * each (plane j holds bit j of every value; value i at bit i % 8 of byte
+ * i / 8; the rest zero). Eight values at a time: bit j of eight bytes
+ * gathered into one byte by a multiply.
+ */
+void
+pack_planes(const uint8_t *values, uint32_t n, uint32_t bits, uint8_t *planes, uint32_t plane_bytes) noexcept
 {
-	uint8_t mask = static_cast<uint8_t>(1u << (i % 8));
-	for (uint32_t j = 0; j < bits; j++)
-		if ((value >> j) & 1)
-			planes[static_cast<size_t>(j) * plane_bytes + i / 8] |= mask;
+	std::memset(planes, 0, static_cast<size_t>(bits) * plane_bytes);
+	for (uint32_t i = 0; i < n; i += 8) {
+		uint64_t chunk = 0;
+		std::memcpy(&chunk, values + i, std::min(8u, n - i)); /* value i + k in byte k (little-endian) */
+		for (uint32_t j = 0; j < bits; j++) {
+			uint64_t b = (chunk >> j) & 0x0101010101010101ull;
+			planes[static_cast<size_t>(j) * plane_bytes + i / 8] = static_cast<uint8_t>((b * 0x0102040810204080ull) >> 56);
+		}
+	}
 }
 
 /* Code of one coordinate r_i at lattice scale t (t = 0: the sign code). */
@@ -238,17 +248,18 @@ Quantizer::encode(const float *x, uint8_t *code, CodeFactors *f, float *work) co
 	if (bits > 1 && max_abs > 0)
 		t = bits <= kMaxWalkBits ? best_scale_walk(r, dims, top, work + dims) : best_scale_grid(r, dims, top, max_abs);
 
-	std::memset(code, 0, code_bytes());
+	uint8_t *u_all = reinterpret_cast<uint8_t *>(work + dims); /* the walk is done with that half */
 	int64_t sum_y = 0;
 	double yy = 0, yr = 0;
 	for (uint32_t i = 0; i < dims; i++) {
 		uint32_t u = lattice_code(norm_sq > 0 ? r[i] : 1.0f, t, top); /* zero residual: y = +1 */
 		int64_t y = 2 * static_cast<int64_t>(u) - top;
-		set_planes(code, plane_bytes(), bits, i, u);
+		u_all[i] = static_cast<uint8_t>(u);
 		sum_y += y;
 		yy += static_cast<double>(y * y);
 		yr += static_cast<double>(y) * r[i];
 	}
+	pack_planes(u_all, dims, bits, code, plane_bytes());
 	f->norm = static_cast<float>(std::sqrt(norm_sq));
 	f->ip_scale = yr > 0 ? static_cast<float>(norm_sq / yr) : 0.0f; /* norm / <y, o> = norm^2 / <y, r> */
 	f->sum_y = static_cast<float>(sum_y);
@@ -284,16 +295,17 @@ Quantizer::prepare_query_bits(const float *q, uint32_t query_bits, QueryCode *qc
 	if (!(delta > 0)) /* all coordinates equal (or a denormal range): qmin alone is exact */
 		delta = 0;
 
-	std::memset(qc->planes, 0, static_cast<size_t>(query_bits) * plane_bytes());
+	uint8_t *qu_all = reinterpret_cast<uint8_t *>(work + dims);
 	uint64_t sum_qu = 0;
 	for (uint32_t i = 0; i < dims; i++) {
 		uint32_t qu = 0;
 		if (delta > 0)
 			qu = static_cast<uint32_t>(std::clamp(std::floor((qr[i] - qmin) / delta + 0.5f), 0.0f,
 												  static_cast<float>(top)));
-		set_planes(qc->planes, plane_bytes(), query_bits, i, qu);
+		qu_all[i] = static_cast<uint8_t>(qu);
 		sum_qu += qu;
 	}
+	pack_planes(qu_all, dims, query_bits, qc->planes, plane_bytes());
 	qc->qmin = qmin;
 	qc->delta = delta;
 	qc->sum_q = static_cast<float>(sum_q);

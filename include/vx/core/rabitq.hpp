@@ -232,7 +232,7 @@ struct Quantizer
 	size_t
 	work_floats() const noexcept
 	{
-		return 2 * static_cast<size_t>(dims); /* the residual, then encode's sorted magnitudes */
+		return 2 * static_cast<size_t>(dims); /* the residual, then encode's sorted magnitudes or the levels */
 	}
 
 	/* Apply R to v[0..dims) in place (orthogonal, deterministic from seed); work is not used. */

@@ -11,11 +11,16 @@
  * batch.
  *
  * Re-ranking: the first diskann.query_rescore candidates of each batch
- * (nearest by estimate) get their exact distance from the heap row (the
- * indexed value, recomputed with FormIndexDatum, so expression indexes work
- * too) and come out in exact order, with exact ORDER BY values; the rest of
- * the batch follows in estimated order. A candidate whose heap row the
- * scan's snapshot cannot see is dropped (the executor would drop it too).
+ * (nearest by estimate) get their exact distance and come out in exact
+ * order, with exact ORDER BY values; the rest of the batch follows in
+ * estimated order. memory_optimized: from the heap row (the indexed value,
+ * recomputed with FormIndexDatum, so expression indexes work too); a
+ * candidate whose heap row the scan's snapshot cannot see is dropped (the
+ * executor would drop it too). plain: from the vector the index stores (the
+ * same value, as the column stores it, so the same distance bit for bit),
+ * read from the vector pages of the node's extent, no heap access; a
+ * candidate whose node was deleted or reused since the batch read it is
+ * dropped, and visibility is left to the executor.
  *
  * Scans are always iterative: when the executor wants more rows than a
  * batch held (a WHERE clause rejected them), the next batch continues the
@@ -49,6 +54,8 @@ using vx::core::Candidate;
 typedef struct DiskannResult
 {
 	ItemPointerData tid;
+	DiskannId id;	/* its node, and the node's version when the batch read it (plain's re-rank) */
+	uint32 version;
 	float distance; /* internal: exact when exact, else estimated */
 	bool exact;
 	bool recheck; /* its labels overflowed the node: the executor checks the label conditions */
@@ -86,6 +93,10 @@ typedef struct DiskannScanOpaqueData
 	uint32 nresults;
 	uint32 next;
 	uint32 ranked; /* results[next .. ranked) are re-ranked exactly */
+
+	/* re-ranking from the index (plain): a datum of the index's type whose elements are read from the vector pages */
+	char *stored;
+	char *stored_raw; /* its elements */
 
 	/* re-ranking from the heap */
 	IndexFetchTableData *fetch;
@@ -198,9 +209,10 @@ DiskannNearer(const DiskannResult &a, const DiskannResult &b)
 
 /*
  * Re-rank the next diskann.query_rescore visible results (from so->ranked
- * on) with the exact distances of their heap rows and sort them by it; rows
- * the snapshot cannot see are dropped and do not count (after many deletes
- * a chunk still holds rescore rows to order). Done lazily, chunk by chunk,
+ * on) with the exact distances of their heap rows (plain: of the vectors
+ * the index stores) and sort them by it; rows the snapshot cannot see (plain:
+ * nodes deleted or reused since) are dropped and do not count (after many
+ * deletes a chunk still holds rescore rows to order). Done lazily, chunk by chunk,
  * as the executor consumes rows: a filtered query gets exact order among the
  * rows it keeps, and rows never asked for cost no heap fetch.
  */
@@ -216,7 +228,11 @@ DiskannScanRerank(IndexScanDesc scan)
 	for (; i < so->nresults && kept - start < want; i++) {
 		float d = 0;
 
-		if (!DiskannScanExact(scan, &so->results[i].tid, &d))
+		if (so->stored != NULL) {
+			if (!DiskannReadVector(&so->di, so->results[i].id, so->results[i].version, so->stored_raw))
+				continue;
+			d = VxExactDistance(&so->di.dist, so->raw_query, so->stored);
+		} else if (!DiskannScanExact(scan, &so->results[i].tid, &d))
 			continue;
 		so->results[kept] = so->results[i];
 		so->results[kept].distance = d;
@@ -265,6 +281,8 @@ DiskannScanBatch(IndexScanDesc scan, bool first)
 		if (!accept(so->batch[i].id))
 			continue;
 		so->results[so->nresults].tid = seen.heap_tid;
+		so->results[so->nresults].id = so->batch[i].id;
+		so->results[so->nresults].version = seen.version;
 		so->results[so->nresults].distance = d;
 		so->results[so->nresults].exact = false;
 		so->results[so->nresults].recheck = so->filter.nkeys > 0 && seen.nlabels == DISKANN_LABELS_OVERFLOW;
@@ -338,6 +356,15 @@ DiskannScanBegin(IndexScanDesc scan)
 		so->qc.planes = (uint8 *) palloc0(so->di.quantizer.query_bytes());
 		so->beam.neighbor_buf = (uint32 *) palloc(sizeof(uint32) * so->di.meta.num_neighbors);
 		so->beam.pending = (uint32 *) palloc(sizeof(uint32) * so->di.meta.num_neighbors);
+		if (so->di.meta.vector_pages > 0) {
+			const VxElemTraits *traits = VxElemTraitsOf((VxElemKind) so->di.meta.elem_kind);
+			char *zeros = (char *) palloc0(so->di.meta.vector_bytes);
+
+			so->stored = (char *) palloc0(traits->datum_size(so->di.meta.dimensions, 0));
+			traits->make_datum(zeros, so->di.meta.dimensions, so->stored);
+			so->stored_raw = (char *) traits->raw(so->stored);
+			pfree(zeros);
+		}
 	} else
 		DiskannIndexRefreshMeta(&so->di);
 

@@ -85,6 +85,16 @@ METHODS = {
         default_search=100,
         memlimit_sweeps={"diskann.query_rescore": [10, 50, 200]},
     ),
+    # the same graph with storage_layout plain: the re-rank reads the full vectors from the
+    # index's vector pages instead of the heap (one more vector page a candidate, no heap
+    # or TOAST read), so its rows are the diskann rows above with the index tier measured
+    "diskann_plain": Method(
+        name="diskann_plain", am="diskann", opclass=OPS,
+        options={"num_neighbors": 50, "search_list_size": 100, "max_alpha": 1.2, "storage_layout": "plain"},
+        search_guc="diskann.query_search_list_size", search_values=[10, 20, 40, 75, 100, 200, 400, 800],
+        default_search=100,
+        memlimit_sweeps={"diskann.query_rescore": [10, 50, 200]},
+    ),
     "ivfflat": Method(
         name="ivfflat", am="ivfflat", opclass=OPS,
         options={"lists": 100},

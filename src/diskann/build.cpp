@@ -563,7 +563,9 @@ DiskannBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnul
 			MemoryContextSwitchTo(bs->tmp_ctx);
 		}
 		if (bs->on_pages)
-			DiskannInsertValue(&bs->di, datum, DatumGetPointer(PG_DETOAST_DATUM(values[0])), &labels, tid, true);
+			DiskannInsertValue(&bs->di, datum,
+							   bs->meta.vector_pages > 0 ? DatumGetPointer(PG_DETOAST_DATUM(values[0])) : datum,
+							   &labels, tid, true);
 		else {
 			DiskannBuildReserve(bs);
 			if (bs->meta.elem_kind == VX_ELEM_F16)

@@ -514,7 +514,8 @@ DiskannSetStarts(DiskannIndex di, DiskannId id, const DiskannLabels *labels, boo
 /*
  * Insert one prepared value (detoasted, normalized for cosine) with its heap
  * TID; raw: the value as the column stores it (detoasted, not normalized),
- * whose elements a plain index keeps on its vector pages.
+ * whose elements a plain index keeps on its vector pages (memory_optimized:
+ * not read).
  */
 void
 DiskannInsertValue(DiskannIndex di, const char *datum, const char *raw, const DiskannLabels *labels, ItemPointer tid,
@@ -648,7 +649,9 @@ diskanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 			DiskannReadLabels(values[1], isnull[1], &labels);
 		if (VxElemTraitsOf((VxElemKind) di.meta.elem_kind)->dimensions(datum) != di.meta.dimensions)
 			VxCheckQuery(&di.dist, datum);
-		DiskannInsertValue(&di, datum, DatumGetPointer(PG_DETOAST_DATUM(values[0])), &labels, heap_tid, false);
+		DiskannInsertValue(&di, datum,
+						   di.meta.vector_pages > 0 ? DatumGetPointer(PG_DETOAST_DATUM(values[0])) : datum, &labels,
+						   heap_tid, false);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(ctx);

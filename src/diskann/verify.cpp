@@ -425,6 +425,8 @@ DiskannVerifyVectors(DiskannVerifyState *vs)
 	uint8 *stored = (uint8 *) palloc0(m->code_bytes);
 	uint64 mismatches = 0;
 	DiskannId first_mismatch = DISKANN_INVALID_ID;
+	MemoryContext node_ctx = AllocSetContextCreate(CurrentMemoryContext, "Diskann verify node", ALLOCSET_SMALL_SIZES);
+	MemoryContext old;
 
 	DiskannOpenIndex(&di, vs->index);
 	for (DiskannId id = 0; id < m->next_id; id++) {
@@ -454,14 +456,19 @@ DiskannVerifyVectors(DiskannVerifyState *vs)
 		if (!ok)
 			continue; /* reported by pass 2 */
 		traits->make_datum(raw, m->dimensions, datum);
+		/* the normalized copy (cosine) lives until the next node */
+		old = MemoryContextSwitchTo(node_ctx);
 		value = VxPrepareValue(&di.dist, PointerGetDatum(datum), true, &skip);
 		if (!skip)
 			DiskannEncode(&di, DatumGetPointer(value), code, &factors);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(node_ctx);
 		if (skip || memcmp(code, stored, m->code_bytes) != 0) {
 			if (mismatches++ == 0)
 				first_mismatch = id;
 		}
 	}
+	MemoryContextDelete(node_ctx);
 	if (mismatches > 0)
 		VxVerifyReport(&vs->out, "%llu live nodes have a stored vector that does not give their code (first: %u)",
 					   (unsigned long long) mismatches, first_mismatch);

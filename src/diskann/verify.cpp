@@ -436,6 +436,7 @@ DiskannVerifyVectors(DiskannVerifyState *vs)
 		Datum value;
 		bool skip;
 		vx::core::CodeFactors factors;
+		uint32 version;
 
 		if (vs->flags[id] != DISKANN_NODE_LIVE)
 			continue;
@@ -443,6 +444,7 @@ DiskannVerifyVectors(DiskannVerifyState *vs)
 		if (!DiskannVerifyPageIs(page, DISKANN_PAGE_NODE) || DiskannNodeOf(page, m, id)->flags != DISKANN_NODE_LIVE)
 			continue; /* reported, or changed by a concurrent writer */
 		memcpy(stored, DiskannNodeCode(DiskannNodeOf(page, m, id)), m->code_bytes);
+		version = DiskannNodeOf(page, m, id)->version;
 		for (uint32 j = 0; j < m->pages_per_vector && ok; j++) {
 			uint32 offset;
 			uint32 len;
@@ -455,6 +457,10 @@ DiskannVerifyVectors(DiskannVerifyState *vs)
 		}
 		if (!ok)
 			continue; /* reported by pass 2 */
+		/* a concurrent VACUUM and insert may have freed and reused the id between the copies */
+		page = DiskannVerifyCopy(vs, DiskannNodeBlock(m, id));
+		if (DiskannNodeOf(page, m, id)->flags != DISKANN_NODE_LIVE || DiskannNodeOf(page, m, id)->version != version)
+			continue;
 		traits->make_datum(raw, m->dimensions, datum);
 		/* the normalized copy (cosine) lives until the next node */
 		old = MemoryContextSwitchTo(node_ctx);

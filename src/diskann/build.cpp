@@ -57,6 +57,8 @@ typedef struct DiskannBuildState
 	/* phase 1: rows in memory */
 	float *vectors; /* count x code_dimensions */
 	char *full;		/* plain: count x vector_bytes, the rows' elements as stored (else NULL) */
+	uint32 full_bytes; /* vector_bytes when full is a copy of its own; 0 when vectors already holds them (float4,
+						* all dimensions quantized, not normalized) or memory_optimized */
 	ItemPointerData *tids;
 	bool has_labels;		/* a smallint[] label column */
 	DiskannLabels *labels;	/* count rows' labels (has_labels) */
@@ -146,9 +148,14 @@ DiskannBuildInit(DiskannBuildState *bs, Relation heap, Relation index, ForkNumbe
 						   DiskannGetStorageLayout(index), bits, bs->has_labels ? DISKANN_MIN_NODE_LABELS : 0);
 	VxInitDistance(&bs->dist, typeinfo->kind, metric, (uint32) dimensions);
 
+	/* plain: the stored vectors are those of phase 1 unless these are normalized, partial or halfvec */
+	if (bs->meta.vector_bytes > 0 &&
+		!(typeinfo->kind == VX_ELEM_F32 && metric != VX_METRIC_COSINE && code_dimensions == (uint32) dimensions))
+		bs->full_bytes = bs->meta.vector_bytes;
+
 	/* per row in memory: the vector, its stored copy (plain), its TID, its labels, its neighbour list (with the
 	 * build's slack) and count, the visited tag */
-	per_row = (Size) code_dimensions * sizeof(float) + bs->meta.vector_bytes + sizeof(ItemPointerData) +
+	per_row = (Size) code_dimensions * sizeof(float) + bs->full_bytes + sizeof(ItemPointerData) +
 			  (bs->has_labels ? sizeof(DiskannLabels) : 0) +
 			  ((Size) vx::core::vamana_capacity_for(bs->meta.num_neighbors) + 1) * sizeof(uint32) + 2 * sizeof(uint16);
 	bs->capacity = (uint32) Min((Size) Max((Size) maintenance_work_mem * 1024, (Size) 1024 * 1024) / per_row,
@@ -176,17 +183,26 @@ DiskannBuildReserve(DiskannBuildState *bs)
 		bs->tids = (ItemPointerData *) MemoryContextAllocHuge(bs->build_ctx, (Size) want * sizeof(ItemPointerData));
 		if (bs->has_labels)
 			bs->labels = (DiskannLabels *) MemoryContextAllocHuge(bs->build_ctx, (Size) want * sizeof(DiskannLabels));
-		if (bs->meta.vector_bytes > 0)
-			bs->full = (char *) MemoryContextAllocHuge(bs->build_ctx, (Size) want * bs->meta.vector_bytes);
+		if (bs->full_bytes > 0)
+			bs->full = (char *) MemoryContextAllocHuge(bs->build_ctx, (Size) want * bs->full_bytes);
 	} else {
 		bs->vectors = (float *) repalloc_huge(bs->vectors, (Size) want * bs->meta.code_dimensions * sizeof(float));
 		bs->tids = (ItemPointerData *) repalloc_huge(bs->tids, (Size) want * sizeof(ItemPointerData));
 		if (bs->has_labels)
 			bs->labels = (DiskannLabels *) repalloc_huge(bs->labels, (Size) want * sizeof(DiskannLabels));
-		if (bs->meta.vector_bytes > 0)
-			bs->full = (char *) repalloc_huge(bs->full, (Size) want * bs->meta.vector_bytes);
+		if (bs->full_bytes > 0)
+			bs->full = (char *) repalloc_huge(bs->full, (Size) want * bs->full_bytes);
 	}
 	bs->allocated = want;
+}
+
+/* Plain: row i's stored vector (vector_bytes of elements as the column has them). */
+static const char *
+DiskannBuildStored(const DiskannBuildState *bs, uint32 i)
+{
+	if (bs->full != NULL)
+		return bs->full + (Size) i * bs->full_bytes;
+	return (const char *) (bs->vectors + (Size) i * bs->meta.code_dimensions);
 }
 
 /* The mean of the rows in memory (the quantizer's center). */
@@ -475,8 +491,7 @@ DiskannBuildWrite(DiskannBuildState *bs)
 				Buffer vbuf = ReadBufferExtended(bs->index, bs->fork, blkno, RBM_NORMAL, NULL);
 
 				LockBuffer(vbuf, BUFFER_LOCK_EXCLUSIVE);
-				memcpy(PageGetContents(BufferGetPage(vbuf)) + offset, bs->full + (Size) i * meta->vector_bytes + done,
-					   len);
+				memcpy(PageGetContents(BufferGetPage(vbuf)) + offset, DiskannBuildStored(bs, i) + done, len);
 				MarkBufferDirty(vbuf);
 				UnlockReleaseBuffer(vbuf);
 				done += len;
@@ -576,7 +591,7 @@ DiskannBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnul
 				memcpy(bs->vectors + (Size) bs->count * bs->meta.code_dimensions,
 					   datum + VxElemTraitsOf(VX_ELEM_F32)->elem_offset, sizeof(float) * bs->meta.code_dimensions);
 			if (bs->full != NULL)
-				memcpy(bs->full + (Size) bs->count * bs->meta.vector_bytes,
+				memcpy(bs->full + (Size) bs->count * bs->full_bytes,
 					   VxElemTraitsOf((VxElemKind) bs->meta.elem_kind)
 						   ->raw(DatumGetPointer(PG_DETOAST_DATUM(values[0]))),
 					   bs->meta.vector_bytes);
@@ -623,8 +638,8 @@ DiskannBuildBeginParallel(DiskannBuildState *bs)
 	bs->tids = (ItemPointerData *) MemoryContextAllocHuge(bs->build_ctx, (Size) rows * sizeof(ItemPointerData));
 	if (bs->has_labels)
 		bs->labels = (DiskannLabels *) MemoryContextAllocHuge(bs->build_ctx, (Size) rows * sizeof(DiskannLabels));
-	if (bs->meta.vector_bytes > 0)
-		bs->full = (char *) MemoryContextAllocHuge(bs->build_ctx, (Size) rows * bs->meta.vector_bytes);
+	if (bs->full_bytes > 0)
+		bs->full = (char *) MemoryContextAllocHuge(bs->build_ctx, (Size) rows * bs->full_bytes);
 }
 
 /* Build the index into fork (MAIN for CREATE INDEX, INIT for an unlogged table's init fork). */

@@ -294,6 +294,18 @@ DiskannReadVector(DiskannIndex di, DiskannId id, uint32 version, char *raw)
 	return ok;
 }
 
+/* Plain: start reading node id's vector page(s) (PrefetchBuffer: a hint, nothing when they are in shared buffers). */
+void
+DiskannPrefetchVector(DiskannIndex di, DiskannId id)
+{
+	for (uint32 j = 0; j < di->meta.pages_per_vector; j++) {
+		uint32 offset;
+		uint32 len;
+
+		PrefetchBuffer(di->index, MAIN_FORKNUM, DiskannVectorChunk(&di->meta, id, j, &offset, &len));
+	}
+}
+
 /* Read the center floats from the center pages. */
 static void
 DiskannReadCenter(Relation index, const DiskannMetaPageData *meta, float *center)

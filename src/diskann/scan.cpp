@@ -225,6 +225,9 @@ DiskannScanRerank(IndexScanDesc scan)
 	uint32 kept = start;
 	uint32 i = start;
 
+	/* plain: start reading the vector pages of the window (an index on disk reads them together) */
+	for (uint32 k = start; so->stored != NULL && k < so->nresults && k - start < want; k++)
+		DiskannPrefetchVector(&so->di, so->results[k].id);
 	for (; i < so->nresults && kept - start < want; i++) {
 		float d = 0;
 

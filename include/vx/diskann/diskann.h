@@ -380,6 +380,7 @@ void DiskannCheckPage(Relation index, Page page, uint16 page_type, BlockNumber b
 void DiskannWriteCenter(Relation index, ForkNumber fork, const DiskannMetaPageData *meta, const float *center);
 void DiskannInitVectorPage(Page page, const DiskannMetaPageData *meta, uint32 k);
 bool DiskannReadVector(DiskannIndex di, DiskannId id, uint32 version, char *raw);
+void DiskannPrefetchVector(DiskannIndex di, DiskannId id);
 void DiskannOpenIndex(DiskannIndex di, Relation index);
 Buffer DiskannPinNodePage(DiskannIndex di, BlockNumber blkno);
 void DiskannPrefetchNode(DiskannIndex di, DiskannId id);

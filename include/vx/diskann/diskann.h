@@ -167,6 +167,12 @@ typedef struct DiskannLabelEntry
 
 typedef DiskannMetaPageData *DiskannMetaPage;
 
+/* The on-disk layout: memory_optimized fields where they were before the vector tier (TAP 056 patches these). */
+static_assert(offsetof(DiskannMetaPageData, storage_layout) == 24, "metapage layout");
+static_assert(offsetof(DiskannMetaPageData, live_count) == 72, "metapage layout");
+static_assert(offsetof(DiskannMetaPageData, vector_bytes) == 80, "metapage layout");
+static_assert(sizeof(DiskannMetaPageData) == 96, "metapage layout");
+
 #define DiskannPageGetMeta(page) ((DiskannMetaPage) PageGetContents(page))
 
 /* Node flags */

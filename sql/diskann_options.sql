@@ -24,6 +24,12 @@ SET diskann.query_rescore = 300;
 SELECT (SELECT array_agg(id) FROM (SELECT id FROM t ORDER BY val <=> '[0.5,-0.5,0.2]' LIMIT 5) s) =
 	(SELECT array_agg(id) FROM (SELECT id FROM t ORDER BY (val <=> '[0.5,-0.5,0.2]') + 0 LIMIT 5) s) AS same;
 SELECT * FROM vx_diskann_verify('t_idx');
+-- the same with plain: the stored vectors have all three dimensions
+DROP INDEX t_idx;
+CREATE INDEX t_idx ON t USING diskann (val) WITH (storage_layout = 'plain', num_dimensions = 2, num_bits_per_dimension = 8);
+SELECT (SELECT array_agg(id) FROM (SELECT id FROM t ORDER BY val <=> '[0.5,-0.5,0.2]' LIMIT 5) s) =
+	(SELECT array_agg(id) FROM (SELECT id FROM t ORDER BY (val <=> '[0.5,-0.5,0.2]') + 0 LIMIT 5) s) AS same;
+SELECT * FROM vx_diskann_verify('t_idx');
 RESET diskann.query_search_list_size;
 RESET diskann.query_rescore;
 RESET enable_seqscan;

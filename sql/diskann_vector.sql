@@ -96,6 +96,10 @@ CREATE TABLE e (id int, val vector(4));
 INSERT INTO e VALUES (1, '[1,0,0,0]'), (2, '[0,1,0,0]'), (3, '[1,1,0,0]');
 CREATE INDEX ON e USING diskann ((subvector(val, 1, 2)::vector(2)) vector_l2_ops);
 SELECT id FROM e ORDER BY subvector(val, 1, 2)::vector(2) <-> '[1,0.9]';
+-- plain: the index stores the expression's value, the re-rank reads it there
+DROP INDEX e_subvector_idx;
+CREATE INDEX ON e USING diskann ((subvector(val, 1, 2)::vector(2)) vector_l2_ops) WITH (storage_layout = 'plain');
+SELECT id FROM e ORDER BY subvector(val, 1, 2)::vector(2) <-> '[1,0.9]';
 DROP TABLE e;
 
 -- storage_layout plain: the index keeps every vector (as the column stores it) on vector pages after each node

@@ -27,7 +27,11 @@ my ($d, $nc) = (64, 100);
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
 $primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', "wal_consistency_checking = 'generic'\njit = off\nautovacuum = off\n");
+# full_page_writes off: a page's first change after a checkpoint is then replayed from its record
+# too, not restored from a full-page image (which would hide a page whose initialization was never
+# logged, e.g. a plain index's new vector page)
+$primary->append_conf('postgresql.conf',
+	"wal_consistency_checking = 'generic'\nfull_page_writes = off\njit = off\nautovacuum = off\n");
 $primary->start;
 # a slot keeps the WAL the standby has not received yet (every generic record carries full page images)
 $primary->safe_psql('postgres', "SELECT pg_create_physical_replication_slot('standby', true)");

@@ -183,4 +183,27 @@ INSERT INTO u VALUES (1, '[1,2,3]'), (2, '[3,2,1]');
 CREATE INDEX ON u USING diskann (val vector_l2_ops) WITH (storage_layout = 'plain');
 SELECT id FROM u ORDER BY val <-> '[3,2,1]';
 DROP TABLE u;
+
+-- plain: rows deleted and not yet vacuumed (dead to every transaction) do not use up the re-rank window
+-- (the executor reports them, kill_prior_tuple): a query whose whole neighbourhood was deleted still gets
+-- the next rows in exact order. 217 rows near the queries, deleted; 300 far rows stay.
+CREATE TABLE dz (id int, v vector(64));
+INSERT INTO dz SELECT i, ARRAY(SELECT 10 + 0.1 * sin(i * 7.1 + j * 1.3) FROM generate_series(1, 64) j)
+	FROM generate_series(1, 217) i;
+INSERT INTO dz SELECT i, ARRAY(SELECT sin(i * 3.7 + j * 0.9) FROM generate_series(1, 64) j)
+	FROM generate_series(1001, 1300) i;
+CREATE INDEX dz_idx ON dz USING diskann (v vector_l2_ops) WITH (storage_layout = 'plain', num_bits_per_dimension = 1);
+DELETE FROM dz WHERE id <= 217;
+SET diskann.query_search_list_size = 600;
+SET diskann.query_rescore = 20;
+SELECT count(*) FILTER (WHERE NOT ok) AS out_of_order, count(*) AS queries FROM (
+	SELECT (SELECT count(*) = 5 AND bool_and(d >= prev) FROM (
+		SELECT d, lag(d, 1, '-Infinity') OVER (ORDER BY n) AS prev FROM (
+			SELECT v <-> qv AS d, row_number() OVER () AS n FROM (SELECT v FROM dz ORDER BY v <-> qv LIMIT 5) x) y) z) AS ok
+	FROM (SELECT ARRAY(SELECT 10 + 0.1 * sin(q * 5.3 + j) FROM generate_series(1, 64) j)::vector(64) AS qv
+		FROM generate_series(1, 20) q) qq) t;
+EXPLAIN (COSTS OFF) SELECT id FROM dz ORDER BY v <-> (SELECT v FROM dz LIMIT 1) LIMIT 5;
+RESET diskann.query_search_list_size;
+RESET diskann.query_rescore;
+DROP TABLE dz;
 RESET enable_seqscan;

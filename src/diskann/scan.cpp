@@ -20,7 +20,9 @@
  * same value, as the column stores it, so the same distance bit for bit),
  * read from the vector pages of the node's extent, no heap access; a
  * candidate whose node was deleted or reused since the batch read it is
- * dropped, and visibility is left to the executor.
+ * dropped, and visibility is left to the executor; rows it reports dead
+ * to every transaction (kill_prior_tuple) are replaced in the window by the
+ * next candidates (DiskannScanRerankMore).
  *
  * Scans are always iterative: when the executor wants more rows than a
  * batch held (a WHERE clause rejected them), the next batch continues the
@@ -93,6 +95,8 @@ typedef struct DiskannScanOpaqueData
 	uint32 nresults;
 	uint32 next;
 	uint32 ranked; /* results[next .. ranked) are re-ranked exactly */
+	bool prior_ranked; /* plain: the row returned last was re-ranked */
+	uint32 owed;	   /* plain: re-ranked rows the executor found dead, to replace in the window */
 
 	/* re-ranking from the index (plain): a datum of the index's type whose elements are read from the vector pages */
 	char *stored;
@@ -155,6 +159,8 @@ diskannrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int
 	so->query = NULL;
 	so->nresults = 0;
 	so->next = 0;
+	so->prior_ranked = false;
+	so->owed = 0;
 	so->beam.clear();
 }
 
@@ -225,6 +231,7 @@ DiskannScanRerank(IndexScanDesc scan)
 	uint32 kept = start;
 	uint32 i = start;
 
+	so->owed = 0;
 	/* plain: start reading the vector pages of the window (an index on disk reads them together) */
 	for (uint32 k = start; so->stored != NULL && k < so->nresults && k - start < want; k++)
 		DiskannPrefetchVector(&so->di, so->results[k].id);
@@ -246,6 +253,38 @@ DiskannScanRerank(IndexScanDesc scan)
 	memmove(so->results + kept, so->results + i, sizeof(DiskannResult) * (so->nresults - i));
 	so->nresults -= i - kept;
 	so->ranked = kept; /* nothing visible left: ranked == nresults, gettuple fetches the next batch */
+}
+
+/*
+ * Plain: put the next so->owed candidates of the batch into the window being
+ * returned (results[next .. ranked), in exact order), one for each row of it
+ * the executor found dead to every transaction (kill_prior_tuple), so that
+ * as with the heap re-rank, rows VACUUM has not marked yet do not use up the
+ * window of a query whose neighbourhood was deleted.
+ */
+static void
+DiskannScanRerankMore(IndexScanDesc scan)
+{
+	DiskannScanOpaque so = (DiskannScanOpaque) scan->opaque;
+
+	while (so->owed > 0 && so->ranked < so->nresults) {
+		DiskannResult r = so->results[so->ranked];
+		uint32 pos;
+
+		if (!DiskannReadVector(&so->di, r.id, r.version, so->stored_raw)) {
+			memmove(so->results + so->ranked, so->results + so->ranked + 1,
+					sizeof(DiskannResult) * (so->nresults - so->ranked - 1));
+			so->nresults--;
+			continue;
+		}
+		r.distance = VxExactDistance(&so->di.dist, so->raw_query, so->stored);
+		r.exact = true;
+		for (pos = so->ranked; pos > so->next && DiskannNearer(r, so->results[pos - 1]); pos--)
+			so->results[pos] = so->results[pos - 1];
+		so->results[pos] = r;
+		so->ranked++;
+		so->owed--;
+	}
 }
 
 /*
@@ -278,6 +317,7 @@ DiskannScanBatch(IndexScanDesc scan, bool first)
 	so->nresults = 0;
 	so->next = 0;
 	so->ranked = 0;
+	so->owed = 0;
 	for (uint32 i = 0; i < nbatch; i++) {
 		float d = dist(so->batch[i].id);
 
@@ -424,6 +464,10 @@ diskanngettuple(IndexScanDesc scan, ScanDirection dir)
 
 	if (!so->searched)
 		DiskannScanBegin(scan);
+	/* plain: the executor found the row returned last dead to every transaction (see DiskannScanRerankMore) */
+	if (so->prior_ranked && scan->kill_prior_tuple)
+		so->owed++;
+	so->prior_ranked = false;
 
 	while (!so->exhausted) {
 		if (so->next == so->ranked && so->next < so->nresults && so->query != NULL && diskann_query_rescore > 0) {
@@ -433,9 +477,16 @@ diskanngettuple(IndexScanDesc scan, ScanDirection dir)
 			MemoryContextSwitchTo(old);
 			continue;
 		}
+		if (so->owed > 0 && so->next < so->ranked) {
+			MemoryContext old = MemoryContextSwitchTo(so->scan_ctx);
+
+			DiskannScanRerankMore(scan);
+			MemoryContextSwitchTo(old);
+		}
 		if (so->next < so->nresults) {
 			DiskannResult *r = &so->results[so->next++];
 
+			so->prior_ranked = so->stored != NULL && r->exact;
 			scan->xs_heaptid = r->tid;
 			scan->xs_recheck = r->recheck;
 			scan->xs_recheckorderby = false;

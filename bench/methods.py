@@ -8,7 +8,8 @@ the method's WITH options so that all systems build comparable graphs. `memlimit
 adds settings the memlimit scenario also sweeps (e.g. diskann's rescore depth, which decides
 how many heap reads a query makes). `sized_options` derives options from the table's row
 count (ivfflat's lists). A method whose access method is not in pg_am is skipped
-with a notice, so entries may precede their code.
+with a notice, so entries may precede their code. An `opt_in` method runs only when named
+in `--methods` (e.g. `--methods diskann,diskann_plain`).
 
 The exact scan (no index) is not a method here: it always runs, as the recall-1.0 baseline.
 """
@@ -32,6 +33,8 @@ class Method:
     memlimit_sweeps: dict = field(default_factory=dict)
     # options that depend on the number of rows indexed: rows -> {option: value}
     sized_options: object = None
+    # only run when named in --methods (a variant measured on request, not in every scenario)
+    opt_in: bool = False
     ddl: str = "CREATE INDEX {index} ON {table} USING {am} ({column} {opclass}){with}"
 
     def with_options(self, graph, rows=None):
@@ -84,6 +87,17 @@ METHODS = {
         search_guc="diskann.query_search_list_size", search_values=[10, 20, 40, 75, 100, 200, 400, 800],
         default_search=100,
         memlimit_sweeps={"diskann.query_rescore": [10, 50, 200]},
+    ),
+    # the same graph with storage_layout plain: the re-rank reads the full vectors from the
+    # index's vector pages instead of the heap (one more vector page a candidate, no heap
+    # or TOAST read), so its rows are the diskann rows above with the index tier measured
+    "diskann_plain": Method(
+        name="diskann_plain", am="diskann", opclass=OPS,
+        options={"num_neighbors": 50, "search_list_size": 100, "max_alpha": 1.2, "storage_layout": "plain"},
+        search_guc="diskann.query_search_list_size", search_values=[10, 20, 40, 75, 100, 200, 400, 800],
+        default_search=100,
+        memlimit_sweeps={"diskann.query_rescore": [10, 50, 200]},
+        opt_in=True,
     ),
     "ivfflat": Method(
         name="ivfflat", am="ivfflat", opclass=OPS,

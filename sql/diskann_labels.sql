@@ -39,6 +39,15 @@ VACUUM lt;
 SELECT * FROM vx_diskann_verify('lt_idx');
 SELECT cond, knn(cond, 8, false) = knn(cond, 8, true) AS same FROM (VALUES
 	('labels && ''{3}''::smallint[]'), ('labels @> ''{5,105}''::smallint[]'), ('labels && ''{500}''::smallint[]')) c(cond);
+-- the same index with storage_layout plain (the label table and the vector tier share the metapage)
+DROP INDEX lt_idx;
+CREATE INDEX lt_idx ON lt USING diskann (v vector_l2_ops, labels) WITH (storage_layout = 'plain');
+SELECT * FROM vx_diskann_verify('lt_idx');
+INSERT INTO lt SELECT i, ARRAY[sin(i), cos(i), sin(i * 0.37), cos(i * 1.3)], ARRAY[600, i % 5]::smallint[]
+	FROM generate_series(4001, 4100) i;
+SELECT cond, knn(cond, 8, false) = knn(cond, 8, true) AS same FROM (VALUES
+	('labels && ''{3}''::smallint[]'), ('labels @> ''{600,2}''::smallint[]'), ('labels && ''{500}''::smallint[]')) c(cond);
+SELECT * FROM vx_diskann_verify('lt_idx');
 RESET diskann.query_rescore;
 DROP FUNCTION knn;
 DROP TABLE lt;

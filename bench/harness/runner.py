@@ -92,7 +92,8 @@ def run(args, root):
     exact_qids = qids[:sc.exact_queries] if sc.exact_queries else qids
 
     points = []
-    wanted = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else list(methods_mod.METHODS)
+    wanted = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else \
+        [n for n, m in methods_mod.METHODS.items() if not m.opt_in]
     if args.methods == "none":
         wanted = []
     unknown = [m for m in wanted if m not in methods_mod.METHODS]

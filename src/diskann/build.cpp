@@ -11,7 +11,10 @@
  *      then max_alpha, robust prune): searches estimate from the codes,
  *      pruning compares exact squared L2 distances;
  *   3. write: metapage, center pages and node pages in block order through
- *      the buffer manager without WAL, then the whole
+ *      the buffer manager without WAL (with storage_layout plain each node
+ *      page is followed by the vector pages holding its nodes' full vectors,
+ *      kept in memory since phase 1 as the column stores them: all
+ *      dimensions, unnormalized), then the whole
  *      relation is WAL-logged with log_newpage_range when it needs WAL (and
  *      always for an unlogged table's init fork).
  *
@@ -54,6 +57,9 @@ typedef struct DiskannBuildState
 
 	/* phase 1: rows in memory */
 	float *vectors; /* count x code_dimensions */
+	char *full;		/* plain: count x vector_bytes, the rows' elements as stored (else NULL) */
+	uint32 full_bytes; /* vector_bytes when full is a copy of its own; 0 when vectors already holds them (float4,
+						* all dimensions quantized, not normalized) or memory_optimized */
 	ItemPointerData *tids;
 	bool has_labels;		/* a smallint[] label column */
 	DiskannLabels *labels;	/* count rows' labels (has_labels) */
@@ -133,10 +139,6 @@ DiskannBuildInit(DiskannBuildState *bs, Relation heap, Relation index, ForkNumbe
 	if (metric != VX_METRIC_L2 && metric != VX_METRIC_IP && metric != VX_METRIC_COSINE)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("diskann index supports only l2, inner product and cosine distance")));
-	if (DiskannGetStorageLayout(index) == DISKANN_LAYOUT_PLAIN)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("storage_layout \"plain\" is not supported yet"),
-						errhint("Use storage_layout = 'memory_optimized' (the default).")));
 
 	dimensions = TupleDescAttr(index->rd_att, 0)->atttypmod;
 	code_dimensions = num_dimensions > 0 ? (uint32) num_dimensions : (uint32) dimensions;
@@ -144,13 +146,18 @@ DiskannBuildInit(DiskannBuildState *bs, Relation heap, Relation index, ForkNumbe
 		bits = DiskannDefaultBits(code_dimensions);
 	DiskannComputeGeometry(&bs->meta, typeinfo->kind, metric, (uint32) dimensions, code_dimensions,
 						   DiskannGetNumNeighbors(index), DiskannGetSearchListSize(index), DiskannGetMaxAlpha(index),
-						   DISKANN_LAYOUT_MEMORY_OPTIMIZED, bits, bs->has_labels ? DISKANN_MIN_NODE_LABELS : 0);
+						   DiskannGetStorageLayout(index), bits, bs->has_labels ? DISKANN_MIN_NODE_LABELS : 0);
 	VxInitDistance(&bs->dist, typeinfo->kind, metric, (uint32) dimensions);
 
-	/* per row in memory: the vector, its code, its TID, its labels, its neighbour list (with the build's slack) and
-	 * count, the visited tag */
+	/* plain: the stored vectors are those of phase 1 unless these are normalized, partial or halfvec */
+	if (bs->meta.vector_bytes > 0 &&
+		!(typeinfo->kind == VX_ELEM_F32 && metric != VX_METRIC_COSINE && code_dimensions == (uint32) dimensions))
+		bs->full_bytes = bs->meta.vector_bytes;
+
+	/* per row in memory: the vector, its code, its stored copy (plain), its TID, its labels, its neighbour list
+	 * (with the build's slack) and count, the visited tag */
 	per_row = (Size) code_dimensions * sizeof(float) + bs->meta.code_bytes + sizeof(vx::core::CodeFactors) +
-			  sizeof(ItemPointerData) +
+			  bs->full_bytes + sizeof(ItemPointerData) +
 			  (bs->has_labels ? sizeof(DiskannLabels) : 0) +
 			  ((Size) vx::core::vamana_capacity_for(bs->meta.num_neighbors) + 1) * sizeof(uint32) + 2 * sizeof(uint16);
 	bs->capacity = (uint32) Min((Size) Max((Size) maintenance_work_mem * 1024, (Size) 1024 * 1024) / per_row,
@@ -178,13 +185,26 @@ DiskannBuildReserve(DiskannBuildState *bs)
 		bs->tids = (ItemPointerData *) MemoryContextAllocHuge(bs->build_ctx, (Size) want * sizeof(ItemPointerData));
 		if (bs->has_labels)
 			bs->labels = (DiskannLabels *) MemoryContextAllocHuge(bs->build_ctx, (Size) want * sizeof(DiskannLabels));
+		if (bs->full_bytes > 0)
+			bs->full = (char *) MemoryContextAllocHuge(bs->build_ctx, (Size) want * bs->full_bytes);
 	} else {
 		bs->vectors = (float *) repalloc_huge(bs->vectors, (Size) want * bs->meta.code_dimensions * sizeof(float));
 		bs->tids = (ItemPointerData *) repalloc_huge(bs->tids, (Size) want * sizeof(ItemPointerData));
 		if (bs->has_labels)
 			bs->labels = (DiskannLabels *) repalloc_huge(bs->labels, (Size) want * sizeof(DiskannLabels));
+		if (bs->full_bytes > 0)
+			bs->full = (char *) repalloc_huge(bs->full, (Size) want * bs->full_bytes);
 	}
 	bs->allocated = want;
+}
+
+/* Plain: row i's stored vector (vector_bytes of elements as the column has them). */
+static const char *
+DiskannBuildStored(const DiskannBuildState *bs, uint32 i)
+{
+	if (bs->full != NULL)
+		return bs->full + (Size) i * bs->full_bytes;
+	return (const char *) (bs->vectors + (Size) i * bs->meta.code_dimensions);
 }
 
 /* The mean of the rows in memory (the quantizer's center). */
@@ -462,7 +482,7 @@ DiskannBuildWrite(DiskannBuildState *bs)
 		Page page = BufferGetPage(buf);
 		uint32 first = p * meta->nodes_per_page;
 
-		Assert(BufferGetBlockNumber(buf) == DiskannFirstNodeBlock(meta) + p);
+		Assert(BufferGetBlockNumber(buf) == DiskannNodePageBlock(meta, p));
 		DiskannInitPage(page, DISKANN_PAGE_NODE);
 		((PageHeader) page)->pd_lower =
 			(LocationIndex) (PageGetContents(page) + (Size) meta->nodes_per_page * meta->node_size - (char *) page);
@@ -483,6 +503,33 @@ DiskannBuildWrite(DiskannBuildState *bs)
 		}
 		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
+
+		/* plain: the extent's vector pages, right after its node page */
+		for (uint32 k = 1; k <= meta->vector_pages; k++) {
+			Buffer vbuf = VxNewBuffer(bs->index, bs->fork);
+			Page vpage = BufferGetPage(vbuf);
+
+			Assert(BufferGetBlockNumber(vbuf) == DiskannNodePageBlock(meta, p) + k);
+			DiskannInitVectorPage(vpage, meta, k);
+			MarkBufferDirty(vbuf);
+			UnlockReleaseBuffer(vbuf);
+		}
+		for (uint32 i = first; i < Min(first + meta->nodes_per_page, bs->count) && meta->vector_pages > 0; i++) {
+			Size done = 0;
+
+			for (uint32 j = 0; j < meta->pages_per_vector; j++) {
+				uint32 offset;
+				uint32 len;
+				BlockNumber blkno = DiskannVectorChunk(meta, i, j, &offset, &len);
+				Buffer vbuf = ReadBufferExtended(bs->index, bs->fork, blkno, RBM_NORMAL, NULL);
+
+				LockBuffer(vbuf, BUFFER_LOCK_EXCLUSIVE);
+				memcpy(PageGetContents(BufferGetPage(vbuf)) + offset, DiskannBuildStored(bs, i) + done, len);
+				MarkBufferDirty(vbuf);
+				UnlockReleaseBuffer(vbuf);
+				done += len;
+			}
+		}
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, Min(first + meta->nodes_per_page, bs->count));
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -514,6 +561,9 @@ DiskannBuildStartOnPages(DiskannBuildState *bs)
 	pfree(bs->tids);
 	if (bs->labels != NULL)
 		pfree(bs->labels);
+	if (bs->full != NULL)
+		pfree(bs->full);
+	bs->full = NULL;
 	bs->vectors = NULL;
 	bs->tids = NULL;
 	bs->labels = NULL;
@@ -564,7 +614,9 @@ DiskannBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnul
 			MemoryContextSwitchTo(bs->tmp_ctx);
 		}
 		if (bs->on_pages)
-			DiskannInsertValue(&bs->di, datum, &labels, tid, true);
+			DiskannInsertValue(&bs->di, datum,
+							   bs->meta.vector_pages > 0 ? DatumGetPointer(PG_DETOAST_DATUM(values[0])) : datum,
+							   &labels, tid, true);
 		else {
 			DiskannBuildReserve(bs);
 			if (bs->meta.elem_kind == VX_ELEM_F16)
@@ -574,6 +626,11 @@ DiskannBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnul
 			else
 				memcpy(bs->vectors + (Size) bs->count * bs->meta.code_dimensions,
 					   datum + VxElemTraitsOf(VX_ELEM_F32)->elem_offset, sizeof(float) * bs->meta.code_dimensions);
+			if (bs->full != NULL)
+				memcpy(bs->full + (Size) bs->count * bs->full_bytes,
+					   VxElemTraitsOf((VxElemKind) bs->meta.elem_kind)
+						   ->raw(DatumGetPointer(PG_DETOAST_DATUM(values[0]))),
+					   bs->meta.vector_bytes);
 			if (bs->has_labels) {
 				bs->labels[bs->count] = labels;
 				bs->max_labels = Max(bs->max_labels, DiskannStoredLabels(labels.count, DISKANN_MAX_NODE_LABELS));
@@ -617,6 +674,8 @@ DiskannBuildBeginParallel(DiskannBuildState *bs)
 	bs->tids = (ItemPointerData *) MemoryContextAllocHuge(bs->build_ctx, (Size) rows * sizeof(ItemPointerData));
 	if (bs->has_labels)
 		bs->labels = (DiskannLabels *) MemoryContextAllocHuge(bs->build_ctx, (Size) rows * sizeof(DiskannLabels));
+	if (bs->full_bytes > 0)
+		bs->full = (char *) MemoryContextAllocHuge(bs->build_ctx, (Size) rows * bs->full_bytes);
 }
 
 /* Build the index into fork (MAIN for CREATE INDEX, INIT for an unlogged table's init fork). */

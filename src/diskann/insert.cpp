@@ -12,10 +12,21 @@
  *   1. allocate the id: pop the free list (metapage + the freed node's page)
  *      or advance next_id (metapage, plus a new node page as a full image
  *      when the id is the first of its page). Crash after it: a leaked id
- *      whose record stays UNUSED; nothing points to it.
- *   2. the node: LIVE, code, factors, heap TID, neighbours (its page). Crash
- *      after it: a complete node nothing points to yet (unreachable, not
- *      wrong).
+ *      whose record stays UNUSED; nothing points to it. With storage_layout
+ *      plain a new node page is preceded by records (up to 4 pages each)
+ *      that initialize its extent's vector pages: the relation is extended
+ *      by the node page (left uninitialized until the allocation record)
+ *      and then by its vector pages, which are logged first. Crash after
+ *      them: vector pages nothing addresses yet (next_id did not move), and
+ *      a new node page that the next allocation initializes, re-initializing
+ *      whatever of the extent is missing.
+ *   2. the node: LIVE, code, factors, heap TID, neighbours (its page), and
+ *      for plain its stored vector on the vector page(s) of its extent, in
+ *      the same record when node page and vector pages are at most 4; a
+ *      vector spanning more pages has its first chunks written by records
+ *      of their own before, while the id is still UNUSED (nothing reads the
+ *      vector of a node that is not LIVE). Crash after it: a complete node
+ *      nothing points to yet (unreachable, not wrong).
  *   3. one back-link per neighbour (that neighbour's page). Crash in
  *      between: some back-links missing, recall only.
  *   4. the entry point, only when the index was empty (metapage).
@@ -138,6 +149,56 @@ DiskannReplaceNeighbors(DiskannIndex di, DiskannId id, uint32 version, const Dis
 	return same;
 }
 
+/*
+ * Plain: the vector pages of the extent whose node page is node_block (just
+ * extended or found new, exclusively locked by the caller with the
+ * metapage), extended where missing and initialized, as full images in
+ * records of up to 4 pages. Already initialized ones (a crash between these
+ * records and the allocation) are left as they are: their contents are
+ * overwritten when their nodes are written.
+ */
+static void
+DiskannExtendVectorPages(Relation index, const DiskannMetaPageData *meta, BlockNumber node_block, bool building)
+{
+	for (uint32 first = 1; first <= meta->vector_pages; first += MAX_GENERIC_XLOG_PAGES) {
+		uint32 last = Min(first + MAX_GENERIC_XLOG_PAGES - 1, meta->vector_pages);
+		Buffer bufs[MAX_GENERIC_XLOG_PAGES];
+		bool init[MAX_GENERIC_XLOG_PAGES];
+		bool any = false;
+		VxWriter w;
+
+		for (uint32 k = first; k <= last; k++) {
+			BlockNumber blkno = node_block + k;
+			Buffer buf;
+
+			/* extension is serialized by the metapage lock the caller holds */
+			if (blkno >= RelationGetNumberOfBlocks(index))
+				buf = VxNewBuffer(index, MAIN_FORKNUM);
+			else {
+				buf = ReadBuffer(index, blkno);
+				LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+			}
+			if (BufferGetBlockNumber(buf) != blkno)
+				elog(ERROR, "diskann index \"%s\" extended to block %u, expected %u", RelationGetRelationName(index),
+					 BufferGetBlockNumber(buf), blkno);
+			bufs[k - first] = buf;
+			init[k - first] = PageIsNew(BufferGetPage(buf)) ||
+							  PageGetSpecialSize(BufferGetPage(buf)) != MAXALIGN(sizeof(DiskannPageOpaqueData)) ||
+							  DiskannPageGetOpaque(BufferGetPage(buf))->page_type != DISKANN_PAGE_VECTOR;
+			any = any || init[k - first];
+		}
+		if (any) {
+			VxWriterStart(&w, index, building);
+			for (uint32 k = first; k <= last; k++)
+				if (init[k - first])
+					DiskannInitVectorPage(VxWriterPage(&w, bufs[k - first], true), meta, k);
+			VxWriterFinish(&w);
+		}
+		for (uint32 k = first; k <= last; k++)
+			UnlockReleaseBuffer(bufs[k - first]);
+	}
+}
+
 /* Allocate an id (WAL record 1); returns it with the version its node will get. */
 static DiskannId
 DiskannAllocate(DiskannIndex di, bool building, uint32 *version)
@@ -197,6 +258,8 @@ DiskannAllocate(DiskannIndex di, bool building, uint32 *version)
 		if (BufferGetBlockNumber(nodebuf) != blkno)
 			elog(ERROR, "diskann index \"%s\" extended to block %u, expected %u", RelationGetRelationName(index),
 				 BufferGetBlockNumber(nodebuf), blkno);
+		if (fresh && meta->vector_pages > 0)
+			DiskannExtendVectorPages(index, meta, blkno, building);
 		VxWriterStart(&w, index, building);
 		wmeta = DiskannPageGetMeta(VxWriterPage(&w, metabuf, false));
 		page = VxWriterPage(&w, nodebuf, fresh);
@@ -217,18 +280,70 @@ DiskannAllocate(DiskannIndex di, bool building, uint32 *version)
 	return id;
 }
 
-/* Write the new node (WAL record 2). */
+/* Plain: write chunks [first, last) of id's stored vector (raw: the row's elements) into the registered pages. */
+static void
+DiskannWriteVectorChunks(DiskannIndex di, VxWriter *w, DiskannId id, const char *raw, uint32 first, uint32 last,
+						 Buffer *bufs)
+{
+	for (uint32 j = first; j < last; j++) {
+		uint32 offset;
+		uint32 len;
+
+		(void) DiskannVectorChunk(&di->meta, id, j, &offset, &len);
+		memcpy(PageGetContents(VxWriterPage(w, bufs[j - first], false)) + offset,
+			   raw + (Size) j * DISKANN_PAGE_CAPACITY, len);
+	}
+}
+
+/* Pin and exclusively lock the vector pages of chunks [first, last) of id's vector. */
+static void
+DiskannLockVectorChunks(DiskannIndex di, DiskannId id, uint32 first, uint32 last, Buffer *bufs)
+{
+	for (uint32 j = first; j < last; j++) {
+		uint32 offset;
+		uint32 len;
+		BlockNumber blkno = DiskannVectorChunk(&di->meta, id, j, &offset, &len);
+
+		bufs[j - first] = ReadBuffer(di->index, blkno);
+		LockBuffer(bufs[j - first], BUFFER_LOCK_EXCLUSIVE);
+		DiskannCheckPage(di->index, BufferGetPage(bufs[j - first]), DISKANN_PAGE_VECTOR, blkno);
+	}
+}
+
+/*
+ * Write the new node (WAL record 2), with its stored vector (plain): the
+ * chunks that do not fit the node's record first, in records of their own
+ * (the node is not LIVE yet, so nothing reads them), then the node page and
+ * the last chunks (at most 3 pages) in one record. Lock order: the node page
+ * before its vector pages.
+ */
 static void
 DiskannWriteNode(DiskannIndex di, DiskannId id, uint32 version, ItemPointer tid, const uint8 *code,
 				 const vx::core::CodeFactors *factors, const DiskannLabels *labels, const DiskannId *ids, int n,
-				 bool building)
+				 const char *raw, bool building)
 {
 	const DiskannMetaPageData *meta = &di->meta;
-	Buffer buf = ReadBuffer(di->index, DiskannNodeBlock(meta, id));
+	Buffer buf;
+	Buffer vbufs[MAX_GENERIC_XLOG_PAGES];
+	uint32 nchunks = meta->vector_pages > 0 ? meta->pages_per_vector : 0;
+	uint32 with_node = Min(nchunks, (uint32) MAX_GENERIC_XLOG_PAGES - 1); /* the last chunks, in the node's record */
 	VxWriter w;
 	DiskannNode *node;
 
+	for (uint32 first = 0; first < nchunks - with_node; first += MAX_GENERIC_XLOG_PAGES) {
+		uint32 last = Min(first + MAX_GENERIC_XLOG_PAGES, nchunks - with_node);
+
+		DiskannLockVectorChunks(di, id, first, last, vbufs);
+		VxWriterStart(&w, di->index, building);
+		DiskannWriteVectorChunks(di, &w, id, raw, first, last, vbufs);
+		VxWriterFinish(&w);
+		for (uint32 j = first; j < last; j++)
+			UnlockReleaseBuffer(vbufs[j - first]);
+	}
+
+	buf = ReadBuffer(di->index, DiskannNodeBlock(meta, id));
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	DiskannLockVectorChunks(di, id, nchunks - with_node, nchunks, vbufs);
 	VxWriterStart(&w, di->index, building);
 	node = DiskannNodeOf(VxWriterPage(&w, buf, false), meta, id);
 	node->flags = DISKANN_NODE_LIVE;
@@ -240,7 +355,10 @@ DiskannWriteNode(DiskannIndex di, DiskannId id, uint32 version, ItemPointer tid,
 	memcpy(DiskannNodeCode(node), code, meta->code_bytes);
 	DiskannStoreLabels(node, meta, labels);
 	memcpy(DiskannNodeNeighbors(node, meta), ids, sizeof(DiskannId) * n);
+	DiskannWriteVectorChunks(di, &w, id, raw, nchunks - with_node, nchunks, vbufs);
 	VxWriterFinish(&w);
+	for (uint32 j = nchunks - with_node; j < nchunks; j++)
+		UnlockReleaseBuffer(vbufs[j - (nchunks - with_node)]);
 	UnlockReleaseBuffer(buf);
 }
 
@@ -399,9 +517,15 @@ DiskannSetStarts(DiskannIndex di, DiskannId id, const DiskannLabels *labels, boo
 	UnlockReleaseBuffer(metabuf);
 }
 
-/* Insert one prepared value (detoasted, normalized for cosine) with its heap TID. */
+/*
+ * Insert one prepared value (detoasted, normalized for cosine) with its heap
+ * TID; raw: the value as the column stores it (detoasted, not normalized),
+ * whose elements a plain index keeps on its vector pages (memory_optimized:
+ * not read).
+ */
 void
-DiskannInsertValue(DiskannIndex di, const char *datum, const DiskannLabels *labels, ItemPointer tid, bool building)
+DiskannInsertValue(DiskannIndex di, const char *datum, const char *raw, const DiskannLabels *labels, ItemPointer tid,
+				   bool building)
 {
 	const DiskannMetaPageData *meta = &di->meta;
 	Size copy_size;
@@ -479,7 +603,8 @@ DiskannInsertValue(DiskannIndex di, const char *datum, const DiskannLabels *labe
 		nchosen = DiskannPrune(di, expanded, ncand, nodes, node_ids, UINT32_MAX, NULL, chosen);
 	}
 
-	DiskannWriteNode(di, id, version, tid, code, &factors, labels, chosen, nchosen, building);
+	DiskannWriteNode(di, id, version, tid, code, &factors, labels, chosen, nchosen,
+					 (const char *) VxElemTraitsOf((VxElemKind) meta->elem_kind)->raw(raw), building);
 
 	new_node = (char *) palloc0(copy_size);
 	((DiskannNode *) new_node)->flags = DISKANN_NODE_LIVE;
@@ -530,7 +655,9 @@ diskanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 			DiskannReadLabels(values[1], isnull[1], &labels);
 		if (VxElemTraitsOf((VxElemKind) di.meta.elem_kind)->dimensions(datum) != di.meta.dimensions)
 			VxCheckQuery(&di.dist, datum);
-		DiskannInsertValue(&di, datum, &labels, heap_tid, false);
+		DiskannInsertValue(&di, datum,
+						   di.meta.vector_pages > 0 ? DatumGetPointer(PG_DETOAST_DATUM(values[0])) : datum, &labels,
+						   heap_tid, false);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(ctx);

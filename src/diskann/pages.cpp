@@ -19,10 +19,20 @@
 #define DISKANN_ROTATION_SEED UINT64CONST(0x5658444953454544)
 
 /*
- * Derive the geometry (code_bytes, center_pages, node_size, nodes_per_page)
- * from what is indexed (code_dimensions, bits, label_capacity,
- * num_neighbors); returns the node size, which the caller checks against a
- * page. The one formula for a build and for checking a metapage.
+ * Derive the geometry (code_bytes, center_pages, node_size, nodes_per_page,
+ * and the vector tier's vector_bytes, vectors_per_page, pages_per_vector,
+ * vector_pages) from what is indexed (code_dimensions, bits, label_capacity,
+ * num_neighbors; storage_layout, dimensions and elem_kind for the vector
+ * tier); returns the node size, which the caller checks against a page. The
+ * one formula for a build and for checking a metapage.
+ *
+ * The plain layout's extents: each node page is followed by the vector pages
+ * of its nodes_per_page nodes. A vector that fits a page shares it with
+ * others (V = capacity / vector_bytes a page, K = ceil(nodes_per_page / V)
+ * pages an extent); a larger one spans P = ceil(vector_bytes / capacity)
+ * consecutive pages of its own (K = nodes_per_page * P), so 16,000
+ * dimensions work. memory_optimized: no vector tier (K = 0), the layout of
+ * before the tier existed.
  */
 static Size
 DiskannDeriveGeometry(DiskannMetaPageData *meta)
@@ -39,6 +49,25 @@ DiskannDeriveGeometry(DiskannMetaPageData *meta)
 				(Size) meta->num_neighbors * sizeof(DiskannId);
 	meta->node_size = (uint32) node_size;
 	meta->nodes_per_page = node_size <= DISKANN_PAGE_CAPACITY ? (uint32) (DISKANN_PAGE_CAPACITY / node_size) : 0;
+
+	meta->vector_bytes = 0;
+	meta->vectors_per_page = 0;
+	meta->pages_per_vector = 0;
+	meta->vector_pages = 0;
+	if (meta->storage_layout == DISKANN_LAYOUT_PLAIN && meta->nodes_per_page > 0 &&
+		(meta->elem_kind == VX_ELEM_F32 || meta->elem_kind == VX_ELEM_F16)) {
+		const VxElemTraits *traits = VxElemTraitsOf((VxElemKind) meta->elem_kind);
+
+		meta->vector_bytes = (uint32) traits->elem_size * meta->dimensions;
+		if (meta->vector_bytes <= DISKANN_PAGE_CAPACITY) {
+			meta->vectors_per_page = (uint32) (DISKANN_PAGE_CAPACITY / meta->vector_bytes);
+			meta->pages_per_vector = 1;
+			meta->vector_pages = (meta->nodes_per_page + meta->vectors_per_page - 1) / meta->vectors_per_page;
+		} else {
+			meta->pages_per_vector = (meta->vector_bytes + DISKANN_PAGE_CAPACITY - 1) / DISKANN_PAGE_CAPACITY;
+			meta->vector_pages = meta->nodes_per_page * meta->pages_per_vector;
+		}
+	}
 	return node_size;
 }
 
@@ -127,13 +156,16 @@ DiskannMetaGeometryValid(const DiskannMetaPageData *meta)
 	if (meta->dimensions == 0 || meta->dimensions > DISKANN_MAX_DIM || meta->bits == 0 ||
 		meta->bits > DISKANN_MAX_BITS || meta->code_dimensions == 0 || meta->code_dimensions > meta->dimensions ||
 		meta->num_neighbors == 0 || meta->label_capacity > DISKANN_MAX_NODE_LABELS ||
-		meta->nlabel_entries > DISKANN_MAX_LABEL_ENTRIES)
+		meta->nlabel_entries > DISKANN_MAX_LABEL_ENTRIES ||
+		(meta->storage_layout != DISKANN_LAYOUT_MEMORY_OPTIMIZED && meta->storage_layout != DISKANN_LAYOUT_PLAIN))
 		return false;
 	memcpy(&derived, meta, sizeof(derived));
 	if (DiskannDeriveGeometry(&derived) > DISKANN_PAGE_CAPACITY)
 		return false;
 	return derived.code_bytes == meta->code_bytes && derived.center_pages == meta->center_pages &&
-		   derived.node_size == meta->node_size && derived.nodes_per_page == meta->nodes_per_page;
+		   derived.node_size == meta->node_size && derived.nodes_per_page == meta->nodes_per_page &&
+		   derived.vector_bytes == meta->vector_bytes && derived.vectors_per_page == meta->vectors_per_page &&
+		   derived.pages_per_vector == meta->pages_per_vector && derived.vector_pages == meta->vector_pages;
 }
 
 /* The metapage contents, or an error when the page is not a diskann metapage of this version. */
@@ -208,6 +240,69 @@ DiskannWriteCenter(Relation index, ForkNumber fork, const DiskannMetaPageData *m
 		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
 		done += n;
+	}
+}
+
+/* Initialize vector page k (1 .. vector_pages) of an extent: pd_lower covers its slots or its chunk. */
+void
+DiskannInitVectorPage(Page page, const DiskannMetaPageData *meta, uint32 k)
+{
+	DiskannInitPage(page, DISKANN_PAGE_VECTOR);
+	((PageHeader) page)->pd_lower =
+		(LocationIndex) (PageGetContents(page) + DiskannVectorPageBytes(meta, k) - (char *) page);
+}
+
+/*
+ * Copy node id's stored vector (vector_bytes raw elements) into raw, if the
+ * node is still LIVE with that version; false otherwise (deleted, or freed
+ * and reused since the caller read it). The node page stays share-locked
+ * while the vector pages are read, one at a time after it (the lock order:
+ * a node page before its vector pages), so an insert reusing the id, which
+ * needs the node page's exclusive lock to free it first, cannot write the
+ * vector in between.
+ */
+bool
+DiskannReadVector(DiskannIndex di, DiskannId id, uint32 version, char *raw)
+{
+	const DiskannMetaPageData *meta = &di->meta;
+	Buffer nodebuf;
+	DiskannNode *node;
+	Size done = 0;
+	bool ok;
+
+	if (id >= meta->next_id)
+		return false;
+	nodebuf = DiskannPinNodePage(di, DiskannNodeBlock(meta, id));
+	LockBuffer(nodebuf, BUFFER_LOCK_SHARE);
+	node = DiskannNodeOf(BufferGetPage(nodebuf), meta, id);
+	ok = node->flags == DISKANN_NODE_LIVE && node->version == version;
+	for (uint32 j = 0; ok && j < meta->pages_per_vector; j++) {
+		uint32 offset;
+		uint32 len;
+		BlockNumber blkno = DiskannVectorChunk(meta, id, j, &offset, &len);
+		Buffer buf = ReadBuffer(di->index, blkno);
+		Page page;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		DiskannCheckPage(di->index, page, DISKANN_PAGE_VECTOR, blkno);
+		memcpy(raw + done, PageGetContents(page) + offset, len);
+		UnlockReleaseBuffer(buf);
+		done += len;
+	}
+	UnlockReleaseBuffer(nodebuf);
+	return ok;
+}
+
+/* Plain: start reading node id's vector page(s) (PrefetchBuffer: a hint, nothing when they are in shared buffers). */
+void
+DiskannPrefetchVector(DiskannIndex di, DiskannId id)
+{
+	for (uint32 j = 0; j < di->meta.pages_per_vector; j++) {
+		uint32 offset;
+		uint32 len;
+
+		PrefetchBuffer(di->index, MAIN_FORKNUM, DiskannVectorChunk(&di->meta, id, j, &offset, &len));
 	}
 }
 

@@ -11,11 +11,18 @@
  * batch.
  *
  * Re-ranking: the first diskann.query_rescore candidates of each batch
- * (nearest by estimate) get their exact distance from the heap row (the
- * indexed value, recomputed with FormIndexDatum, so expression indexes work
- * too) and come out in exact order, with exact ORDER BY values; the rest of
- * the batch follows in estimated order. A candidate whose heap row the
- * scan's snapshot cannot see is dropped (the executor would drop it too).
+ * (nearest by estimate) get their exact distance and come out in exact
+ * order, with exact ORDER BY values; the rest of the batch follows in
+ * estimated order. memory_optimized: from the heap row (the indexed value,
+ * recomputed with FormIndexDatum, so expression indexes work too); a
+ * candidate whose heap row the scan's snapshot cannot see is dropped (the
+ * executor would drop it too). plain: from the vector the index stores (the
+ * same value, as the column stores it, so the same distance bit for bit),
+ * read from the vector pages of the node's extent, no heap access; a
+ * candidate whose node was deleted or reused since the batch read it is
+ * dropped, and visibility is left to the executor; rows it reports dead
+ * to every transaction (kill_prior_tuple) are replaced in the window by the
+ * next candidates (DiskannScanRerankMore).
  *
  * Scans are always iterative: when the executor wants more rows than a
  * batch held (a WHERE clause rejected them), the next batch continues the
@@ -49,6 +56,8 @@ using vx::core::Candidate;
 typedef struct DiskannResult
 {
 	ItemPointerData tid;
+	DiskannId id;	/* its node, and the node's version when the batch read it (plain's re-rank) */
+	uint32 version;
 	float distance; /* internal: exact when exact, else estimated */
 	bool exact;
 	bool recheck; /* its labels overflowed the node: the executor checks the label conditions */
@@ -86,6 +95,12 @@ typedef struct DiskannScanOpaqueData
 	uint32 nresults;
 	uint32 next;
 	uint32 ranked; /* results[next .. ranked) are re-ranked exactly */
+	bool prior_ranked; /* plain: the row returned last was re-ranked */
+	uint32 owed;	   /* plain: re-ranked rows the executor found dead, to replace in the window */
+
+	/* re-ranking from the index (plain): a datum of the index's type whose elements are read from the vector pages */
+	char *stored;
+	char *stored_raw; /* its elements */
 
 	/* re-ranking from the heap */
 	IndexFetchTableData *fetch;
@@ -144,6 +159,8 @@ diskannrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int
 	so->query = NULL;
 	so->nresults = 0;
 	so->next = 0;
+	so->prior_ranked = false;
+	so->owed = 0;
 	so->beam.clear();
 }
 
@@ -198,9 +215,10 @@ DiskannNearer(const DiskannResult &a, const DiskannResult &b)
 
 /*
  * Re-rank the next diskann.query_rescore visible results (from so->ranked
- * on) with the exact distances of their heap rows and sort them by it; rows
- * the snapshot cannot see are dropped and do not count (after many deletes
- * a chunk still holds rescore rows to order). Done lazily, chunk by chunk,
+ * on) with the exact distances of their heap rows (plain: of the vectors
+ * the index stores) and sort them by it; rows the snapshot cannot see (plain:
+ * nodes deleted or reused since) are dropped and do not count (after many
+ * deletes a chunk still holds rescore rows to order). Done lazily, chunk by chunk,
  * as the executor consumes rows: a filtered query gets exact order among the
  * rows it keeps, and rows never asked for cost no heap fetch.
  */
@@ -213,10 +231,18 @@ DiskannScanRerank(IndexScanDesc scan)
 	uint32 kept = start;
 	uint32 i = start;
 
+	so->owed = 0;
+	/* plain: start reading the vector pages of the window (an index on disk reads them together) */
+	for (uint32 k = start; so->stored != NULL && k < so->nresults && k - start < want; k++)
+		DiskannPrefetchVector(&so->di, so->results[k].id);
 	for (; i < so->nresults && kept - start < want; i++) {
 		float d = 0;
 
-		if (!DiskannScanExact(scan, &so->results[i].tid, &d))
+		if (so->stored != NULL) {
+			if (!DiskannReadVector(&so->di, so->results[i].id, so->results[i].version, so->stored_raw))
+				continue;
+			d = VxExactDistance(&so->di.dist, so->raw_query, so->stored);
+		} else if (!DiskannScanExact(scan, &so->results[i].tid, &d))
 			continue;
 		so->results[kept] = so->results[i];
 		so->results[kept].distance = d;
@@ -227,6 +253,38 @@ DiskannScanRerank(IndexScanDesc scan)
 	memmove(so->results + kept, so->results + i, sizeof(DiskannResult) * (so->nresults - i));
 	so->nresults -= i - kept;
 	so->ranked = kept; /* nothing visible left: ranked == nresults, gettuple fetches the next batch */
+}
+
+/*
+ * Plain: put the next so->owed candidates of the batch into the window being
+ * returned (results[next .. ranked), in exact order), one for each row of it
+ * the executor found dead to every transaction (kill_prior_tuple), so that
+ * as with the heap re-rank, rows VACUUM has not marked yet do not use up the
+ * window of a query whose neighbourhood was deleted.
+ */
+static void
+DiskannScanRerankMore(IndexScanDesc scan)
+{
+	DiskannScanOpaque so = (DiskannScanOpaque) scan->opaque;
+
+	while (so->owed > 0 && so->ranked < so->nresults) {
+		DiskannResult r = so->results[so->ranked];
+		uint32 pos;
+
+		if (!DiskannReadVector(&so->di, r.id, r.version, so->stored_raw)) {
+			memmove(so->results + so->ranked, so->results + so->ranked + 1,
+					sizeof(DiskannResult) * (so->nresults - so->ranked - 1));
+			so->nresults--;
+			continue;
+		}
+		r.distance = VxExactDistance(&so->di.dist, so->raw_query, so->stored);
+		r.exact = true;
+		for (pos = so->ranked; pos > so->next && DiskannNearer(r, so->results[pos - 1]); pos--)
+			so->results[pos] = so->results[pos - 1];
+		so->results[pos] = r;
+		so->ranked++;
+		so->owed--;
+	}
 }
 
 /*
@@ -259,12 +317,15 @@ DiskannScanBatch(IndexScanDesc scan, bool first)
 	so->nresults = 0;
 	so->next = 0;
 	so->ranked = 0;
+	so->owed = 0;
 	for (uint32 i = 0; i < nbatch; i++) {
 		float d = dist(so->batch[i].id);
 
 		if (!accept(so->batch[i].id))
 			continue;
 		so->results[so->nresults].tid = seen.heap_tid;
+		so->results[so->nresults].id = so->batch[i].id;
+		so->results[so->nresults].version = seen.version;
 		so->results[so->nresults].distance = d;
 		so->results[so->nresults].exact = false;
 		so->results[so->nresults].recheck = so->filter.nkeys > 0 && seen.nlabels == DISKANN_LABELS_OVERFLOW;
@@ -338,6 +399,15 @@ DiskannScanBegin(IndexScanDesc scan)
 		so->qc.planes = (uint8 *) palloc0(so->di.quantizer.query_bytes());
 		so->beam.neighbor_buf = (uint32 *) palloc(sizeof(uint32) * so->di.meta.num_neighbors);
 		so->beam.pending = (uint32 *) palloc(sizeof(uint32) * so->di.meta.num_neighbors);
+		if (so->di.meta.vector_pages > 0) {
+			const VxElemTraits *traits = VxElemTraitsOf((VxElemKind) so->di.meta.elem_kind);
+			char *zeros = (char *) palloc0(so->di.meta.vector_bytes);
+
+			so->stored = (char *) palloc0(traits->datum_size(so->di.meta.dimensions, 0));
+			traits->make_datum(zeros, so->di.meta.dimensions, so->stored);
+			so->stored_raw = (char *) traits->raw(so->stored);
+			pfree(zeros);
+		}
 	} else
 		DiskannIndexRefreshMeta(&so->di);
 
@@ -394,6 +464,10 @@ diskanngettuple(IndexScanDesc scan, ScanDirection dir)
 
 	if (!so->searched)
 		DiskannScanBegin(scan);
+	/* plain: the executor found the row returned last dead to every transaction (see DiskannScanRerankMore) */
+	if (so->prior_ranked && scan->kill_prior_tuple)
+		so->owed++;
+	so->prior_ranked = false;
 
 	while (!so->exhausted) {
 		if (so->next == so->ranked && so->next < so->nresults && so->query != NULL && diskann_query_rescore > 0) {
@@ -403,9 +477,16 @@ diskanngettuple(IndexScanDesc scan, ScanDirection dir)
 			MemoryContextSwitchTo(old);
 			continue;
 		}
+		if (so->owed > 0 && so->next < so->ranked) {
+			MemoryContext old = MemoryContextSwitchTo(so->scan_ctx);
+
+			DiskannScanRerankMore(scan);
+			MemoryContextSwitchTo(old);
+		}
 		if (so->next < so->nresults) {
 			DiskannResult *r = &so->results[so->next++];
 
+			so->prior_ranked = so->stored != NULL && r->exact;
 			scan->xs_heaptid = r->tid;
 			scan->xs_recheck = r->recheck;
 			scan->xs_recheckorderby = false;

@@ -60,7 +60,7 @@ DiskannVacuumMark(DiskannVacuumState *vs, IndexBulkDeleteCallback callback, void
 	uint32 npages = DiskannNodePages(meta, vs->n);
 
 	for (uint32 p = 0; p < npages; p++) {
-		BlockNumber blkno = DiskannFirstNodeBlock(meta) + p;
+		BlockNumber blkno = DiskannNodePageBlock(meta, p);
 		Buffer buf = DiskannVacuumRead(vs, blkno);
 		Page page;
 		VxWriter w;
@@ -338,7 +338,7 @@ DiskannVacuumFree(DiskannVacuumState *vs)
 	uint32 npages = DiskannNodePages(meta, vs->n);
 
 	for (uint32 p = 0; p < npages; p++) {
-		BlockNumber blkno = DiskannFirstNodeBlock(meta) + p;
+		BlockNumber blkno = DiskannNodePageBlock(meta, p);
 		bool any = false;
 		Buffer metabuf;
 		Buffer buf;
@@ -435,7 +435,7 @@ diskannvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 		stats = palloc0_object(IndexBulkDeleteResult);
 		DiskannReadMeta(info->index, &meta);
 		for (uint32 p = 0; p < DiskannNodePages(&meta, meta.next_id); p++) {
-			Buffer buf = ReadBufferExtended(info->index, MAIN_FORKNUM, DiskannFirstNodeBlock(&meta) + p, RBM_NORMAL,
+			Buffer buf = ReadBufferExtended(info->index, MAIN_FORKNUM, DiskannNodePageBlock(&meta, p), RBM_NORMAL,
 											info->strategy);
 
 			LockBuffer(buf, BUFFER_LOCK_SHARE);

@@ -9,8 +9,10 @@
  *      the opclass, entry point and free-list head in range, enough blocks
  *      for every allocated id;
  *   2. blocks: page_id and page type of every block (metapage, center
- *      pages, node pages); all-zero pages only beyond the last block an
- *      allocated id needs (a crash after extending);
+ *      pages, node pages, and for plain the vector pages that follow each
+ *      node page: the type is known from the block number); all-zero pages
+ *      only beyond the last block an allocated id needs (a crash after
+ *      extending);
  *   3. nodes: valid flags; for LIVE and DELETED nodes a version, a valid
  *      heap TID, at most num_neighbors neighbours; then every list: ids
  *      below next_id, not the node itself, no duplicates, naming a node that
@@ -18,7 +20,9 @@
  *   4. entry point: a node in the graph whenever a LIVE node exists;
  *   5. reachability: a breadth-first walk from the entry point (through
  *      DELETED nodes too, as searches do);
- *   6. free list: only UNUSED nodes below next_id, no cycle.
+ *   6. free list: only UNUSED nodes below next_id, no cycle;
+ *   7. plain: the vector of every LIVE node, read from its vector pages,
+ *      encodes (normalized for cosine) to the code its node record holds.
  *
  * Soft findings cost recall, not validity: LIVE nodes the walk does not
  * reach, and links to freed nodes (a link an insert wrote while VACUUM
@@ -133,6 +137,15 @@ DiskannVerifyMeta(DiskannVerifyState *vs)
 	DiskannComputeGeometry(&want, (VxElemKind) m->elem_kind, (VxMetric) m->metric, m->dimensions, m->code_dimensions,
 						   m->num_neighbors, m->search_list_size, m->max_alpha, m->storage_layout, m->bits,
 						   m->label_capacity);
+	if (want.vector_bytes != m->vector_bytes || want.vectors_per_page != m->vectors_per_page ||
+		want.pages_per_vector != m->pages_per_vector || want.vector_pages != m->vector_pages) {
+		VxVerifyReport(&vs->out,
+					   "metapage: vector tier geometry (vector %u bytes, %u a page, %u pages a vector, %u pages an "
+					   "extent) differs from the one computed (%u, %u, %u, %u)",
+					   m->vector_bytes, m->vectors_per_page, m->pages_per_vector, m->vector_pages, want.vector_bytes,
+					   want.vectors_per_page, want.pages_per_vector, want.vector_pages);
+		return false;
+	}
 	if (want.code_bytes != m->code_bytes || want.node_size != m->node_size ||
 		want.nodes_per_page != m->nodes_per_page || want.center_pages != m->center_pages) {
 		VxVerifyReport(&vs->out,
@@ -150,9 +163,9 @@ DiskannVerifyMeta(DiskannVerifyState *vs)
 		VxVerifyReport(&vs->out, "metapage: entry point %u is not below next_id %u", m->entry_id, m->next_id);
 	if (m->free_head != DISKANN_INVALID_ID && m->free_head >= m->next_id)
 		VxVerifyReport(&vs->out, "metapage: free list head %u is not below next_id %u", m->free_head, m->next_id);
-	if (m->next_id > 0 && DiskannNodeBlock(m, m->next_id - 1) >= vs->nblocks) {
+	if (m->next_id > 0 && DiskannNodeBlock(m, m->next_id - 1) + m->vector_pages >= vs->nblocks) {
 		VxVerifyReport(&vs->out, "metapage: next_id %u needs block %u, the index has %u blocks", m->next_id,
-					   DiskannNodeBlock(m, m->next_id - 1), vs->nblocks);
+					   DiskannNodeBlock(m, m->next_id - 1) + m->vector_pages, vs->nblocks);
 		return false;
 	}
 	return true;
@@ -163,17 +176,24 @@ static void
 DiskannVerifyBlocks(DiskannVerifyState *vs)
 {
 	const DiskannMetaPageData *m = &vs->meta;
-	BlockNumber last_needed = m->next_id > 0 ? DiskannNodeBlock(m, m->next_id - 1) : m->center_pages;
+	BlockNumber last_needed =
+		m->next_id > 0 ? DiskannNodeBlock(m, m->next_id - 1) + m->vector_pages : m->center_pages;
 
 	for (BlockNumber blkno = 1; blkno < vs->nblocks; blkno++) {
 		Page page = DiskannVerifyCopy(vs, blkno);
-		uint16 type = blkno <= m->center_pages ? DISKANN_PAGE_CENTER : DISKANN_PAGE_NODE;
+		uint16 type = DiskannBlockType(m, blkno);
 
 		if (PageIsNew(page) && blkno > last_needed)
 			continue; /* extended, then a crash before the id was allocated */
 		if (!DiskannVerifyPageIs(page, type))
 			VxVerifyReport(&vs->out, "block %u: not a diskann %s page", blkno,
-						   type == DISKANN_PAGE_CENTER ? "center" : "node");
+						   type == DISKANN_PAGE_CENTER ? "center" : type == DISKANN_PAGE_NODE ? "node" : "vector");
+		else if (type == DISKANN_PAGE_VECTOR &&
+				 ((PageHeader) page)->pd_lower <
+					 (Size) (PageGetContents(page) - (char *) page) +
+						 DiskannVectorPageBytes(m, (blkno - DiskannFirstNodeBlock(m)) % (1 + m->vector_pages)))
+			VxVerifyReport(&vs->out, "block %u: pd_lower %u does not cover the vectors", blkno,
+						   ((PageHeader) page)->pd_lower);
 		else if (type == DISKANN_PAGE_NODE &&
 				 ((PageHeader) page)->pd_lower <
 					 (Size) (PageGetContents(page) - (char *) page) + (Size) m->nodes_per_page * m->node_size)
@@ -192,7 +212,7 @@ DiskannVerifyNodes(DiskannVerifyState *vs)
 	/* first the flags and versions of every node, then the links that name them */
 	for (int pass = 0; pass < 2; pass++) {
 		for (uint32 p = 0; p < npages; p++) {
-			BlockNumber blkno = DiskannFirstNodeBlock(m) + p;
+			BlockNumber blkno = DiskannNodePageBlock(m, p);
 			Page page = DiskannVerifyCopy(vs, blkno);
 
 			if (!DiskannVerifyPageIs(page, DISKANN_PAGE_NODE))
@@ -389,6 +409,78 @@ DiskannVerifyFreeList(DiskannVerifyState *vs)
 }
 
 /*
+ * Pass 7 (plain): each LIVE node's stored vector, normalized for cosine and
+ * encoded with the index's quantizer, gives the code of its node record
+ * (builds and inserts encode the same value the same way).
+ */
+static void
+DiskannVerifyVectors(DiskannVerifyState *vs)
+{
+	const DiskannMetaPageData *m = &vs->meta;
+	DiskannIndexData di;
+	const VxElemTraits *traits = VxElemTraitsOf((VxElemKind) m->elem_kind);
+	char *datum = (char *) palloc0(traits->datum_size(m->dimensions, 0));
+	char *raw = (char *) palloc0(m->vector_bytes);
+	uint8 *code = (uint8 *) palloc0(m->code_bytes);
+	uint8 *stored = (uint8 *) palloc0(m->code_bytes);
+	uint64 mismatches = 0;
+	DiskannId first_mismatch = DISKANN_INVALID_ID;
+	MemoryContext node_ctx = AllocSetContextCreate(CurrentMemoryContext, "Diskann verify node", ALLOCSET_SMALL_SIZES);
+	MemoryContext old;
+
+	DiskannOpenIndex(&di, vs->index);
+	for (DiskannId id = 0; id < m->next_id; id++) {
+		Page page;
+		Size done = 0;
+		bool ok = true;
+		Datum value;
+		bool skip;
+		vx::core::CodeFactors factors;
+		uint32 version;
+
+		if (vs->flags[id] != DISKANN_NODE_LIVE)
+			continue;
+		page = DiskannVerifyCopy(vs, DiskannNodeBlock(m, id));
+		if (!DiskannVerifyPageIs(page, DISKANN_PAGE_NODE) || DiskannNodeOf(page, m, id)->flags != DISKANN_NODE_LIVE)
+			continue; /* reported, or changed by a concurrent writer */
+		memcpy(stored, DiskannNodeCode(DiskannNodeOf(page, m, id)), m->code_bytes);
+		version = DiskannNodeOf(page, m, id)->version;
+		for (uint32 j = 0; j < m->pages_per_vector && ok; j++) {
+			uint32 offset;
+			uint32 len;
+
+			page = DiskannVerifyCopy(vs, DiskannVectorChunk(m, id, j, &offset, &len));
+			ok = DiskannVerifyPageIs(page, DISKANN_PAGE_VECTOR);
+			if (ok)
+				memcpy(raw + done, PageGetContents(page) + offset, len);
+			done += len;
+		}
+		if (!ok)
+			continue; /* reported by pass 2 */
+		/* a concurrent VACUUM and insert may have freed and reused the id between the copies */
+		page = DiskannVerifyCopy(vs, DiskannNodeBlock(m, id));
+		if (DiskannNodeOf(page, m, id)->flags != DISKANN_NODE_LIVE || DiskannNodeOf(page, m, id)->version != version)
+			continue;
+		traits->make_datum(raw, m->dimensions, datum);
+		/* the normalized copy (cosine) lives until the next node */
+		old = MemoryContextSwitchTo(node_ctx);
+		value = VxPrepareValue(&di.dist, PointerGetDatum(datum), true, &skip);
+		if (!skip)
+			DiskannEncode(&di, DatumGetPointer(value), code, &factors);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(node_ctx);
+		if (skip || memcmp(code, stored, m->code_bytes) != 0) {
+			if (mismatches++ == 0)
+				first_mismatch = id;
+		}
+	}
+	MemoryContextDelete(node_ctx);
+	if (mismatches > 0)
+		VxVerifyReport(&vs->out, "%llu live nodes have a stored vector that does not give their code (first: %u)",
+					   (unsigned long long) mismatches, first_mismatch);
+}
+
+/*
  * vx_diskann_verify(index regclass, tolerance float8) RETURNS TABLE (problem text):
  * one row per problem found, none for a healthy index.
  */
@@ -418,6 +510,8 @@ VX_FUNCTION(vx_diskann_verify)
 		DiskannVerifyReachable(&vs);
 		DiskannVerifyLabelStarts(&vs);
 		DiskannVerifyFreeList(&vs);
+		if (vs.meta.vector_pages > 0)
+			DiskannVerifyVectors(&vs);
 	}
 	VxVerifyEnd(&vs.out);
 	VxVerifyClose(vs.index, heap);

@@ -16,6 +16,15 @@
 # = 0, 5% of the rows) still returns its 10 rows (the scan goes on) with
 # recall against the exact filtered answer. Finally a build that outgrows
 # maintenance_work_mem (the rest of the rows go in through on-page inserts).
+#
+# storage_layout plain: a copy of the table (items_p, the same rows through
+# the same steps) has plain indexes on vector l2 and cosine and halfvec l2
+# and cosine, whose re-rank reads the vectors from the index: each reaches
+# the brute-force threshold, its recall is within 0.02 of the
+# memory_optimized index of the same opclass (at the default settings and at
+# list 10, rescore 10), verify (which also re-encodes every stored vector)
+# finds nothing, and the rows come nearest first by the heap's distance. The
+# memory-bounded build is repeated with a plain index.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -41,6 +50,31 @@ $node->safe_psql('postgres',
 	  . da_items_sql('items', $d)
 	  . da_fill_sql('items', 1, 8000, $d, $nc)
 	  . da_queries_sql('queries', 50, $d, $nc));
+
+# the plain indexes: on items_p, a copy of items
+my @PLAIN_INDEXES = @DISKANN_INDEXES[ 0 .. 3 ];
+my $plain_slack = 0.02;
+
+# Every check of the plain indexes at one step, against the memory_optimized recalls of items.
+sub check_plain
+{
+	my ($label, $rec) = @_;
+	da_check_index_scan($node, 'items_p', $_, "$label (plain)") for @PLAIN_INDEXES;
+	my $prec = da_check_recall($node, 'items_p', "$label (plain)", \@PLAIN_INDEXES);
+	for my $ix (@PLAIN_INDEXES)
+	{
+		my ($name, $col, $opclass, $op) = @$ix;
+		cmp_ok(abs($prec->{$name} - $rec->{$name}), '<=', $plain_slack,
+			"$label: plain $opclass recall\@10 $prec->{$name} is within $plain_slack of memory_optimized's $rec->{$name}");
+		my $r = da_recall($node, 'items_p', $col, $op, list => 10, rescore => 10);
+		my $m = da_recall($node, 'items', $col, $op, list => 10, rescore => 10);
+		cmp_ok($r, '>=', $min_small, "$label: plain $opclass recall\@10 at list 10, rescore 10 is $r (>= $min_small)");
+		cmp_ok(abs($r - $m), '<=', $plain_slack,
+			"$label: plain $opclass recall\@10 at list 10, rescore 10 is $r, within $plain_slack of memory_optimized's $m");
+	}
+	da_check_verify($node, 'items_p', "$label (plain)", 0);
+	da_check_order($node, 'items_p', "$label (plain)", \@PLAIN_INDEXES);
+}
 
 # Every check of one step.
 sub check_all
@@ -68,20 +102,25 @@ SELECT count(*) FILTER (WHERE n = 10) || ' of ' || count(*) FROM (SELECT (SELECT
 		my $r = da_recall($node, 'items', $col, $op, filter => 'id % 20 = 0');
 		cmp_ok($r, '>=', $min_filtered, "$label: $opclass, recall\@10 of WHERE id % 20 = 0 is $r (>= $min_filtered)");
 	}
+	check_plain($label, $rec);
 }
 
 $node->safe_psql('postgres', da_index_sql('items', $_)) for @DISKANN_INDEXES;
+$node->safe_psql('postgres', 'CREATE TABLE items_p AS SELECT * FROM items; ALTER TABLE items_p ADD PRIMARY KEY (id);');
+$node->safe_psql('postgres', da_index_sql('items_p', $_, "storage_layout = 'plain'")) for @PLAIN_INDEXES;
 check_all('after build');
 
 for (my $from = 8001; $from <= 10000; $from += 500)
 {
-	$node->safe_psql('postgres', da_fill_sql('items', $from, $from + 499, $d, $nc));
+	$node->safe_psql('postgres', da_fill_sql('items', $from, $from + 499, $d, $nc)
+		  . " INSERT INTO items_p SELECT * FROM items WHERE id BETWEEN $from AND $from + 499;");
 }
 is($node->safe_psql('postgres', 'SELECT count(*) FROM items'), '10000', '10000 rows, 2000 of them inserted after the build');
 check_all('after inserts');
 
 # 20% deleted (not the rows of the filter)
-$node->safe_psql('postgres', 'DELETE FROM items WHERE id % 5 = 1; VACUUM items;');
+$node->safe_psql('postgres',
+	'DELETE FROM items WHERE id % 5 = 1; VACUUM items; DELETE FROM items_p WHERE id % 5 = 1; VACUUM items_p;');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM items'), '8000', '8000 rows after deleting 20%');
 check_all('after delete + VACUUM');
 
@@ -106,6 +145,23 @@ $r = da_recall($node, 'mem', 'v', '<->', queries => 'mem_queries', list => 10, r
 cmp_ok($r, '>=', $min_small, "memory-bounded build: recall\@10 at list 10, rescore 10 is $r (>= $min_small)");
 is($node->safe_psql('postgres', q{SELECT * FROM vx_diskann_verify('mem_v_l2', 0)}),
 	'', 'vx_diskann_verify: the memory-bounded build is healthy');
+
+# The same with a plain cosine index: its rows also keep their stored
+# (unnormalized) 512-byte vectors in memory (1238 bytes a row, 847 in 1MB);
+# the rest go through on-page inserts that extend the vector pages.
+$node->safe_psql('postgres', 'DROP INDEX mem_v_l2');
+($ret, $out, $err) = $node->psql('postgres', q{SET maintenance_work_mem = '1MB';
+CREATE INDEX mem_v_plain ON mem USING diskann (v vector_cosine_ops) WITH (storage_layout = 'plain');});
+is($ret, 0, 'plain build with maintenance_work_mem = 1MB succeeds');
+($after) = $err =~ /after (\d+) tuples/;
+ok(defined $after && $after > 500 && $after < 1200,
+	'the plain build switched to on-page inserts after ' . ($after // '?') . ' of 4000 rows');
+da_check_index_scan($node, 'mem', [ 'mem_v_plain', 'v', 'vector_cosine_ops', '<=>' ], 'memory-bounded plain build',
+	'mem_queries');
+$r = da_recall($node, 'mem', 'v', '<=>', queries => 'mem_queries');
+cmp_ok($r, '>=', 0.95, "memory-bounded plain build: recall\@10 is $r (>= 0.95)");
+is($node->safe_psql('postgres', q{SELECT * FROM vx_diskann_verify('mem_v_plain', 0)}),
+	'', 'vx_diskann_verify: the memory-bounded plain build is healthy');
 
 $node->stop;
 done_testing();

@@ -4,7 +4,9 @@
 #
 # 1. pgbench runs 4 clients for 25 seconds over a mix of scripts on 3000
 #    clustered rows (64 dimensions, VxDiskann.pm) with diskann indexes on
-#    vector l2 and halfvec cosine: inserts of new rows, updates that change a
+#    vector l2 and halfvec cosine, and storage_layout plain ones on vector
+#    cosine and halfvec l2 (re-ranks read vectors while inserts reuse freed
+#    ids and overwrite theirs): inserts of new rows, updates that change a
 #    row's vectors, deletes, nearest-neighbour queries through each index
 #    (one with a WHERE filter) and an occasional VACUUM. pgbench must finish
 #    without any failed transaction; afterwards every index passes
@@ -29,7 +31,9 @@ use Test::More;
 use VxDiskann;
 
 my ($d, $nc) = (64, 100);
-my @indexes = @DISKANN_INDEXES[ 0, 3 ];
+my @mo_indexes = @DISKANN_INDEXES[ 0, 3 ];
+my @plain_indexes = @DISKANN_INDEXES[ 1, 2 ];
+my @indexes = (@mo_indexes, @plain_indexes);
 
 my $node = PostgreSQL::Test::Cluster->new('main');
 $node->init;
@@ -41,7 +45,8 @@ $node->safe_psql('postgres',
 	  . da_items_sql('items', $d)
 	  . da_fill_sql('items', 1, 3000, $d, $nc)
 	  . da_queries_sql('queries', 50, $d, $nc));
-$node->safe_psql('postgres', da_index_sql('items', $_)) for @indexes;
+$node->safe_psql('postgres', da_index_sql('items', $_)) for @mo_indexes;
+$node->safe_psql('postgres', da_index_sql('items', $_, "storage_layout = 'plain'")) for @plain_indexes;
 
 # 1. the mix
 my $row = "SELECT a::vector, a::halfvec FROM vx_cvec(:j, $d, $nc) a";
@@ -66,12 +71,12 @@ cmp_ok($rows, '>', 3000, "the table grew to $rows rows");
 da_check_verify($node, 'items', 'after the concurrent mix', 0);
 da_check_index_scan($node, 'items', $_, 'after the concurrent mix') for @indexes;
 da_check_recall($node, 'items', 'after the concurrent mix', \@indexes);
-da_check_order($node, 'items', 'after the concurrent mix', [ $indexes[0] ]);
+da_check_order($node, 'items', 'after the concurrent mix', [ $mo_indexes[0], $plain_indexes[0] ]);
 
 $node->safe_psql('postgres', 'VACUUM items');
 da_check_verify($node, 'items', 'after a final VACUUM', 0);
 da_check_recall($node, 'items', 'after a final VACUUM', \@indexes);
-da_check_order($node, 'items', 'after a final VACUUM', [ $indexes[0] ]);
+da_check_order($node, 'items', 'after a final VACUUM', [ $mo_indexes[0], $plain_indexes[0] ]);
 
 # vx_diskann_verify while others insert and VACUUM: structure only (tolerance
 # 1); a problem aborts the client with an error that quotes it (its text is
@@ -93,7 +98,8 @@ da_check_verify($node, 'items', 'after verify among writers', 0);
 
 # 2. no index-wide lock held to the end of an insert's transaction
 $node->safe_psql('postgres', da_items_sql('empty', $d));
-$node->safe_psql('postgres', da_index_sql('empty', $_)) for @indexes;
+$node->safe_psql('postgres', da_index_sql('empty', $_)) for @mo_indexes;
+$node->safe_psql('postgres', da_index_sql('empty', $_, "storage_layout = 'plain'")) for @plain_indexes;
 
 # Every row of $table with id in $ids is its own nearest neighbour through each index.
 sub found_all

@@ -5,7 +5,10 @@
 # logged, so a record that does not reproduce the primary's page fails
 # replay) and a streaming standby on a physical replication slot. 3000
 # clustered rows (64 dimensions, VxDiskann.pm) with diskann indexes on
-# vector l2, cosine and ip and halfvec l2 and cosine. After the build
+# vector l2, cosine and ip and halfvec l2 and cosine, and the same rows in a
+# second table (items_p) with storage_layout plain indexes on vector l2 and
+# halfvec cosine (vector pages: extents extended by inserts, node and vector in
+# one record, vectors of reused ids overwritten). After the build
 # (log_newpage_range), after inserts, after updates, deletes and VACUUM
 # (mark, repair, entry point and free list records) and after inserts that
 # reuse the freed ids (the indexes do not grow): once the standby replayed
@@ -24,7 +27,11 @@ my ($d, $nc) = (64, 100);
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
 $primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', "wal_consistency_checking = 'generic'\njit = off\nautovacuum = off\n");
+# full_page_writes off: a page's first change after a checkpoint is then replayed from its record
+# too, not restored from a full-page image (which would hide a page whose initialization was never
+# logged, e.g. a plain index's new vector page)
+$primary->append_conf('postgresql.conf',
+	"wal_consistency_checking = 'generic'\nfull_page_writes = off\njit = off\nautovacuum = off\n");
 $primary->start;
 # a slot keeps the WAL the standby has not received yet (every generic record carries full page images)
 $primary->safe_psql('postgres', "SELECT pg_create_physical_replication_slot('standby', true)");
@@ -40,44 +47,57 @@ $primary->safe_psql('postgres',
 	  . da_fill_sql('items', 1, 3000, $d, $nc)
 	  . da_queries_sql('queries', 20, $d, $nc));
 $primary->safe_psql('postgres', da_index_sql('items', $_)) for @DISKANN_INDEXES;
+$primary->safe_psql('postgres', 'CREATE TABLE items_p AS SELECT * FROM items; ALTER TABLE items_p ADD PRIMARY KEY (id);');
+my @plain_indexes = @DISKANN_INDEXES[ 0, 3 ];
+$primary->safe_psql('postgres', da_index_sql('items_p', $_, "storage_layout = 'plain'")) for @plain_indexes;
+my %indexes_of = (items => \@DISKANN_INDEXES, items_p => \@plain_indexes);
 
 # Replay to the primary's position, then compare the nodes.
 sub compare_nodes
 {
 	my ($label) = @_;
 	$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
-	for my $ix (@DISKANN_INDEXES)
+	for my $table ('items', 'items_p')
 	{
-		da_check_index_scan($primary, 'items', $ix, "$label, primary");
-		da_check_index_scan($standby, 'items', $ix, "$label, standby");
+		for my $ix (@{ $indexes_of{$table} })
+		{
+			da_check_index_scan($primary, $table, $ix, "$label, primary");
+			da_check_index_scan($standby, $table, $ix, "$label, standby");
+		}
+		my $p = da_all_knn($primary, $table, $indexes_of{$table});
+		my $s = da_all_knn($standby, $table, $indexes_of{$table});
+		is($s, $p, "$label: every index of $table returns the same ids on the standby");
+		da_check_verify($primary, $table, "$label, primary");
+		da_check_verify($standby, $table, "$label, standby");
+		da_check_recall($primary, $table, "$label, primary", $indexes_of{$table});
+		is($standby->safe_psql('postgres', "SELECT count(*) FROM $table"),
+			$primary->safe_psql('postgres', "SELECT count(*) FROM $table"), "$label: $table has the same row count");
 	}
-	my $p = da_all_knn($primary, 'items');
-	my $s = da_all_knn($standby, 'items');
-	is($s, $p, "$label: every index returns the same ids on the standby");
-	da_check_verify($primary, 'items', "$label, primary");
-	da_check_verify($standby, 'items', "$label, standby");
-	da_check_recall($primary, 'items', "$label, primary");
-	is($standby->safe_psql('postgres', 'SELECT count(*) FROM items'),
-		$primary->safe_psql('postgres', 'SELECT count(*) FROM items'), "$label: same row count");
 }
 
 compare_nodes('after build');
 
-$primary->safe_psql('postgres', da_fill_sql('items', 3001, 3600, $d, $nc));
+$primary->safe_psql('postgres', da_fill_sql('items', 3001, 3600, $d, $nc)
+	  . 'INSERT INTO items_p SELECT * FROM items WHERE id > 3000;');
 compare_nodes('after inserts');
 
 $primary->safe_psql('postgres', qq{
 UPDATE items SET (v, h) = (SELECT a::vector, a::halfvec FROM vx_cvec(id + 500000, $d, $nc) a) WHERE id % 7 = 0;
 DELETE FROM items WHERE id % 4 = 0;
-VACUUM items;});
+VACUUM items;
+UPDATE items_p SET (v, h) = (SELECT a::vector, a::halfvec FROM vx_cvec(id + 500000, $d, $nc) a) WHERE id % 7 = 0;
+DELETE FROM items_p WHERE id % 4 = 0;
+VACUUM items_p;});
 compare_nodes('after updates, deletes and VACUUM');
 
-my %size = map { $_->[0] => $primary->safe_psql('postgres', "SELECT pg_relation_size('$_->[0]')") } @DISKANN_INDEXES;
-$primary->safe_psql('postgres', da_fill_sql('items', 4001, 4500, $d, $nc));
-for my $ix (@DISKANN_INDEXES)
+my @names = ((map { $_->[0] } @DISKANN_INDEXES), (map { $_->[0] =~ s/^items/items_p/r } @plain_indexes));
+my %size = map { $_ => $primary->safe_psql('postgres', "SELECT pg_relation_size('$_')") } @names;
+$primary->safe_psql('postgres', da_fill_sql('items', 4001, 4500, $d, $nc)
+	  . 'INSERT INTO items_p SELECT * FROM items WHERE id > 4000;');
+for my $name (@names)
 {
-	is($primary->safe_psql('postgres', "SELECT pg_relation_size('$ix->[0]')"), $size{ $ix->[0] },
-		"$ix->[0]: 500 inserts after deletes, updates and VACUUM reuse freed ids, the index does not grow");
+	is($primary->safe_psql('postgres', "SELECT pg_relation_size('$name')"), $size{$name},
+		"$name: 500 inserts after deletes, updates and VACUUM reuse freed ids, the index does not grow");
 }
 compare_nodes('after inserts reusing freed ids');
 

@@ -1,7 +1,8 @@
 # 035_diskann_unlogged.pl -- diskann indexes on unlogged tables across a crash.
 #
 # An unlogged table of 2000 clustered rows (64 dimensions, VxDiskann.pm) with
-# diskann indexes on vector l2 and halfvec cosine, built over rows, then
+# diskann indexes on vector l2 and halfvec cosine, and storage_layout plain
+# ones on vector cosine and halfvec l2, built over rows, then
 # inserted into, deleted from and vacuumed; and a second unlogged table whose
 # index was created while it was empty (only its init fork was built from
 # no rows). A clean restart keeps everything. After an immediate shutdown
@@ -18,25 +19,36 @@ use Test::More;
 use VxDiskann;
 
 my ($d, $nc) = (64, 100);
-my @indexes = @DISKANN_INDEXES[ 0, 3 ];
+my @mo_indexes = @DISKANN_INDEXES[ 0, 3 ];
+my @plain_indexes = @DISKANN_INDEXES[ 1, 2 ];
+my @indexes = (@mo_indexes, @plain_indexes);
 
 my $node = PostgreSQL::Test::Cluster->new('main');
 $node->init;
 $node->append_conf('postgresql.conf', "jit = off\nautovacuum = off\n");
 $node->start;
 
+# CREATE INDEX of every index on $table
+sub create_indexes
+{
+	my ($table) = @_;
+	$node->safe_psql('postgres', da_index_sql($table, $_)) for @mo_indexes;
+	$node->safe_psql('postgres', da_index_sql($table, $_, "storage_layout = 'plain'")) for @plain_indexes;
+}
+
 $node->safe_psql('postgres',
 	diskann_setup_sql()
 	  . da_items_sql('items', $d, 1)
 	  . da_fill_sql('items', 1, 1500, $d, $nc)
 	  . da_queries_sql('queries', 30, $d, $nc));
-$node->safe_psql('postgres', da_index_sql('items', $_)) for @indexes;
+create_indexes('items');
 $node->safe_psql('postgres', da_items_sql('empty_at_build', $d, 1));
-$node->safe_psql('postgres', da_index_sql('empty_at_build', $_)) for @indexes;
+create_indexes('empty_at_build');
 $node->safe_psql('postgres', 'INSERT INTO empty_at_build SELECT * FROM items;');
 is( $node->safe_psql('postgres',
 		q{SELECT string_agg(relname || ':' || relpersistence::text, ',' ORDER BY relname) FROM pg_class WHERE relname LIKE '%\_cos' OR relname LIKE '%\_l2'}),
-	'empty_at_build_h_cos:u,empty_at_build_v_l2:u,items_h_cos:u,items_v_l2:u', 'the indexes are unlogged');
+	'empty_at_build_h_cos:u,empty_at_build_h_l2:u,empty_at_build_v_cos:u,empty_at_build_v_l2:u,'
+	  . 'items_h_cos:u,items_h_l2:u,items_v_cos:u,items_v_l2:u', 'the indexes are unlogged');
 
 $node->safe_psql('postgres', da_fill_sql('items', 1501, 2000, $d, $nc) . 'DELETE FROM items WHERE id % 5 = 0; VACUUM items;');
 da_check_recall($node, 'items', 'before any restart', \@indexes);
@@ -83,7 +95,7 @@ for my $table ('items', 'empty_at_build')
 {
 	da_check_recall($node, $table, 'crash, refilled', \@indexes);
 	da_check_verify($node, $table, 'crash, refilled', 0);
-	da_check_order($node, $table, 'crash, refilled', [ $indexes[0] ]);
+	da_check_order($node, $table, 'crash, refilled', [ $mo_indexes[0], $plain_indexes[0] ]);
 }
 # and a clean restart after that keeps the new rows
 $node->restart;

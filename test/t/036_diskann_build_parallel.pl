@@ -9,7 +9,11 @@
 # the default settings and at a small list (where a weak graph shows), pass
 # vx_diskann_verify with no tolerance (not one unreachable node), and count
 # every row. The same index built serially must agree in recall within two
-# points (parallel builds are not deterministic). Then: a parallel build
+# points (parallel builds are not deterministic). storage_layout plain on
+# vector l2 and halfvec cosine, built in parallel (the leader keeps the
+# stored vectors, the workers only the quantized part in the segment): the
+# same recall checks, within two points of the parallel memory_optimized
+# build, verify (stored vectors re-encoded), order. Then: a parallel build
 # with a label column (label starts, filtered recall), CREATE INDEX
 # CONCURRENTLY in parallel, a parallel build whose table has more rows than
 # its estimate (rows past the segment go in through on-page inserts), and a
@@ -89,6 +93,28 @@ for my $ix (@DISKANN_INDEXES)
 }
 da_check_verify($node, 'items', 'serial build', 0);
 $node->safe_psql('postgres', "DROP INDEX $_->[0]") for @DISKANN_INDEXES;
+
+# --- storage_layout plain, built in parallel
+my @plain = @DISKANN_INDEXES[ 0, 3 ];
+for my $ix (@plain)
+{
+	my ($ret, $err) = build(da_index_sql('items', $ix, "storage_layout = 'plain'"));
+	is($ret, 0, "parallel plain build of $ix->[0] succeeds");
+	like($err, $parallel, "plain $ix->[0]: the graph was linked by 2 workers and the leader");
+	da_check_index_scan($node, 'items', $ix, 'parallel plain build');
+}
+da_check_recall($node, 'items', 'parallel plain build', \@plain);
+for my $ix (@plain)
+{
+	my ($name, $col, $opclass, $op) = @$ix;
+	my $r = da_recall($node, 'items', $col, $op, list => 10, rescore => 10);
+	cmp_ok($r, '>=', $min_small, "parallel plain build: recall\@10 of $opclass at list 10, rescore 10 is $r (>= $min_small)");
+	cmp_ok(abs($r - $par->{"$name small"}), '<=', 0.02,
+		"$opclass at list 10: parallel plain recall $r, parallel memory_optimized " . $par->{"$name small"} . ' (within 0.02)');
+}
+da_check_verify($node, 'items', 'parallel plain build', 0);
+da_check_order($node, 'items', 'parallel plain build', \@plain);
+$node->safe_psql('postgres', "DROP INDEX $_->[0]") for @plain;
 
 # --- labels: a parallel build with per-label start points
 $node->safe_psql('postgres', q{

@@ -9,7 +9,9 @@
 # than the node record reads past it), an out-of-range element kind was cast
 # to the enum, a damaged pd_special sent the page-opaque read anywhere, and
 # a sparsevec slot's stored nnz sent the sparse kernels past the slot (a
-# SEGV in the harness).
+# SEGV in the harness). A storage_layout plain diskann index also has its
+# vector tier's geometry checked (vectors per page, vector pages per extent,
+# the layout itself).
 # For each case, with the server stopped, a few bytes of block 0 of the
 # index file are overwritten (the page header stays one PostgreSQL's own
 # check accepts: pd_upper <= pd_special, aligned; only the special space is
@@ -37,16 +39,18 @@ CREATE TABLE t (id int PRIMARY KEY, v vector(8));
 INSERT INTO t SELECT i, ARRAY[i, i % 7, i % 5, 1, 2, 3, 4, i % 3]::real[]::vector(8) FROM generate_series(1, 300) i;
 CREATE INDEX t_hnsw ON t USING hnsw (v vector_l2_ops);
 CREATE INDEX t_diskann ON t USING diskann (v vector_l2_ops);
+CREATE INDEX t_dplain ON t USING diskann (v vector_l2_ops) WITH (storage_layout = 'plain');
 CREATE TABLE s (id int, v sparsevec(8));
 INSERT INTO s VALUES (1, '{1:1,3:2}/8');
 CREATE INDEX s_hnsw ON s USING hnsw (v sparsevec_l2_ops);
 });
 
 my %query = map { $_ => q{SET enable_seqscan = off; SET enable_indexscan = on;
-SELECT id FROM t ORDER BY v <-> '[7,0,2,1,2,3,4,1]' LIMIT 1} } qw(t_hnsw t_diskann);
+SELECT id FROM t ORDER BY v <-> '[7,0,2,1,2,3,4,1]' LIMIT 1} } qw(t_hnsw t_diskann t_dplain);
 $query{s_hnsw} = q{SET enable_seqscan = off; SELECT id FROM s ORDER BY v <-> '{1:1}/8' LIMIT 1};
 # the other index on the same table, dropped in the test's transaction so the scan uses this one
-my %other = (t_hnsw => 't_diskann', t_diskann => 't_hnsw', s_hnsw => 'IF EXISTS no_such_index');
+my %other = (t_hnsw => 't_diskann, t_dplain', t_diskann => 't_hnsw, t_dplain', t_dplain => 't_hnsw, t_diskann',
+	s_hnsw => 'IF EXISTS no_such_index');
 # element 0's vector slot of s_hnsw: block 3 (after the metapage, the upper page and the graph page),
 # first in the page's contents, after the slot's 4-byte version; nnz is at offset 8 of the datum
 my $SPARSE_NNZ = 3 * 8192 + $CONTENTS + 4 + 8;
@@ -61,12 +65,18 @@ my @cases = (
 	[ 't_diskann', 'num_neighbors = 2000', [ [ $CONTENTS + 16, 'S', 2000 ] ], qr/has an invalid diskann metapage/ ],
 	[ 't_diskann', 'elem_kind = 9', [ [ $CONTENTS + 12, 'S', 9 ] ], qr/has an invalid diskann metapage/ ],
 	[ 't_diskann', 'metric = 77', [ [ $CONTENTS + 14, 'S', 77 ] ], qr/has an invalid diskann metapage/ ],
+	# DiskannMetaPageData: storage_layout at 24; vector_bytes, vectors_per_page, pages_per_vector, vector_pages at 80..95
+	[ 't_dplain', 'vector_pages = 0', [ [ $CONTENTS + 92, 'L', 0 ] ], qr/has an invalid diskann metapage/ ],
+	[ 't_dplain', 'vectors_per_page = 1000', [ [ $CONTENTS + 84, 'L', 1000 ] ], qr/has an invalid diskann metapage/ ],
+	[ 't_dplain', 'storage_layout = memory_optimized', [ [ $CONTENTS + 24, 'S', 1 ] ], qr/has an invalid diskann metapage/ ],
+	[ 't_diskann', 'storage_layout = plain', [ [ $CONTENTS + 24, 'S', 2 ] ], qr/has an invalid diskann metapage/ ],
+	[ 't_diskann', 'storage_layout = 3', [ [ $CONTENTS + 24, 'S', 3 ] ], qr/has an invalid diskann metapage/ ],
 	[ 's_hnsw', 'sparse slot nnz = 50000', [ [ $SPARSE_NNZ, 'l', 50000 ] ], qr/has a damaged vector for element 0/ ],
 	[ 's_hnsw', 'sparse slot nnz = -1', [ [ $SPARSE_NNZ, 'l', -1 ] ], qr/has a damaged vector for element 0/ ],
 	[ 't_diskann', 'special space moved', [ [ $PD_UPPER, 'S', 8176 ], [ $PD_SPECIAL, 'S', 8176 ] ], qr/is not a valid diskann index/ ],
 );
 
-my %ok_id = (t_hnsw => '7', t_diskann => '7', s_hnsw => '1');
+my %ok_id = (t_hnsw => '7', t_diskann => '7', t_dplain => '7', s_hnsw => '1');
 for my $index (sort keys %ok_id)
 {
 	is($node->safe_psql('postgres', "BEGIN; DROP INDEX $other{$index}; $query{$index}; ROLLBACK;"),

@@ -6,16 +6,21 @@
  *
  *   block 0                      metapage (DiskannMetaPageData)
  *   blocks 1 .. center_pages     the quantizer's center (float32, packed over the pages)
- *   then node pages              node_size-byte DiskannNode records, nodes_per_page each
+ *   then node pages              node_size-byte DiskannNode records, nodes_per_page each,
+ *                                each followed by vector_pages vector pages (plain only)
  *
  * Nodes have dense ids (uint32); node id lives on block
- * first_node_block + id / nodes_per_page at record id % nodes_per_page, by
+ * first_node_block + (id / nodes_per_page) * (1 + vector_pages) at record
+ * id % nodes_per_page, by
  * arithmetic, so neighbour lists hold 4-byte ids and scans keep an
  * epoch-tagged visited array indexed by id. A node record is the compact
  * tier: the heap TID, the vector's RaBitQ code and factors (vx::core
  * Quantizer), and up to num_neighbors neighbour ids. Traversal reads only
  * node pages; the full-precision vectors used to re-rank the best
- * candidates are read from the heap (memory_optimized).
+ * candidates are read from the heap (memory_optimized, vector_pages 0) or
+ * from the vector pages that follow each node page (plain: the "extent" of
+ * a node page is the node page and its vector_pages vector pages, which hold
+ * the full vectors of that node page's nodes, found by arithmetic too).
  *
  * Every page carries DiskannPageOpaqueData with a page type and
  * DISKANN_PAGE_ID; the metapage carries DISKANN_MAGIC and DISKANN_VERSION, so
@@ -43,6 +48,7 @@
 #define DISKANN_PAGE_META 1
 #define DISKANN_PAGE_CENTER 2
 #define DISKANN_PAGE_NODE 3
+#define DISKANN_PAGE_VECTOR 4 /* plain: full vectors of the node page before it */
 
 /* Options (pgvectorscale's names and defaults) */
 #define DISKANN_DEFAULT_NUM_NEIGHBORS 50
@@ -132,6 +138,12 @@ typedef struct DiskannMetaPageData
 	uint16 label_capacity; /* labels a node holds (0: no label column) */
 	uint16 nlabel_entries; /* entries of the label table after this struct */
 	uint64 live_count;	   /* nodes not deleted (a statistic) */
+
+	/* geometry of the vector tier (plain; all 0 for memory_optimized) */
+	uint32 vector_bytes;	 /* one stored vector: all dimensions, elements as the column stores them */
+	uint32 vectors_per_page; /* V: vectors a vector page holds (0 when one vector spans pages) */
+	uint32 pages_per_vector; /* P: vector pages one vector spans (1 when V > 0) */
+	uint32 vector_pages;	 /* K: vector pages after each node page (ceil(nodes_per_page / V), or nodes_per_page * P) */
 	/* then DiskannLabelEntry[nlabel_entries], sorted by label */
 } DiskannMetaPageData;
 
@@ -154,6 +166,12 @@ typedef struct DiskannLabelEntry
 #define DISKANN_LABELS_NULL 254
 
 typedef DiskannMetaPageData *DiskannMetaPage;
+
+/* The on-disk layout: memory_optimized fields where they were before the vector tier (TAP 056 patches these). */
+static_assert(offsetof(DiskannMetaPageData, storage_layout) == 24, "metapage layout");
+static_assert(offsetof(DiskannMetaPageData, live_count) == 72, "metapage layout");
+static_assert(offsetof(DiskannMetaPageData, vector_bytes) == 80, "metapage layout");
+static_assert(sizeof(DiskannMetaPageData) == 96, "metapage layout");
 
 #define DiskannPageGetMeta(page) ((DiskannMetaPage) PageGetContents(page))
 
@@ -193,11 +211,58 @@ DiskannFirstNodeBlock(const DiskannMetaPageData *meta)
 	return 1 + meta->center_pages;
 }
 
+/* Block of node page p (the p-th node page, holding ids p * nodes_per_page ...). */
+static inline BlockNumber
+DiskannNodePageBlock(const DiskannMetaPageData *meta, uint32 p)
+{
+	return DiskannFirstNodeBlock(meta) + p * (1 + meta->vector_pages);
+}
+
 /* Block of node id. */
 static inline BlockNumber
 DiskannNodeBlock(const DiskannMetaPageData *meta, DiskannId id)
 {
-	return DiskannFirstNodeBlock(meta) + id / meta->nodes_per_page;
+	return DiskannNodePageBlock(meta, id / meta->nodes_per_page);
+}
+
+/* Page type of block blkno (> 0) by position: center, node or vector page. */
+static inline uint16
+DiskannBlockType(const DiskannMetaPageData *meta, BlockNumber blkno)
+{
+	if (blkno <= meta->center_pages)
+		return DISKANN_PAGE_CENTER;
+	return (blkno - DiskannFirstNodeBlock(meta)) % (1 + meta->vector_pages) == 0 ? DISKANN_PAGE_NODE
+																				  : DISKANN_PAGE_VECTOR;
+}
+
+/*
+ * Where chunk j (0 .. pages_per_vector - 1) of node id's stored vector lives
+ * (plain): its block, and its offset and length in that page's contents.
+ */
+static inline BlockNumber
+DiskannVectorChunk(const DiskannMetaPageData *meta, DiskannId id, uint32 j, uint32 *offset, uint32 *len)
+{
+	uint32 slot = id % meta->nodes_per_page;
+	BlockNumber node_block = DiskannNodeBlock(meta, id);
+
+	if (meta->vectors_per_page > 0) {
+		*offset = (slot % meta->vectors_per_page) * meta->vector_bytes;
+		*len = meta->vector_bytes;
+		return node_block + 1 + slot / meta->vectors_per_page;
+	}
+	*offset = 0;
+	*len = Min((uint32) DISKANN_PAGE_CAPACITY, meta->vector_bytes - j * (uint32) DISKANN_PAGE_CAPACITY);
+	return node_block + 1 + slot * meta->pages_per_vector + j;
+}
+
+/* Bytes of vector page k (1 .. vector_pages) of an extent that pd_lower covers (every slot, or its chunk). */
+static inline uint32
+DiskannVectorPageBytes(const DiskannMetaPageData *meta, uint32 k)
+{
+	if (meta->vectors_per_page > 0)
+		return meta->vectors_per_page * meta->vector_bytes;
+	return Min((uint32) DISKANN_PAGE_CAPACITY,
+			   meta->vector_bytes - ((k - 1) % meta->pages_per_vector) * (uint32) DISKANN_PAGE_CAPACITY);
 }
 
 /* Node record idx of a node page. */
@@ -320,6 +385,9 @@ void DiskannReadMeta(Relation index, DiskannMetaPageData *meta);
 void DiskannCheckPage(Relation index, Page page, uint16 page_type, BlockNumber blkno);
 void DiskannWriteCenter(Relation index, ForkNumber fork, const DiskannMetaPageData *meta, const float *center);
 vx::core::Quantizer DiskannQuantizerFor(const DiskannMetaPageData *meta, const float *center);
+void DiskannInitVectorPage(Page page, const DiskannMetaPageData *meta, uint32 k);
+bool DiskannReadVector(DiskannIndex di, DiskannId id, uint32 version, char *raw);
+void DiskannPrefetchVector(DiskannIndex di, DiskannId id);
 void DiskannOpenIndex(DiskannIndex di, Relation index);
 Buffer DiskannPinNodePage(DiskannIndex di, BlockNumber blkno);
 void DiskannPrefetchNode(DiskannIndex di, DiskannId id);
@@ -365,7 +433,8 @@ IndexBuildResult *diskannbuild(Relation heap, Relation index, IndexInfo *indexIn
 void diskannbuildempty(Relation index);
 
 /* insert.cpp */
-void DiskannInsertValue(DiskannIndex di, const char *datum, const DiskannLabels *labels, ItemPointer tid, bool building);
+void DiskannInsertValue(DiskannIndex di, const char *datum, const char *raw, const DiskannLabels *labels,
+						ItemPointer tid, bool building);
 bool DiskannReplaceNeighbors(DiskannIndex di, DiskannId id, uint32 version, const DiskannId *old_ids, int old_n,
 							 const DiskannId *new_ids, int new_n, bool building);
 bool diskanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,

@@ -45,12 +45,13 @@ using namespace vx::core;
 
 size_t g_prefetch_bytes = 1024; /* --prefetch-lines */
 
-/* Squared L2 between rows, counting calls by their origin (see the file comment). */
-struct CountingPairL2
+/* Squared L2 between rows of T (float, or half bits), counting calls by their origin (see the file comment). */
+template <class T>
+struct CountingPair
 {
-	const float *rows;
+	const T *rows;
 	uint32_t dims;
-	float (*l2sq)(const float *, const float *, size_t) noexcept;
+	float (*l2sq)(const T *, const T *, size_t) noexcept;
 	const VamanaScratch *scratch; /* to tell which node is being inserted */
 	uint32_t n;
 	mutable uint64_t search = 0, prune = 0;
@@ -68,38 +69,11 @@ struct CountingPairL2
 	prefetch(uint32_t a) const noexcept
 	{
 		const char *p = reinterpret_cast<const char *>(rows + static_cast<size_t>(a) * dims);
-		for (size_t off = 0; off < std::min<size_t>(dims * sizeof(float), g_prefetch_bytes); off += 64)
+		for (size_t off = 0; off < std::min<size_t>(dims * sizeof(T), g_prefetch_bytes); off += 64)
 			__builtin_prefetch(p + off, 0, 3);
 	}
 };
-
-/* The same over half-precision copies of the rows. */
-struct CountingPairF16
-{
-	const uint16_t *rows;
-	uint32_t dims;
-	float (*l2sq)(const uint16_t *, const uint16_t *, size_t) noexcept;
-	const VamanaScratch *scratch;
-	uint32_t n;
-	mutable uint64_t search = 0, prune = 0;
-
-	float
-	operator()(uint32_t a, uint32_t b) const noexcept
-	{
-		uint64_t step = scratch->done;
-		bool inserting = step < 2ull * n && scratch->order[step % n] == a;
-		(inserting ? search : prune)++;
-		return l2sq(rows + static_cast<size_t>(a) * dims, rows + static_cast<size_t>(b) * dims, dims);
-	}
-
-	void
-	prefetch(uint32_t a) const noexcept
-	{
-		const char *p = reinterpret_cast<const char *>(rows + static_cast<size_t>(a) * dims);
-		for (size_t off = 0; off < std::min<size_t>(dims * sizeof(uint16_t), g_prefetch_bytes); off += 64)
-			__builtin_prefetch(p + off, 0, 3);
-	}
-};
+using CountingPairL2 = CountingPair<float>;
 
 /* Exact distance from a query to rows, counted. */
 struct QueryL2
@@ -283,7 +257,7 @@ main(int argc, char **argv)
 	}
 	CountingPairL2 pair{base.data(), dim, kt.l2sq_f32, &s, n};
 	std::vector<uint16_t> half;
-	CountingPairF16 pair16{nullptr, dim, kt.l2sq_f16, &s, n};
+	CountingPair<uint16_t> pair16{nullptr, dim, kt.l2sq_f16, &s, n};
 	double t0 = now();
 	Status st;
 	Quantizer qz;

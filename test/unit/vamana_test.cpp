@@ -610,6 +610,34 @@ TEST(VamanaBuild, RejectsMismatchedParameters)
  * The diskann pipeline: traverse by RaBitQ estimate, re-rank exactly
  * ------------------------------------------------------------------------- */
 
+/* Rows encoded by a RaBitQ quantizer centered on their mean (bits per dimension, seed 17), with query scratch. */
+struct EncodedRows
+{
+	std::vector<float> mean;
+	Quantizer q;
+	std::vector<uint8_t> codes, planes;
+	std::vector<CodeFactors> f;
+	std::vector<float> work;
+
+	EncodedRows(const std::vector<float> &data, uint32_t n, uint32_t dim, uint32_t bits) : mean(dim, 0.0f)
+	{
+		for (size_t i = 0; i < data.size(); i++)
+			mean[i % dim] += data[i] / static_cast<float>(n);
+		q.dims = dim;
+		q.bits = bits;
+		q.seed = 17;
+		q.bitplane_dot = test::algo_kernels().bitplane_dot;
+		q.set_center(mean.data());
+		codes.resize(static_cast<size_t>(n) * q.code_bytes());
+		planes.resize(q.query_bytes());
+		f.resize(n);
+		work.resize(q.work_floats());
+		for (uint32_t i = 0; i < n; i++)
+			q.encode(&data[static_cast<size_t>(i) * dim], &codes[static_cast<size_t>(i) * q.code_bytes()], &f[i],
+					 work.data());
+	}
+};
+
 TEST(VamanaBuild, QuantizedSearchWithRerank)
 {
 	const uint32_t dim = 128, n = 10000, nq = 100, L = 100, rescore = 50;
@@ -617,25 +645,16 @@ TEST(VamanaBuild, QuantizedSearchWithRerank)
 	OwnedGraph og(n, 32);
 	ASSERT_EQ(build(og, ds.base, dim, VamanaBuildParams{32, 64, 1.2f, 3, false}), Status::Ok);
 
-	std::vector<float> mean(dim, 0.0f);
-	for (size_t i = 0; i < ds.base.size(); i++)
-		mean[i % dim] += ds.base[i] / static_cast<float>(n);
 	Rows rows{ds.base.data(), dim, test_l2sq()};
 	auto metric = [&](const float *a, const float *b) { return rows.l2sq(a, b, dim); };
 	std::vector<uint32_t> truth = test::brute_force(ds.base, ds.queries, dim, kK, metric);
 
 	for (uint32_t bits : {1u, 2u, 4u}) {
-		Quantizer q;
-		q.dims = dim;
-		q.bits = bits;
-		q.seed = 17;
-		q.bitplane_dot = test::algo_kernels().bitplane_dot;
-		q.set_center(mean.data());
-		std::vector<uint8_t> codes(static_cast<size_t>(n) * q.code_bytes()), planes(q.query_bytes());
-		std::vector<CodeFactors> f(n);
-		std::vector<float> work(q.work_floats());
-		for (uint32_t i = 0; i < n; i++)
-			q.encode(rows.row(i), &codes[static_cast<size_t>(i) * q.code_bytes()], &f[i], work.data());
+		EncodedRows enc(ds.base, n, dim, bits);
+		const Quantizer &q = enc.q;
+		std::vector<uint8_t> &planes = enc.planes, &codes = enc.codes;
+		std::vector<CodeFactors> &f = enc.f;
+		std::vector<float> &work = enc.work;
 
 		Searcher srch(n, L, 32);
 		uint64_t hits = 0;
@@ -666,21 +685,7 @@ TEST(VamanaBuild, CodedSearchesKeepRecallWithFewerExactDistances)
 	const uint32_t dim = 128, n = 10000;
 	test::Dataset ds = test::make_dataset(n, kQueries, dim, 50, 37);
 	VamanaBuildParams p{32, 64, 1.2f, 5, true, vamana_first_pass_width(64)};
-	std::vector<float> mean(dim, 0.0f);
-	for (size_t i = 0; i < ds.base.size(); i++)
-		mean[i % dim] += ds.base[i] / static_cast<float>(n);
-	Quantizer q;
-	q.dims = dim;
-	q.bits = 2;
-	q.seed = 17;
-	q.bitplane_dot = test::algo_kernels().bitplane_dot;
-	q.set_center(mean.data());
-	std::vector<uint8_t> codes(static_cast<size_t>(n) * q.code_bytes()), planes(q.query_bytes());
-	std::vector<CodeFactors> f(n);
-	std::vector<float> work(q.work_floats());
-	for (uint32_t i = 0; i < n; i++)
-		q.encode(&ds.base[static_cast<size_t>(i) * dim], &codes[static_cast<size_t>(i) * q.code_bytes()], &f[i],
-				 work.data());
+	EncodedRows enc(ds.base, n, dim, 2);
 
 	uint64_t pairs[2];
 	double recall[2];
@@ -691,16 +696,16 @@ TEST(VamanaBuild, CodedSearchesKeepRecallWithFewerExactDistances)
 		CodedSearchPair<CountingRows> rows;
 		static_cast<CountingRows &>(rows) = CountingRows{{ds.base.data(), dim, test_l2sq()}};
 		QueryCode qc{};
-		qc.planes = planes.data();
+		qc.planes = enc.planes.data();
 		Status st;
 		if (coded) {
-			rows.quantizer = &q;
-			rows.codes = codes.data();
-			rows.factors = f.data();
+			rows.quantizer = &enc.q;
+			rows.codes = enc.codes.data();
+			rows.factors = enc.f.data();
 			rows.rows = ds.base.data();
 			rows.row_floats = dim;
 			rows.query = &qc;
-			rows.work = work.data();
+			rows.work = enc.work.data();
 			st = vamana_build(og.g, p, rows, scratch.s, nullptr, [](uint64_t) {});
 		} else
 			st = vamana_build(og.g, p, static_cast<const CountingRows &>(rows), scratch.s, nullptr, [](uint64_t) {});

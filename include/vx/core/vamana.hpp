@@ -488,8 +488,8 @@ vamana_trim(VamanaGraph &g, uint32_t j, float alpha, const PairDist &pair_dist, 
 inline bool
 vamana_params_ok(const VamanaGraph &g, const VamanaBuildParams &p, const VamanaScratch &s) noexcept
 {
-	return p.R != 0 && p.R == g.R && p.L != 0 && p.L <= s.L && p.first_pass_L <= s.L && g.stride() <= s.R && g.n <= s.n && g.medoid < g.n &&
-		   p.max_alpha >= 1.0f;
+	return p.R != 0 && p.R == g.R && p.L != 0 && p.L <= s.L && p.first_pass_L <= s.L && g.stride() <= s.R &&
+		   g.n <= s.n && g.medoid < g.n && p.max_alpha >= 1.0f;
 }
 
 /* The seeded random insertion order (Fisher-Yates) into s.order: every builder draws the same one. */

@@ -1,6 +1,6 @@
 /*
  * writer.cpp -- page writes of graph indexes (include/vx/am/writer.h):
- * GenericXLog records at run time, plain dirty buffers during a build, and
+ * generic WAL records at run time, plain dirty buffers during a build, and
  * the build's final log_newpage_range.
  *
  * Locks: VxNewBuffer takes the relation extension lock only while it
@@ -10,43 +10,115 @@
 #include "vx/pg.h"
 
 #include "vx/am/writer.h"
+#include "vx/core/page_delta.hpp"
+
+/* START_CRIT_SECTION and END_CRIT_SECTION, spelled without C++20's deprecated ++ on a volatile. */
+static inline void
+VxEnterCritSection()
+{
+	CritSectionCount = CritSectionCount + 1;
+}
+
+static inline void
+VxLeaveCritSection()
+{
+	Assert(CritSectionCount > 0);
+	CritSectionCount = CritSectionCount - 1;
+}
+
+/* The deltas of the record being finished (only inside VxWriterFinish's critical section, so one set serves all). */
+static char vx_writer_deltas[MAX_GENERIC_XLOG_PAGES][vx::core::max_delta_bytes(BLCKSZ)];
 
 /*
- * Start a set of page writes: GenericXLog at run time, or plain dirty
- * buffers during a build (VxLogBuiltIndex covers the whole relation at the
- * end). The caller holds exclusive locks on the registered buffers until
- * finish.
+ * Start a set of page writes: a generic WAL record at run time, or plain
+ * dirty buffers during a build (VxLogBuiltIndex covers the whole relation
+ * at the end). The caller holds exclusive locks on the registered buffers
+ * until finish.
  */
 void
 VxWriterStart(VxWriter *w, Relation index, bool building)
 {
 	w->building = building;
+	w->logged = !building && RelationNeedsWAL(index);
 	w->nbuffers = 0;
-	w->state = building ? NULL : GenericXLogStart(index);
 }
 
 /* The page to modify for buf (full_image: the page is new or rewritten whole). */
 Page
 VxWriterPage(VxWriter *w, Buffer buf, bool full_image)
 {
-	Assert(w->nbuffers < MAX_GENERIC_XLOG_PAGES);
-	w->buffers[w->nbuffers++] = buf;
+	for (int i = 0; i < w->nbuffers; i++)
+		if (w->buffers[i] == buf)
+			return w->building ? BufferGetPage(buf) : (Page) w->images[i].data;
+	if (w->nbuffers >= MAX_GENERIC_XLOG_PAGES)
+		elog(ERROR, "maximum number %d of generic xlog buffers is exceeded", MAX_GENERIC_XLOG_PAGES);
+	int i = w->nbuffers++;
+
+	w->buffers[i] = buf;
+	w->full_image[i] = full_image;
 	if (w->building)
 		return BufferGetPage(buf);
-	return GenericXLogRegisterBuffer(w->state, buf, full_image ? GENERIC_XLOG_FULL_IMAGE : 0);
+	memcpy(w->images[i].data, BufferGetPage(buf), BLCKSZ);
+	return (Page) w->images[i].data;
 }
 
-/* Apply and log (or just dirty) every registered page. */
+/* Copy image onto page with its hole zeroed, as generic_redo leaves it. */
+static void
+VxWriterApply(Page page, const char *image)
+{
+	PageHeader header = (PageHeader) image;
+
+	memcpy(page, image, header->pd_lower);
+	memset((char *) page + header->pd_lower, 0, header->pd_upper - header->pd_lower);
+	memcpy((char *) page + header->pd_upper, image + header->pd_upper, BLCKSZ - header->pd_upper);
+}
+
+/*
+ * Apply and log (or just dirty) every registered page: the record
+ * GenericXLogFinish would write (RM_GENERIC_ID, each page's delta as its
+ * block data, or a full image), so core's generic_redo replays it.
+ */
 void
 VxWriterFinish(VxWriter *w)
 {
 	if (w->building) {
 		for (int i = 0; i < w->nbuffers; i++)
 			MarkBufferDirty(w->buffers[i]);
-	} else
-		GenericXLogFinish(w->state);
+	} else if (!w->logged) {
+		VxEnterCritSection();
+		for (int i = 0; i < w->nbuffers; i++) {
+			memcpy(BufferGetPage(w->buffers[i]), w->images[i].data, BLCKSZ);
+			MarkBufferDirty(w->buffers[i]);
+		}
+		VxLeaveCritSection();
+	} else {
+		XLogRecPtr lsn;
+
+		XLogBeginInsert();
+		VxEnterCritSection();
+		for (int i = 0; i < w->nbuffers; i++) {
+			Page page = BufferGetPage(w->buffers[i]);
+			const char *image = w->images[i].data;
+
+			if (w->full_image[i])
+				XLogRegisterBuffer(i, w->buffers[i], REGBUF_FORCE_IMAGE | REGBUF_STANDARD);
+			else {
+				vx::core::PageImage old{(const char *) page, ((PageHeader) page)->pd_lower, ((PageHeader) page)->pd_upper};
+				vx::core::PageImage target{image, ((PageHeader) image)->pd_lower, ((PageHeader) image)->pd_upper};
+				size_t bytes = vx::core::delta_between(old, target, BLCKSZ, vx_writer_deltas[i]);
+
+				XLogRegisterBuffer(i, w->buffers[i], REGBUF_STANDARD);
+				XLogRegisterBufData(i, vx_writer_deltas[i], (uint32) bytes);
+			}
+			VxWriterApply(page, image);
+			MarkBufferDirty(w->buffers[i]);
+		}
+		lsn = XLogInsert(RM_GENERIC_ID, 0);
+		for (int i = 0; i < w->nbuffers; i++)
+			PageSetLSN(BufferGetPage(w->buffers[i]), lsn);
+		VxLeaveCritSection();
+	}
 	w->nbuffers = 0;
-	w->state = NULL;
 }
 
 /*

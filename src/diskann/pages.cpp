@@ -4,7 +4,7 @@
  * metapage, distance, quantizer and center (DiskannOpenIndex).
  *
  * Arrays (node records, center floats) live below pd_lower so that
- * GenericXLog's full-page images, which leave out the pd_lower..pd_upper
+ * generic WAL's full-page images, which leave out the pd_lower..pd_upper
  * hole, contain them.
  */
 #include "vx/pg.h"

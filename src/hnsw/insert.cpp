@@ -2,7 +2,7 @@
  * insert.cpp -- aminsert for hnsw, and the on-page insert that builds also
  * use once their in-memory graph is full.
  *
- * An insert is a sequence of WAL records (GenericXLog, at most 4 pages
+ * An insert is a sequence of WAL records (generic WAL, at most 4 pages
  * each), every one of which leaves a valid index:
  *   1. allocate: under the metapage's exclusive lock pop an id vacuum freed
  *      (metapage and its graph page in one record), or take next_id: create

@@ -7,7 +7,7 @@
  *   - every page has HnswPageOpaqueData with HNSW_PAGE_ID and its type, and
  *     the type of a block follows from its number (HnswBlockType);
  *   - fixed-size arrays (metapage contents, graph records, vector slots) lie
- *     below pd_lower, so full-page images of GenericXLog keep them (the
+ *     below pd_lower, so full-page images of generic WAL keep them (the
  *     pd_lower..pd_upper hole is not logged);
  *   - a group's vector slots form one byte stream over its vector pages'
  *     contents, in runs that start on a page boundary (HnswAddressOf): a

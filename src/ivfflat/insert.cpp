@@ -11,7 +11,7 @@
  *      while that page has a next page (another backend appended), move on
  *      to it (lock the next, release the current: one lock at a time,
  *      always forward along the chain, so no deadlock).
- *   2. if the entry fits: one GenericXLog record (that page).
+ *   2. if the entry fits: one generic WAL record (that page).
  *   3. else a new page (extension lock only while extending; the new page
  *      is locked and unreachable), the entry written on it and the full
  *      page's next pointed at it: one record of both pages, so a crash

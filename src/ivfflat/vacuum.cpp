@@ -3,7 +3,7 @@
  *
  * bulkdelete walks every list's chain; on each entry page (exclusive lock,
  * since items are removed) the entries whose heap TID the callback reports
- * dead are deleted with PageIndexMultiDelete in one GenericXLog record of
+ * dead are deleted with PageIndexMultiDelete in one generic WAL record of
  * that page. Pages stay in their chains, empty or not (as pgvector: the
  * space is reused by later inserts into that list only). Only one page is
  * locked at a time, walking forward, as inserts do.

@@ -87,7 +87,7 @@ VxWriterFinish(VxWriter *w)
 	} else if (!w->logged) {
 		VxEnterCritSection();
 		for (int i = 0; i < w->nbuffers; i++) {
-			memcpy(BufferGetPage(w->buffers[i]), w->images[i].data, BLCKSZ);
+			VxWriterApply(BufferGetPage(w->buffers[i]), w->images[i].data);
 			MarkBufferDirty(w->buffers[i]);
 		}
 		VxLeaveCritSection();

@@ -132,6 +132,7 @@ measure_rabitq(const Data &d, uint32_t bits, uint32_t query_bits, uint32_t reran
 	qz.bits = bits;
 	qz.seed = 7;
 	qz.bitplane_dot = vx::kernels::active().bitplane_dot;
+	qz.code_dot = vx::kernels::active().code_dot;
 	qz.set_center(d.mean.data());
 	std::vector<uint8_t> codes(static_cast<size_t>(d.n) * qz.code_bytes());
 	std::vector<CodeFactors> f(d.n);

@@ -270,6 +270,7 @@ main(int argc, char **argv)
 		qz.bits = code_bits;
 		qz.seed = 7;
 		qz.bitplane_dot = kt.bitplane_dot;
+		qz.code_dot = kt.code_dot;
 		qz.set_center(meanf.data());
 		codes.resize(static_cast<size_t>(n) * qz.code_bytes());
 		factors.resize(n);

@@ -306,6 +306,10 @@ Quantizer::prepare_query_bits(const float *q, uint32_t query_bits, QueryCode *qc
 		sum_qu += qu;
 	}
 	pack_planes(qu_all, dims, query_bits, qc->planes, plane_bytes());
+	qc->spread = nullptr;
+	qc->shift = nullptr;
+	if (query_bits == kQueryBits && code_dot != nullptr)
+		spread_planes(qc);
 	qc->qmin = qmin;
 	qc->delta = delta;
 	qc->sum_q = static_cast<float>(sum_q);
@@ -314,11 +318,35 @@ Quantizer::prepare_query_bits(const float *q, uint32_t query_bits, QueryCode *qc
 	qc->bits = query_bits;
 }
 
+/*
+ * code_dot's copy of the query planes (after them in qc->planes): query
+ * plane k repeated once per code plane, then the code plane of every word of
+ * a code. The planes start 8-byte aligned in caller memory and every size
+ * before the shift table is a multiple of 8, so the table is aligned too.
+ */
+void
+Quantizer::spread_planes(QueryCode *qc) const noexcept
+{
+	const uint32_t pb = plane_bytes(), cb = code_bytes();
+	uint8_t *spread = qc->planes + static_cast<size_t>(kQueryBits) * pb;
+	for (uint32_t k = 0; k < kQueryBits; k++)
+		for (uint32_t j = 0; j < bits; j++)
+			std::memcpy(spread + static_cast<size_t>(k) * cb + static_cast<size_t>(j) * pb,
+						qc->planes + static_cast<size_t>(k) * pb, pb);
+	uint64_t *shift = reinterpret_cast<uint64_t *>(spread + static_cast<size_t>(kQueryBits) * cb);
+	for (uint32_t w = 0; w < shift_words(); w++)
+		shift[w] = w * 8 < cb ? w * 8 / pb : 0;
+	qc->spread = spread;
+	qc->shift = shift;
+}
+
 float
 Quantizer::estimate(const QueryCode &qc, const uint8_t *code, const CodeFactors &f, EstimateMetric m) const noexcept
 {
 	const int64_t top = (int64_t{1} << bits) - 1;
-	int64_t dot = static_cast<int64_t>(bitplane_dot(code, bits, qc.planes, qc.bits, plane_bytes()));
+	int64_t dot = static_cast<int64_t>(qc.spread != nullptr
+										   ? code_dot(code, qc.spread, qc.shift, qc.bits, code_bytes())
+										   : bitplane_dot(code, bits, qc.planes, qc.bits, plane_bytes()));
 	int64_t y_qu = 2 * dot - top * static_cast<int64_t>(qc.sum_qu); /* sum y_i qu_i */
 	double y_qr = static_cast<double>(qc.qmin) * f.sum_y + static_cast<double>(qc.delta) * static_cast<double>(y_qu);
 	double ip_est = f.ip_scale * y_qr; /* ~ <r, qr> */

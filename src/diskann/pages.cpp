@@ -378,6 +378,7 @@ DiskannQuantizerFor(const DiskannMetaPageData *meta, const float *center)
 	q.seed = meta->seed;
 	q.set_center(center);
 	q.bitplane_dot = vx::kernels::active().bitplane_dot;
+	q.code_dot = vx::kernels::active().code_dot;
 	return q;
 }
 

@@ -417,6 +417,35 @@ TEST_P(LevelTest, BitplaneDot)
 	ASSERT_EQ(table_->bitplane_dot(ones.data(), 3, ones.data(), 1, 8), uint64_t{7} * 64);
 }
 
+/*
+ * code_dot against bitplane_dot over the same planes: the query planes are
+ * spread over the code's layout here, as KernelTable::code_dot describes
+ * (not with the quantizer's code, so the two layouts are checked apart).
+ */
+TEST_P(LevelTest, CodeDot)
+{
+	BitPool pool(4242);
+	for (size_t plane_bytes : {8, 16, 24, 32, 40, 64, 96, 136, 2000})
+		for (uint32_t code_bits = 1; code_bits <= 8; code_bits++)
+			for (uint32_t query_bits : {1u, 2u, 4u, 5u, 8u}) {
+				SCOPED_TRACE(::testing::Message() << "plane_bytes=" << plane_bytes << " code_bits=" << code_bits
+												  << " query_bits=" << query_bits);
+				size_t code_bytes = code_bits * plane_bytes;
+				const uint8_t *code = pool.make(code_bytes, query_bits % 4, code_bits % 3 == 0 ? 100 : 50);
+				const uint8_t *planes = pool.make(query_bits * plane_bytes, 0, 50);
+				std::vector<uint8_t> spread(query_bits * code_bytes);
+				for (uint32_t k = 0; k < query_bits; k++)
+					for (size_t i = 0; i < code_bytes; i++)
+						spread[k * code_bytes + i] = planes[k * plane_bytes + i % plane_bytes];
+				std::vector<uint64_t> shift((code_bytes / 8 + 7) / 8 * 8, 63); /* padding words: never used */
+				for (size_t w = 0; w < code_bytes / 8; w++)
+					shift[w] = w * 8 / plane_bytes;
+				uint64_t want = scalar_->bitplane_dot(code, code_bits, planes, query_bits, plane_bytes);
+				ASSERT_EQ(scalar_->code_dot(code, spread.data(), shift.data(), query_bits, code_bytes), want);
+				ASSERT_EQ(table_->code_dot(code, spread.data(), shift.data(), query_bits, code_bytes), want);
+			}
+}
+
 /* f16_to_f32 of every half, bit-exact against the scalar conversion. */
 TEST_P(LevelTest, HalfToFloatAllValues)
 {
@@ -657,7 +686,7 @@ TEST(Dispatch, TablesExactlyUpToTheDetectedLevel)
 		EXPECT_NE(t->name, nullptr);
 		/* every entry filled in */
 		const void *const *slot = reinterpret_cast<const void *const *>(&t->l2sq_f32);
-		const void *const *end = reinterpret_cast<const void *const *>(&t->bitplane_dot) + 1;
+		const void *const *end = reinterpret_cast<const void *const *>(&t->code_dot) + 1;
 		for (; slot < end; slot++)
 			EXPECT_NE(*slot, nullptr) << "level " << l << " slot "
 									  << (slot - reinterpret_cast<const void *const *>(&t->l2sq_f32));

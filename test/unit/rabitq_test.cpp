@@ -46,6 +46,7 @@ make_quantizer(uint32_t dims, uint32_t bits, const float *center = nullptr, uint
 	q.bits = bits;
 	q.seed = seed;
 	q.bitplane_dot = test_bitplane_dot();
+	q.code_dot = test::algo_kernels().code_dot;
 	q.set_center(center);
 	return q;
 }
@@ -481,6 +482,26 @@ TEST(Rabitq, BitplaneLevelsGiveIdenticalEstimates)
 	}
 }
 
+TEST(Rabitq, CodeDotGivesTheBitplaneEstimates)
+{
+	/* estimate through code_dot (prepare_query spreads the planes) and through bitplane_dot: the same integers */
+	for (uint32_t dims : kDims)
+		for (uint32_t bits : {1u, 2u, 4u, 8u}) {
+			SCOPED_TRACE(::testing::Message() << "dims=" << dims << " bits=" << bits);
+			std::vector<float> x = random_vectors(8, dims, 71 + dims), qv = random_vectors(1, dims, 72 + bits);
+			Quantizer q = make_quantizer(dims, bits);
+			Quantizer s = q;
+			s.code_dot = nullptr;
+			Encoded e(q, x);
+			Query spread(q, qv.data()), planes(s, qv.data());
+			ASSERT_NE(spread.qc.spread, nullptr);
+			ASSERT_EQ(planes.qc.spread, nullptr);
+			for (uint32_t i = 0; i < 8; i++)
+				for (EstimateMetric m : {EstimateMetric::L2sq, EstimateMetric::NegIp})
+					ASSERT_EQ(q.estimate(spread.qc, e.code(i), e.f[i], m), s.estimate(planes.qc, e.code(i), e.f[i], m));
+		}
+}
+
 /* ---------------------------------------------------------------------------
  * Edge cases
  * ------------------------------------------------------------------------- */
@@ -530,7 +551,8 @@ TEST(Rabitq, SizesFollowThePlanes)
 	Quantizer q = make_quantizer(65, 3);
 	EXPECT_EQ(q.plane_bytes(), 16u);
 	EXPECT_EQ(q.code_bytes(), 48u);
-	EXPECT_EQ(q.query_bytes(), kQueryBits * 16u);
+	EXPECT_EQ(q.shift_words(), 8u); /* 6 words of code, rounded up to a vector */
+	EXPECT_EQ(q.query_bytes(), kQueryBits * 16u + kQueryBits * 48u + 8u * 8u);
 	EXPECT_GE(q.work_floats(), 65u);
 	EXPECT_EQ(make_quantizer(64, 1).plane_bytes(), 8u);
 	EXPECT_EQ(make_quantizer(1, 8).code_bytes(), 64u);

@@ -627,6 +627,7 @@ struct EncodedRows
 		q.bits = bits;
 		q.seed = 17;
 		q.bitplane_dot = test::algo_kernels().bitplane_dot;
+		q.code_dot = test::algo_kernels().code_dot;
 		q.set_center(mean.data());
 		codes.resize(static_cast<size_t>(n) * q.code_bytes());
 		planes.resize(q.query_bytes());

@@ -103,6 +103,20 @@ concept QueryDistance = requires(const D &d, uint32_t id) {
 	d.prefetch(id);
 };
 
+/*
+ * A view may also offer prefetch_neighbors(id, level): start fetching a list
+ * that search reads soon. In-memory graphs do (a miss costs ~200 ns on the
+ * 2-core test machine, an estimate ~15 ns); page-backed views have nothing
+ * cheap to offer.
+ */
+template <class V>
+inline void
+prefetch_list(const V &view, uint32_t id, int level) noexcept
+{
+	if constexpr (requires { view.prefetch_neighbors(id, level); })
+		view.prefetch_neighbors(id, level);
+}
+
 /* A set of ids marked during one search (VisitedSet, or a hash set for sparse ids). */
 template <class S>
 concept VisitedTracker = requires(S &s, uint32_t id) {
@@ -342,6 +356,9 @@ search_layer_observed(const View &view, const Dist &dist, const Candidate *eps, 
 		if (results.full() && c.dist > results.top().dist)
 			break; /* nothing left can improve the results */
 		frontier.pop();
+		/* the next expansion is most often the frontier's top now: its list arrives during c's */
+		if (!frontier.empty())
+			prefetch_list(view, frontier.top().id, level);
 
 		std::span<const uint32_t> nb = view.neighbors(c.id, level, s.neighbor_buf);
 		nexp++;

@@ -321,6 +321,20 @@ public:
 		}
 	}
 
+	/* Start fetching the head and level-0 list of id (search_layer reads it next; upper lists stay cached). */
+	void
+	prefetch_neighbors(uint32_t id, int level) const noexcept
+	{
+		if (level != 0)
+			return;
+		const char *head = reinterpret_cast<const char *>(node(id));
+		const char *end = reinterpret_cast<const char *>(reinterpret_cast<const NodeHead *>(head) + 1) +
+						  static_cast<size_t>(m0_) * sizeof(uint32_t);
+		for (const char *p = head; p < end; p += 64)
+			__builtin_prefetch(p);
+		__builtin_prefetch(end - 1);
+	}
+
 	/* --- element access ---------------------------------------------------- */
 
 	/* Number of elements added (all complete once every adder has returned). */

@@ -68,7 +68,8 @@
  * Estimator (estimate): qr_i ~ qmin + delta qu_i, so
  *   <y, qr> ~ qmin sum_y + delta sum y_i qu_i
  *           = qmin sum_y + delta (2 <u, qu> - (L - 1) sum_qu),
- *   <u, qu> = bitplane_dot(code, B, planes, kQueryBits) (one popcount pass);
+ *   <u, qu> = bitplane_dot(code, B, planes, kQueryBits) (one popcount pass;
+ *   code_dot computes it from a copy of the planes laid out like a code);
  *   ip_est = ip_scale <y, qr>  (estimates <r, qr>).
  *   L2sq:  |x - q|^2 = |r - qr|^2 (R orthogonal) ~ norm^2 + norm_sq - 2 ip_est.
  *   NegIp: <x, q> = <c, q> + <x - c, q> and <x - c, q> = <x - c, q - c> +
@@ -165,10 +166,17 @@ struct CodeFactors
 };
 static_assert(sizeof(CodeFactors) == 20, "CodeFactors is stored on disk beside each code");
 
-/* A prepared query; planes points to caller memory of Quantizer::query_bytes(). */
+/*
+ * A prepared query; planes points to caller memory of Quantizer::query_bytes().
+ * A query of kQueryBits planes also gets them in code_dot's form
+ * (KernelTable::code_dot), in the same memory after the planes: spread and
+ * shift below; other widths leave those null and estimate uses bitplane_dot.
+ */
 struct QueryCode
 {
 	uint8_t *planes;
+	const uint8_t *spread = nullptr; /* kQueryBits blocks of code_bytes() */
+	const uint64_t *shift = nullptr; /* code plane of each word of a code */
 	float qmin;		 /* min of qr_i */
 	float delta;	 /* quantization step of the query (0: all qr_i equal) */
 	float sum_q;	 /* sum of qr_i */
@@ -202,6 +210,8 @@ struct Quantizer
 	const float *center = nullptr; /* dims floats, or nullptr = origin */
 	uint64_t (*bitplane_dot)(const uint8_t *, uint32_t, const uint8_t *, uint32_t, size_t) noexcept =
 		nullptr; /* from a KernelTable */
+	uint64_t (*code_dot)(const uint8_t *, const uint8_t *, const uint64_t *, uint32_t, size_t) noexcept =
+		nullptr; /* from the same KernelTable (null: estimates use bitplane_dot) */
 	float center_norm_sq = -1.0f; /* |c|^2, or negative: computed by estimate_pair on each call */
 
 	/* Set center (nullptr = origin) and center_norm_sq. */
@@ -221,11 +231,18 @@ struct Quantizer
 		return bits * plane_bytes();
 	}
 
-	/* Bytes of a prepared query's planes: kQueryBits planes. */
+	/* Words of a code_dot shift table: one per word of a code, rounded up to a whole 64-byte vector. */
+	uint32_t
+	shift_words() const noexcept
+	{
+		return (code_bytes() / 8 + 7) / 8 * 8;
+	}
+
+	/* Bytes of a prepared query: kQueryBits planes, the same spread over a code's layout, the shift table. */
 	uint32_t
 	query_bytes() const noexcept
 	{
-		return kQueryBits * plane_bytes();
+		return kQueryBits * plane_bytes() + kQueryBits * code_bytes() + shift_words() * 8;
 	}
 
 	/* Scratch floats encode, prepare_query and rotate need. */
@@ -243,6 +260,9 @@ struct Quantizer
 
 	/* Prepare q into qc (qc->planes: query_bytes() of caller memory); work: work_floats() floats. */
 	void prepare_query(const float *q, QueryCode *qc, float *work) const noexcept;
+
+	/* Lay qc's planes out for code_dot (prepare_query does, when code_dot is set). */
+	void spread_planes(QueryCode *qc) const noexcept;
 
 	/* prepare_query with query_bits (1..8) planes instead of kQueryBits: for measurements. */
 	void prepare_query_bits(const float *q, uint32_t query_bits, QueryCode *qc, float *work) const noexcept;

@@ -204,6 +204,18 @@ struct VamanaGraph
 		return {ids + static_cast<size_t>(id) * stride(), counts[id]};
 	}
 
+	/* Start fetching the count and the list of id (a search reads them next). */
+	void
+	prefetch_neighbors(uint32_t id, int) const noexcept
+	{
+		__builtin_prefetch(counts + id);
+		const char *list = reinterpret_cast<const char *>(ids + static_cast<size_t>(id) * stride());
+		const char *end = list + stride() * sizeof(uint32_t);
+		for (const char *p = list; p < end; p += 64)
+			__builtin_prefetch(p);
+		__builtin_prefetch(end - 1);
+	}
+
 	/* The writable list of id (room for stride()). */
 	uint32_t *
 	list(uint32_t id) noexcept
@@ -365,6 +377,7 @@ struct LockedVamanaView
 	int max_level() const noexcept { return 0; }
 	int level_of(uint32_t) const noexcept { return 0; }
 	uint32_t max_degree() const noexcept { return g->max_degree(); }
+	void prefetch_neighbors(uint32_t id, int level) const noexcept { g->prefetch_neighbors(id, level); }
 
 	std::span<const uint32_t>
 	neighbors(uint32_t id, int level, uint32_t *buf) const noexcept

@@ -105,6 +105,19 @@ sum_u64(U64<A> v, arch_tag<xsimd::generic>) noexcept
 	return s;
 }
 
+/* Lane i of x shifted left by lane i of s (every lane of s < 64). */
+template <class A>
+VX_ALWAYS_INLINE U64<A>
+shift_lanes(U64<A> x, U64<A> s, arch_tag<xsimd::generic>) noexcept
+{
+	alignas(64) uint64_t xs[U64<A>::size], ss[U64<A>::size];
+	x.store_aligned(xs);
+	s.store_aligned(ss);
+	for (size_t i = 0; i < U64<A>::size; i++)
+		xs[i] <<= ss[i];
+	return U64<A>::load_aligned(xs);
+}
+
 /* ---- SSE2 (x86-64 baseline) --------------------------------------------- */
 #if XSIMD_WITH_SSE2
 
@@ -232,6 +245,14 @@ sum_u64(U64<A> v, arch_tag<xsimd::avx>) noexcept
 	return static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_add_epi64(y, _mm_unpackhi_epi64(y, y))));
 }
 
+/* Lane i of x shifted left by lane i of s (vpsllvq). */
+template <class A>
+VX_ALWAYS_INLINE U64<A>
+shift_lanes(U64<A> x, U64<A> s, arch_tag<xsimd::avx2>) noexcept
+{
+	return U64<A>(_mm256_sllv_epi64(x, s));
+}
+
 /* Per-64-bit-lane popcount of x (nibble table lookup with vpshufb, then vpsadbw). */
 template <class A>
 VX_ALWAYS_INLINE U64<A>
@@ -306,6 +327,14 @@ sum_u64(U64<A> v, arch_tag<xsimd::avx512f>) noexcept
 	return static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_add_epi64(z, _mm_unpackhi_epi64(z, z))));
 }
 
+/* Lane i of x shifted left by lane i of s (vpsllvq). */
+template <class A>
+VX_ALWAYS_INLINE U64<A>
+shift_lanes(U64<A> x, U64<A> s, arch_tag<xsimd::avx512f>) noexcept
+{
+	return U64<A>(_mm512_maskz_sllv_epi64(0xff, x, s)); /* maskz: GCC 12 PR 105593, as sum_u64 */
+}
+
 /* Per-64-bit-lane popcount of x (nibble table lookup with vpshufb, then vpsadbw). */
 template <class A>
 VX_ALWAYS_INLINE U64<A>
@@ -339,6 +368,14 @@ VX_ALWAYS_INLINE U64<A>
 popcount_u64(U8<A> x, arch_tag<xsimd::neon64>) noexcept
 {
 	return U64<A>(vpaddlq_u32(vpaddlq_u16(vpaddlq_u8(vcntq_u8(x)))));
+}
+
+/* Lane i of x shifted left by lane i of s (ushl). */
+template <class A>
+VX_ALWAYS_INLINE U64<A>
+shift_lanes(U64<A> x, U64<A> s, arch_tag<xsimd::neon64>) noexcept
+{
+	return U64<A>(vshlq_u64(x, vreinterpretq_s64_u64(s)));
 }
 
 #endif
@@ -720,6 +757,46 @@ bitplane_dot_impl(const uint8_t *a, uint32_t a_bits, const uint8_t *b, uint32_t 
 	return sum;
 }
 
+/*
+ * See KernelTable::code_dot. For each vector of code bytes, the query
+ * planes' popcounts are weighted by Horner's scheme in every lane, then each
+ * lane is shifted by its code plane; the tail is a masked vector on
+ * AVX-512, else words.
+ */
+template <class A>
+VX_ALWAYS_INLINE uint64_t
+code_dot_impl(const uint8_t *code, const uint8_t *spread, const uint64_t *shift, uint32_t query_bits,
+			  size_t n) noexcept
+{
+	using V = U8<A>;
+	constexpr size_t W = V::size;
+	U64<A> acc(uint64_t{0});
+	auto add_vector = [&](V c, size_t i, auto load_spread) {
+		U64<A> t(uint64_t{0});
+		for (uint32_t k = query_bits; k-- > 0;)
+			t = t + t + popcount_u64<A>(c & load_spread(k), A{});
+		acc += shift_lanes<A>(t, U64<A>::load_unaligned(shift + i / 8), A{});
+	};
+	size_t i = 0;
+	for (; i + W <= n; i += W)
+		add_vector(V::load_unaligned(code + i), i, [&](uint32_t k) { return V::load_unaligned(spread + k * n + i); });
+	if constexpr (kMaskedByteTail<A>) {
+		if (i < n) {
+			size_t rest = n - i;
+			add_vector(load_u8_tail<A>(code + i, rest, A{}), i,
+					   [&](uint32_t k) { return load_u8_tail<A>(spread + k * n + i, rest, A{}); });
+			i = n;
+		}
+	}
+	uint64_t sum = i > 0 ? sum_u64<A>(acc, A{}) : 0;
+	for (; i < n; i += 8) {
+		uint64_t x = load_word(code + i);
+		for (uint32_t k = 0; k < query_bits; k++)
+			sum += static_cast<uint64_t>(__builtin_popcountll(x & load_word(spread + k * n + i))) << (shift[i / 8] + k);
+	}
+	return sum;
+}
+
 /* ---- the kernels of one ISA (the KernelTable entries) -------------------- */
 
 /*
@@ -799,6 +876,16 @@ struct Kernels
 		return bitplane_dot_impl<A>(a, a_bits, b, b_bits, plane_bytes);
 	}
 
+	/* see KernelTable::code_dot */
+	static VX_FLATTEN uint64_t
+	code_dot(const uint8_t *code, const uint8_t *spread, const uint64_t *shift, uint32_t query_bits,
+			 size_t code_bytes) noexcept
+	{
+		if (query_bits == 4) /* diskann's queries: the plane loop unrolled */
+			return code_dot_impl<A>(code, spread, shift, 4, code_bytes);
+		return code_dot_impl<A>(code, spread, shift, query_bits, code_bytes);
+	}
+
 	/* The KernelTable of this ISA. */
 	static constexpr KernelTable
 	table(Level level, const char *name) noexcept
@@ -824,6 +911,7 @@ struct Kernels
 		t.ip_f16_batch4 = batch4<IpStep, uint16_t>;
 		t.l1_f16_batch4 = batch4<L1Step, uint16_t>;
 		t.bitplane_dot = bitplane_dot;
+		t.code_dot = code_dot;
 		return t;
 	}
 };

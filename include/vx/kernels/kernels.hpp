@@ -85,6 +85,21 @@ struct KernelTable
 	 */
 	uint64_t (*bitplane_dot)(const uint8_t *a, uint32_t a_bits, const uint8_t *b, uint32_t b_bits,
 							 size_t plane_bytes) noexcept;
+
+	/*
+	 * bitplane_dot of a code against a query laid out to match it: code is
+	 * code_bytes bytes (its planes one after another; a multiple of 8);
+	 * spread holds, for each query plane k < query_bits, a block of
+	 * code_bytes bytes that repeats plane k once per code plane; shift[w]
+	 * is the code plane of the code's 64-bit word w (room for code_bytes / 8
+	 * words rounded up to a multiple of 8). Returns the sum over words w and
+	 * k of popcount(code_w & block_k_w) << (shift[w] + k), which is
+	 * bitplane_dot(code, .., query planes, query_bits, ..). One pass over the
+	 * code in full vectors: a 256-dimension 2-bit code is one 64-byte vector
+	 * here, where bitplane_dot works on eight half-empty ones.
+	 */
+	uint64_t (*code_dot)(const uint8_t *code, const uint8_t *spread, const uint64_t *shift, uint32_t query_bits,
+						 size_t code_bytes) noexcept;
 };
 
 /* Sparse vectors: strictly increasing 0-based indices; merge-join kernels. */

@@ -68,6 +68,7 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <type_traits>
 
 #include "vx/core/heap.hpp"
 #include "vx/core/status.hpp"
@@ -324,20 +325,30 @@ take_unvisited(std::span<const uint32_t> nb, Visited &visited, const Dist &dist,
 	return npending;
 }
 
+/* The accept of a search whose every candidate may be a result. */
+struct AcceptAll
+{
+	bool operator()(uint32_t) const noexcept { return true; }
+};
+
 /*
  * Beam search of one level from the entry points eps[0..n_eps) (distances
  * filled in). Writes up to ef results, nearest first, to out (room for ef,
- * plus s.max_ties when ties are kept; may alias eps) and returns their count. Ids already marked in visited are
- * skipped, so the caller resets it (or pre-marks ids to exclude). ef must be
- * in 1..s.max_ef. on_expand(c) sees every candidate whose neighbours are
- * read, in that order (Vamana's build prunes over them); it must be
- * trivially destructible, like everything in these frames.
+ * plus s.max_ties when ties are kept; may alias eps) and returns their
+ * count. Ids already marked in visited are skipped, so the caller resets it
+ * (or pre-marks ids to exclude). ef must be in 1..s.max_ef. on_expand(c)
+ * sees every candidate whose neighbours are read, in that order (Vamana's
+ * build prunes over them). Only candidates accept(id) admits become results
+ * (search_layer_accepting); the others are still expanded. on_expand and
+ * accept must be trivially destructible, like everything in these frames.
  */
-template <GraphView View, QueryDistance Dist, VisitedTracker Visited, class OnExpand>
+template <GraphView View, QueryDistance Dist, VisitedTracker Visited, class OnExpand, class Accept = AcceptAll>
 uint32_t
 search_layer_observed(const View &view, const Dist &dist, const Candidate *eps, uint32_t n_eps, int level, uint32_t ef,
-					  Visited &visited, SearchScratch &s, Candidate *out, OnExpand &&on_expand)
+					  Visited &visited, SearchScratch &s, Candidate *out, OnExpand &&on_expand,
+					  const Accept &accept = {})
 {
+	constexpr bool kAcceptAll = std::is_same_v<Accept, AcceptAll>;
 	assert(view.max_degree() <= s.max_degree && ef >= 1 && ef <= s.max_ef);
 	MinHeap frontier(s.candidates, s.candidate_capacity);
 	MaxHeap results(s.results, ef < s.max_ef ? ef : s.max_ef);
@@ -347,7 +358,9 @@ search_layer_observed(const View &view, const Dist &dist, const Candidate *eps, 
 	for (uint32_t i = 0; i < n_eps; i++) {
 		if (visited.test_and_set(eps[i].id))
 			continue;
-		if (results.push_bounded(eps[i]) && !frontier.full())
+		bool kept = accept(eps[i].id) && results.push_bounded(eps[i]);
+		/* an entry is expanded when it is a result; with an accept, always (the others still connect) */
+		if ((kept || !kAcceptAll) && !frontier.full())
 			frontier.push(eps[i]);
 	}
 
@@ -373,7 +386,7 @@ search_layer_observed(const View &view, const Dist &dist, const Candidate *eps, 
 			uint32_t id = s.pending[i];
 			float d = dist(id);
 			if (results.full() && !(d < results.top().dist)) {
-				if (d == results.top().dist && nties < s.max_ties) {
+				if (d == results.top().dist && nties < s.max_ties && accept(id)) {
 					/* a tie with the worst result: kept aside, and expanded (its copies may follow) */
 					Candidate tc{d, id};
 					s.ties[nties++] = tc;
@@ -383,8 +396,9 @@ search_layer_observed(const View &view, const Dist &dist, const Candidate *eps, 
 				continue;
 			}
 			Candidate nc{d, id};
-			results.push_bounded(nc);
-			if (frontier.full())
+			if (accept(id))
+				results.push_bounded(nc);
+			if (frontier.full() && results.full())
 				frontier.remove_farther_than(results.top().dist); /* they can never be expanded */
 			if (!frontier.full())
 				frontier.push(nc);
@@ -431,51 +445,8 @@ uint32_t
 search_layer_accepting(const View &view, const Dist &dist, const Candidate *eps, uint32_t n_eps, int level,
 					   uint32_t ef, Visited &visited, SearchScratch &s, Candidate *out, const Accept &accept)
 {
-	assert(view.max_degree() <= s.max_degree && ef >= 1 && ef <= s.max_ef);
-	MinHeap frontier(s.candidates, s.candidate_capacity);
-	MaxHeap results(s.results, ef < s.max_ef ? ef : s.max_ef);
-	uint64_t ndist = 0, nexp = 0;
-
-	for (uint32_t i = 0; i < n_eps; i++) {
-		if (visited.test_and_set(eps[i].id))
-			continue;
-		if (accept(eps[i].id))
-			results.push_bounded(eps[i]);
-		if (!frontier.full())
-			frontier.push(eps[i]);
-	}
-
-	while (!frontier.empty()) {
-		Candidate c = frontier.top();
-		if (results.full() && c.dist > results.top().dist)
-			break; /* nothing left can improve the results */
-		frontier.pop();
-
-		std::span<const uint32_t> nb = view.neighbors(c.id, level, s.neighbor_buf);
-		nexp++;
-		uint32_t npending = take_unvisited(nb, visited, dist, s.pending);
-		ndist += npending;
-
-		for (uint32_t i = 0; i < npending; i++) {
-			uint32_t id = s.pending[i];
-			float d = dist(id);
-			if (results.full() && !(d < results.top().dist))
-				continue;
-			Candidate nc{d, id};
-			if (accept(id))
-				results.push_bounded(nc);
-			if (frontier.full() && results.full())
-				frontier.remove_farther_than(results.top().dist); /* they can never be expanded */
-			if (!frontier.full())
-				frontier.push(nc);
-		}
-	}
-
-	if (s.stats) {
-		s.stats->distances += ndist;
-		s.stats->expansions += nexp;
-	}
-	return results.drain_sorted(out);
+	return search_layer_observed(view, dist, eps, n_eps, level, ef, visited, s, out, [](const Candidate &) {},
+								 accept);
 }
 
 /*

@@ -10,6 +10,7 @@
 #include "vx/pg.h"
 
 #include "vx/am/recent.h"
+#include "vx/core/prefetch.hpp"
 #include "vx/diskann/diskann.h"
 #include "vx/kernels/kernels.hpp"
 #include "vx/types/halfvec.h"
@@ -442,13 +443,10 @@ DiskannPrefetchNode(DiskannIndex di, DiskannId id)
 	Buffer buf = VxRecentPeek(di->recent, blkno);
 
 	if (BufferIsValid(buf) && !BufferIsLocal(buf)) {
-		const char *p = (const char *) DiskannNodeOf(BufferGetPage(buf), &di->meta, id);
-		const char *end = p + DISKANN_NODE_HEADER_SIZE + di->meta.code_bytes; /* what an estimate reads */
-
 		__builtin_prefetch(GetBufferDescriptor(buf - 1), 1, 3);
-		for (; p < end; p += 64)
-			__builtin_prefetch(p, 0, 3);
-		__builtin_prefetch(end - 1, 0, 3);
+		/* what an estimate reads */
+		vx::core::prefetch_bytes(DiskannNodeOf(BufferGetPage(buf), &di->meta, id),
+								 DISKANN_NODE_HEADER_SIZE + di->meta.code_bytes);
 	} else
 		PrefetchBuffer(di->index, MAIN_FORKNUM, blkno);
 }

@@ -79,6 +79,7 @@
 #include <type_traits>
 
 #include "vx/core/hnsw_algo.hpp"
+#include "vx/core/prefetch.hpp"
 
 namespace vx::core {
 
@@ -327,12 +328,7 @@ public:
 	{
 		if (level != 0)
 			return;
-		const char *head = reinterpret_cast<const char *>(node(id));
-		const char *end = reinterpret_cast<const char *>(reinterpret_cast<const NodeHead *>(head) + 1) +
-						  static_cast<size_t>(m0_) * sizeof(uint32_t);
-		for (const char *p = head; p < end; p += 64)
-			__builtin_prefetch(p);
-		__builtin_prefetch(end - 1);
+		prefetch_bytes(node(id), sizeof(NodeHead) + static_cast<size_t>(m0_) * sizeof(uint32_t));
 	}
 
 	/* --- element access ---------------------------------------------------- */

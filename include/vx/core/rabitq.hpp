@@ -150,6 +150,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "vx/core/prefetch.hpp"
+
 namespace vx::core {
 
 /* Squared L2; negative inner product (cosine uses NegIp over normalized vectors). */
@@ -300,12 +302,8 @@ struct CodeDistance
 	prefetch(uint32_t id) const noexcept
 	{
 		const size_t bytes = quantizer->code_bytes();
-		const uint8_t *code = codes + static_cast<size_t>(id) * bytes;
-		for (size_t off = 0; off < bytes; off += 64)
-			__builtin_prefetch(code + off);
-		__builtin_prefetch(code + bytes - 1);
-		__builtin_prefetch(factors + id);
-		__builtin_prefetch(reinterpret_cast<const uint8_t *>(factors + id + 1) - 1);
+		prefetch_bytes(codes + static_cast<size_t>(id) * bytes, bytes);
+		prefetch_bytes(factors + id, sizeof(CodeFactors));
 	}
 };
 

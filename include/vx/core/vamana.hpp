@@ -68,6 +68,7 @@
 
 #include "vx/core/heap.hpp"
 #include "vx/core/hnsw_algo.hpp"
+#include "vx/core/prefetch.hpp"
 #include "vx/core/rabitq.hpp"
 #include "vx/core/status.hpp"
 #include "vx/core/visited.hpp"
@@ -209,11 +210,7 @@ struct VamanaGraph
 	prefetch_neighbors(uint32_t id, int) const noexcept
 	{
 		__builtin_prefetch(counts + id);
-		const char *list = reinterpret_cast<const char *>(ids + static_cast<size_t>(id) * stride());
-		const char *end = list + stride() * sizeof(uint32_t);
-		for (const char *p = list; p < end; p += 64)
-			__builtin_prefetch(p);
-		__builtin_prefetch(end - 1);
+		prefetch_bytes(ids + static_cast<size_t>(id) * stride(), stride() * sizeof(uint32_t));
 	}
 
 	/* The writable list of id (room for stride()). */
